@@ -1,0 +1,281 @@
+//! A hash-chained JSON-lines log. Each line carries the hash of the line before
+//! it and a hash of its own content, so editing, removing or reordering any line
+//! is detected and reported with its line number.
+//!
+//! A chain only proves integrity relative to its newest hash: someone who can
+//! rewrite the whole file can rebuild the chain. Write the head hash
+//! ([`VerifiedLog::head`]) somewhere else (an auditor's report, a ticket) to
+//! anchor it.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use bitcoin::hashes::{sha256, Hash};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Classify, ExitCode};
+
+use super::time::{now_unix, utc_timestamp};
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// 1 for the first line, then one more per line.
+    pub seq: u64,
+    /// Unix time of the entry.
+    pub unix_time: u64,
+    /// The same time, for people.
+    pub time: String,
+    /// `hash` of the previous line (64 zeros for the first).
+    pub prev: String,
+    /// What happened; always an object with a `kind` field.
+    pub event: serde_json::Value,
+    /// SHA-256 over the fields above.
+    pub hash: String,
+}
+
+#[derive(Serialize)]
+struct Unsealed<'a> {
+    seq: u64,
+    unix_time: u64,
+    time: &'a str,
+    prev: &'a str,
+    event: &'a serde_json::Value,
+}
+
+impl LogEntry {
+    fn compute_hash(&self) -> String {
+        let unsealed = Unsealed {
+            seq: self.seq,
+            unix_time: self.unix_time,
+            time: &self.time,
+            prev: &self.prev,
+            event: &self.event,
+        };
+        let mut bytes = b"custodia/log/v1\n".to_vec();
+        bytes.extend(serde_json::to_vec(&unsealed).expect("log entries serialize"));
+        sha256::Hash::hash(&bytes).to_string()
+    }
+
+    /// The `kind` field of the event.
+    pub fn kind(&self) -> &str {
+        self.event
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// Why a log could not be read, written or verified.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// I/O failure.
+    #[error("cannot access log {path}: {source}")]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The chain is broken at a line.
+    #[error("log {path} line {line}: {reason}; the log was changed after it was written — keep the file as evidence and compare with a backup")]
+    Tampered {
+        /// The log file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What does not match.
+        reason: String,
+    },
+    /// An event to append is not a JSON object with a `kind`.
+    #[error("log events must be JSON objects with a `kind` field")]
+    BadEvent,
+}
+
+impl Classify for LogError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            LogError::Io { .. } => ExitCode::NodeOrIo,
+            LogError::Tampered { .. } => ExitCode::Refused,
+            LogError::BadEvent => ExitCode::BadInput,
+        }
+    }
+}
+
+/// A log whose every line checked out.
+#[derive(Debug, Clone)]
+pub struct VerifiedLog {
+    /// The entries, in order.
+    pub entries: Vec<LogEntry>,
+}
+
+impl VerifiedLog {
+    /// Hash of the newest line (64 zeros for an empty log).
+    pub fn head(&self) -> &str {
+        self.entries
+            .last()
+            .map(|e| e.hash.as_str())
+            .unwrap_or(GENESIS)
+    }
+}
+
+/// An append-only hash-chained log file.
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    path: PathBuf,
+}
+
+impl EventLog {
+    /// The log at `path` (created on first append).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        EventLog { path: path.into() }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io(&self, source: std::io::Error) -> LogError {
+        LogError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Reads and checks every line. A missing file is an empty log.
+    pub fn verify(&self) -> Result<VerifiedLog, LogError> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(VerifiedLog { entries: vec![] })
+            }
+            Err(e) => return Err(self.io(e)),
+        };
+        let mut entries: Vec<LogEntry> = Vec::new();
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line_no = i as u64 + 1;
+            let tampered = |reason: String| LogError::Tampered {
+                path: self.path.clone(),
+                line: line_no,
+                reason,
+            };
+            let line = line.map_err(|e| self.io(e))?;
+            let entry: LogEntry = serde_json::from_str(&line)
+                .map_err(|e| tampered(format!("not a log entry ({e})")))?;
+            let prev = entries.last().map(|e| e.hash.as_str()).unwrap_or(GENESIS);
+            if entry.seq != line_no {
+                return Err(tampered(format!(
+                    "sequence number {} where {line_no} was expected",
+                    entry.seq
+                )));
+            }
+            if entry.prev != prev {
+                return Err(tampered("does not follow the line before it".into()));
+            }
+            if entry.compute_hash() != entry.hash {
+                return Err(tampered("content does not match its hash".into()));
+            }
+            entries.push(entry);
+        }
+        Ok(VerifiedLog { entries })
+    }
+
+    /// Appends one event after verifying the chain, and syncs it to disk before
+    /// returning: callers rely on the entry being durable (a signer writes its
+    /// log entry before the signed file appears).
+    pub fn append(&self, event: serde_json::Value) -> Result<LogEntry, LogError> {
+        if event.get("kind").and_then(|k| k.as_str()).is_none() {
+            return Err(LogError::BadEvent);
+        }
+        let verified = self.verify()?;
+        let unix_time = now_unix();
+        let mut entry = LogEntry {
+            seq: verified.entries.len() as u64 + 1,
+            unix_time,
+            time: utc_timestamp(unix_time),
+            prev: verified.head().to_owned(),
+            event,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
+        line.push(b'\n');
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&self.path).map_err(|e| self.io(e))?;
+        file.write_all(&line).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        Ok(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn chain_detects_any_edit_and_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(dir.path().join("events.jsonl"));
+        for i in 0..4 {
+            log.append(json!({"kind": "test", "n": i})).unwrap();
+        }
+        let verified = log.verify().unwrap();
+        assert_eq!(verified.entries.len(), 4);
+        assert_eq!(verified.head(), verified.entries[3].hash);
+
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        for (n, _) in text.lines().enumerate() {
+            let edited: Vec<String> = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == n {
+                        l.replace("\"n\":", "\"n\":1")
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect();
+            std::fs::write(log.path(), edited.join("\n") + "\n").unwrap();
+            match log.verify() {
+                Err(LogError::Tampered { line, .. }) => assert_eq!(line, n as u64 + 1),
+                other => panic!("edit of line {} not detected: {other:?}", n + 1),
+            }
+        }
+        // A removed line is caught too.
+        let without_second: Vec<&str> = text
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, l)| l)
+            .collect();
+        std::fs::write(log.path(), without_second.join("\n") + "\n").unwrap();
+        assert!(matches!(
+            log.verify(),
+            Err(LogError::Tampered { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn events_need_a_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(dir.path().join("events.jsonl"));
+        assert!(matches!(
+            log.append(json!({"n": 1})),
+            Err(LogError::BadEvent)
+        ));
+        assert!(log.verify().unwrap().entries.is_empty());
+    }
+}

@@ -1,0 +1,87 @@
+//! custodia-coordinator: the online, watch-only side of a custodia vault.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use custodia::policy::{PolicyReport, VaultPolicy};
+
+/// Watch the vault, propose movements, collect approvals and signatures, broadcast.
+#[derive(Parser)]
+#[command(name = "custodia-coordinator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check, show or export a vault policy file.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy; prints its id, exits 2 naming the first problem.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the policy id, wallets, quorum rules and descriptors.
+    Show {
+        /// The policy file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the descriptors with checksums, ready to import into Bitcoin Core or Sparrow.
+    Descriptors {
+        /// The policy file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Policy(cmd) => {
+            let (file, json) = match &cmd {
+                PolicyCommand::Check { file, json }
+                | PolicyCommand::Show { file, json }
+                | PolicyCommand::Descriptors { file, json } => (file, *json),
+            };
+            let report = PolicyReport::new(&VaultPolicy::load(file)?);
+            match (cmd, json) {
+                (PolicyCommand::Check { .. }, false) => {
+                    println!(
+                        "ok: {} ({}) policy id {}",
+                        report.vault, report.network, report.policy_id
+                    )
+                }
+                (PolicyCommand::Check { .. }, true) => println!(
+                    "{}",
+                    serde_json::json!({"valid": true, "vault": report.vault, "network": report.network, "policy_id": report.policy_id})
+                ),
+                (PolicyCommand::Show { .. }, false) => print!("{}", report.to_text()),
+                (PolicyCommand::Descriptors { .. }, false) => {
+                    print!("{}", report.descriptors_text())
+                }
+                (_, true) => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    custodia::cli::main_with(|| run(Cli::parse()))
+}

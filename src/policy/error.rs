@@ -1,0 +1,202 @@
+//! Errors of reading and validating a vault policy. Each names the field and
+//! says how to fix it.
+
+use std::path::PathBuf;
+
+use crate::error::{Classify, ExitCode};
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read policy file {path}: {source}; check the path and permissions")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or a field unknown to the policy format.
+    #[error("malformed policy TOML: {0}\nfix the line shown; docs/policy.md lists every field")]
+    Syntax(String),
+    /// A field holds a value the policy cannot accept.
+    #[error("policy field `{field}`: {problem}")]
+    Invalid {
+        /// Dotted path of the field, e.g. `wallets.cold.threshold`.
+        field: String,
+        /// What is wrong and what to do.
+        problem: Problem,
+    },
+}
+
+impl PolicyError {
+    pub(crate) fn invalid(field: impl Into<String>, problem: Problem) -> Self {
+        PolicyError::Invalid {
+            field: field.into(),
+            problem,
+        }
+    }
+
+    /// The specific problem, when the policy parsed but is invalid.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            PolicyError::Invalid { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for PolicyError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            PolicyError::Read { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
+                ExitCode::NodeOrIo
+            }
+            _ => ExitCode::BadInput,
+        }
+    }
+}
+
+/// What is wrong with a policy field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// An identifier is empty or has characters outside `[A-Za-z0-9._-]`.
+    #[error("`{0}` is not a valid id; use letters, digits, `.`, `_` or `-`")]
+    BadId(String),
+    /// Text that must not be empty is empty.
+    #[error("must not be empty")]
+    Empty,
+    /// Network name not known.
+    #[error("unknown network `{0}`; use bitcoin, testnet, testnet4, signet or regtest")]
+    UnknownNetwork(String),
+    /// A wallet or recovery path names a key id that has no `[[keys]]` entry.
+    #[error("unknown key id `{0}`; add a [[keys]] entry with this id or fix the spelling")]
+    UnknownKey(String),
+    /// Two `[[keys]]` entries share an id.
+    #[error("duplicate key id `{0}`; give every key its own id")]
+    DuplicateKeyId(String),
+    /// Two `[[keys]]` entries share an xpub.
+    #[error(
+        "the same xpub is listed as `{0}` and `{1}`; each key holder needs a key of their own"
+    )]
+    DuplicateXpub(String, String),
+    /// A key appears twice in one wallet.
+    #[error("key `{0}` is listed twice; list each key once")]
+    DuplicateKeyInWallet(String),
+    /// The xpub text does not parse.
+    #[error("not an extended public key with origin ({0}); write it as \"[fingerprint/48'/1'/0'/2']tpub...\" as printed by `custodia-signer xpub`")]
+    BadXpub(String),
+    /// The xpub has no `[fingerprint/path]` origin.
+    #[error("the xpub has no key origin; write it as \"[fingerprint/48'/1'/0'/2']tpub...\" so signers can find their key")]
+    MissingOrigin,
+    /// The xpub carries a derivation suffix or wildcard.
+    #[error("write the account xpub without a derivation suffix; custodia adds /<0;1>/* itself")]
+    XpubWithSuffix,
+    /// The xpub is for another network.
+    #[error(
+        "xpub is for {found}, but the vault network is {expected}; use a key made for {expected}"
+    )]
+    XpubNetwork {
+        /// The vault network.
+        expected: String,
+        /// The kind the xpub was made for.
+        found: String,
+    },
+    /// The same key is used by the cold and the hot wallet.
+    #[error(
+        "key `{0}` is in both the cold and the hot wallet; cold and hot keys must be separate"
+    )]
+    KeyInBothTiers(String),
+    /// A key is listed but no wallet uses it.
+    #[error("key `{0}` is not used by any wallet; add it to a wallet or remove it")]
+    UnusedKey(String),
+    /// Threshold is zero or negative.
+    #[error("threshold must be at least 1")]
+    ThresholdTooLow,
+    /// Threshold larger than the number of keys.
+    #[error("threshold {threshold} is more than the {keys} keys listed; lower the threshold or add keys")]
+    ThresholdTooHigh {
+        /// Asked threshold.
+        threshold: i64,
+        /// Keys listed.
+        keys: usize,
+    },
+    /// More keys than the script type allows.
+    #[error("{keys} keys is more than {max}, the most a `{script}` multisig allows")]
+    TooManyKeys {
+        /// Keys listed.
+        keys: usize,
+        /// Script limit.
+        max: usize,
+        /// Script type.
+        script: String,
+    },
+    /// Script type not known.
+    #[error("unknown script `{0}`; use \"wsh\" (sortedmulti) or \"tr\" (multi_a behind an unspendable key)")]
+    UnknownScript(String),
+    /// Recovery path without a timelock.
+    #[error("a recovery path needs a timelock; set after_blocks (1 to 65535 blocks)")]
+    RecoveryWithoutTimelock,
+    /// Timelock out of range.
+    #[error("after_blocks = {0} is out of range; use 1 to 65535 blocks (BIP-68)")]
+    TimelockOutOfRange(i64),
+    /// A recovery key belongs to the other tier.
+    #[error("recovery key `{0}` belongs to the other tier's wallet; use keys of this tier or dedicated recovery keys")]
+    RecoveryKeyOfOtherTier(String),
+    /// The descriptor could not be built.
+    #[error("cannot build the descriptor: {0}")]
+    Descriptor(String),
+    /// Two approvers share an id.
+    #[error("duplicate approver id `{0}`; give every approver their own id")]
+    DuplicateApprover(String),
+    /// Two approvers share a key.
+    #[error(
+        "approvers `{0}` and `{1}` share a public key; each approver needs a key of their own"
+    )]
+    DuplicateApproverKey(String, String),
+    /// The approver key does not parse.
+    #[error("not a BIP-340 x-only public key ({0}); paste the 64 hex characters printed by `custodia-signer approver init`")]
+    BadApproverKey(String),
+    /// The approval quorum cannot be met with the approvers listed.
+    #[error("{0}")]
+    QuorumImpossible(String),
+    /// An amount or fee rate does not parse.
+    #[error("{0}")]
+    BadAmount(String),
+    /// A single-movement cap above the daily cap.
+    #[error("max_amount {max} is above daily_limit {daily}; a single movement cannot exceed the daily limit")]
+    MaxAboveDaily {
+        /// Per-movement cap.
+        max: String,
+        /// Daily cap.
+        daily: String,
+    },
+    /// An allowlisted address does not parse.
+    #[error("`{0}` is not a bitcoin address ({1})")]
+    BadAddress(String, String),
+    /// An allowlisted address is for another network.
+    #[error("address `{address}` is not valid on {network}; allowlist only addresses of the vault's network")]
+    AddressNetwork {
+        /// The address.
+        address: String,
+        /// The vault network.
+        network: String,
+    },
+    /// The same address is allowlisted twice.
+    #[error("address `{0}` is listed twice")]
+    DuplicateAddress(String),
+    /// Both an allowlist and allow_any.
+    #[error("set either an allowlist or allow_any = true, not both")]
+    AllowlistAndAllowAny,
+    /// A percentage outside 0..=100.
+    #[error("{0} is not a percentage; use 0 to 100")]
+    PercentOutOfRange(i64),
+    /// Hot target above what the cold minimum leaves.
+    #[error("hot_target_percent {target} leaves less than cold_min_percent {cold_min} cold; lower the target")]
+    HotTargetTooHigh {
+        /// Hot target.
+        target: i64,
+        /// Cold minimum.
+        cold_min: i64,
+    },
+}

@@ -1,0 +1,3 @@
+//! The air-gapped signer: key store, policy registration, signing.
+
+pub mod account;
