@@ -4,6 +4,10 @@
 //! arguments, call into it and print. Modules:
 //!
 //! - [`policy`]: the vault policy file, its validation, descriptors and id.
+//! - [`psbt`]: reading PSBTs strictly, reviewing them against the policy, approvals.
+//! - [`signer`]: the air-gapped key store and policy-enforced signing.
+//! - `coordinator` (feature `online`): watch-only wallets, sync, proposals.
+//! - [`audit`]: hash-chained logs, balances, reconciliation.
 //! - [`transport`]: moving files between machines safely.
 //! - [`error`]: exit codes.
 #![forbid(unsafe_code)]
@@ -11,7 +15,10 @@
 
 pub mod audit;
 pub mod cli;
+#[cfg(feature = "online")]
+pub mod coordinator;
 pub mod error;
 pub mod policy;
+pub mod psbt;
 pub mod signer;
 pub mod transport;

@@ -1,0 +1,1 @@
+//! The online coordinator: watch-only wallets, chain sync, proposals.

@@ -1,0 +1,1 @@
+//! PSBTs: strict reading, review against the vault policy, approvals.
