@@ -117,6 +117,11 @@ impl Node {
         self.datadir.path().join("regtest/.cookie")
     }
 
+    /// Process id of bitcoind.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
     /// The node's datadir.
     pub fn datadir(&self) -> PathBuf {
         self.datadir.path().to_owned()
