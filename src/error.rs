@@ -60,7 +60,11 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::policy::PolicyError,
         crate::transport::FileError,
         crate::audit::LogError,
+        crate::signer::KeyStoreError,
+        crate::signer::RegistryError,
     );
+    #[cfg(feature = "online")]
+    try_types!(crate::coordinator::CoordinatorError);
     if e.downcast_ref::<std::io::Error>().is_some() {
         return Some(ExitCode::NodeOrIo);
     }

@@ -6,12 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use custodia::coordinator::cli::{GlobalArgs, VaultCommand};
 use custodia::policy::{PolicyReport, VaultPolicy};
 
 /// Watch the vault, propose movements, collect approvals and signatures, broadcast.
 #[derive(Parser)]
 #[command(name = "custodia-coordinator", version, about)]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,6 +24,8 @@ enum Command {
     /// Check, show or export a vault policy file.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    #[command(flatten)]
+    Vault(VaultCommand),
 }
 
 #[derive(Subcommand)]
@@ -53,6 +58,7 @@ enum PolicyCommand {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Vault(cmd) => custodia::coordinator::cli::run(cli.global, cmd)?,
         Command::Policy(cmd) => {
             let (file, json) = match &cmd {
                 PolicyCommand::Check { file, json }

@@ -1,1 +1,31 @@
 //! The online coordinator: watch-only wallets, chain sync, proposals.
+//!
+//! It never holds a private key. It watches both tiers of one vault through
+//! bdk wallets built from the policy's public descriptors, proposes movements
+//! as PSBTs, collects approvals and signatures, finalizes and broadcasts, and
+//! appends every step to a hash-chained event log in its data dir.
+
+mod balance;
+pub mod cli;
+mod datadir;
+mod error;
+mod node;
+mod sync;
+mod vault;
+mod wallets;
+
+pub use balance::{btc, percent, TierBalance, VaultBalance};
+pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
+pub use error::CoordinatorError;
+pub use node::{Node, NodeArgs, NodeHealth, NodeSettings};
+pub use sync::SyncReport;
+pub use vault::{Coin, Coordinator, InitReport, NewAddress, StatusReport, WalletTip};
+pub use wallets::{TierWallet, VaultWallets};
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,200 @@
+//! What can go wrong on the coordinator, each case with the exit code it maps to
+//! and a message that says what to do next.
+
+use std::path::PathBuf;
+
+use bitcoin::Txid;
+
+use crate::error::{Classify, ExitCode};
+use crate::policy::{PolicyId, Tier};
+
+/// A coordinator operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoordinatorError {
+    /// No `init` was run for this data dir.
+    #[error("no coordinator data in {0}; run `custodia-coordinator init POLICY.toml` first (or pass --data-dir / set CUSTODIA_COORDINATOR_DIR)")]
+    NotInitialized(PathBuf),
+    /// The data dir or one of its files could not be read or written.
+    #[error("cannot access {path}: {source}; check permissions and free space")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// `init` with a policy other than the stored one.
+    #[error("the data dir already holds policy {old}, and {new} differs from it:\n{diff}\nre-run with --replace-policy to switch the coordinator to the new policy (the change is logged)")]
+    PolicyChanged {
+        /// Stored policy id.
+        old: PolicyId,
+        /// Offered policy id.
+        new: PolicyId,
+        /// Line diff of the canonical TOML.
+        diff: String,
+    },
+    /// The stored policy no longer parses.
+    #[error("the stored policy {path} is invalid: {reason}; restore it from a backup or run init again with --replace-policy")]
+    StoredPolicy {
+        /// The stored file.
+        path: PathBuf,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The node connection settings are incomplete or contradict each other.
+    #[error("node settings: {0}")]
+    NodeSettings(String),
+    /// The node did not answer.
+    #[error("cannot reach bitcoind at {url}: {reason}; check that it runs and --rpc-url/--rpc-cookie (or --rpc-user/--rpc-pass)")]
+    NodeUnreachable {
+        /// The RPC URL tried.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The node runs on a different network than the policy.
+    #[error("bitcoind at {url} runs on `{node}` but the vault policy is for `{policy}`; point --rpc-url at a {policy} node")]
+    WrongNetwork {
+        /// The RPC URL.
+        url: String,
+        /// Chain name the node reports.
+        node: String,
+        /// The policy's network.
+        policy: bitcoin::Network,
+    },
+    /// An RPC call failed after the node was reached.
+    #[error("bitcoind call `{call}` failed: {reason}")]
+    Rpc {
+        /// The RPC method.
+        call: String,
+        /// What the node said.
+        reason: String,
+    },
+    /// The wallet database could not be opened, read or written.
+    #[error("{tier} wallet database {path}: {reason}")]
+    WalletDb {
+        /// Which wallet.
+        tier: Tier,
+        /// The SQLite file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// A block from the node did not connect to the wallet's chain.
+    #[error("{tier} wallet: a block from the node does not connect to the stored chain ({reason}); run `sync` again")]
+    Connect {
+        /// Which wallet.
+        tier: Tier,
+        /// What bdk said.
+        reason: String,
+    },
+    /// The transaction could not be built (not enough funds, dust, …).
+    #[error("cannot build the {what}: {reason}")]
+    Build {
+        /// What was being built.
+        what: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A proposal breaks a rule of the policy.
+    #[error("refused by the vault policy: {0}")]
+    Refused(String),
+    /// An argument is wrong.
+    #[error("{0}")]
+    BadArgument(String),
+    /// A payout CSV line is wrong.
+    #[error("{path} line {line}: {reason}")]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number (0 for the file as a whole).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A PSBT or transaction file could not be read.
+    #[error("{path}: {reason}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A PSBT names another vault.
+    #[error("{path} belongs to vault policy {found}, not to this coordinator's {expected}; use the coordinator of that vault")]
+    OtherVault {
+        /// The file.
+        path: PathBuf,
+        /// This coordinator's policy.
+        expected: PolicyId,
+        /// The PSBT's policy (or "no policy id").
+        found: String,
+    },
+    /// Files to combine spend different transactions.
+    #[error("{path} is for transaction {found}, but {first_path} is for {expected}; only copies of the same proposal can be combined")]
+    DifferentTransactions {
+        /// The first file.
+        first_path: PathBuf,
+        /// Its unsigned txid.
+        expected: Txid,
+        /// The odd file.
+        path: PathBuf,
+        /// Its unsigned txid.
+        found: Txid,
+    },
+    /// Finalizing is not possible yet.
+    #[error("cannot finalize yet: {0}")]
+    NotReady(String),
+    /// The event log could not be written or does not verify.
+    #[error(transparent)]
+    Log(#[from] crate::audit::LogError),
+    /// The node refused the transaction.
+    #[error("the node rejects transaction {txid}: {reason}; nothing was broadcast")]
+    Rejected {
+        /// The transaction.
+        txid: Txid,
+        /// The node's reject reason.
+        reason: String,
+    },
+}
+
+impl CoordinatorError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CoordinatorError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn bad_file(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        CoordinatorError::BadFile {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Classify for CoordinatorError {
+    fn exit_code(&self) -> ExitCode {
+        use CoordinatorError::*;
+        match self {
+            Log(e) => e.exit_code(),
+            Refused(_) | NotReady(_) | Rejected { .. } => ExitCode::Refused,
+            NotInitialized(_)
+            | PolicyChanged { .. }
+            | StoredPolicy { .. }
+            | NodeSettings(_)
+            | BadArgument(_)
+            | Csv { .. }
+            | BadFile { .. }
+            | OtherVault { .. }
+            | DifferentTransactions { .. } => ExitCode::BadInput,
+            Io { .. }
+            | NodeUnreachable { .. }
+            | WrongNetwork { .. }
+            | Rpc { .. }
+            | WalletDb { .. }
+            | Connect { .. } => ExitCode::NodeOrIo,
+            Build { .. } => ExitCode::Refused,
+        }
+    }
+}

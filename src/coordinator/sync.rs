@@ -1,0 +1,134 @@
+//! Bringing the wallets up to the node's chain: blocks from the wallet's last
+//! checkpoint to the tip, then the mempool. Reorgs are handled by the emitter:
+//! when the node's chain no longer contains a block the wallet saw, it goes
+//! back to the last common block and re-emits from there, and bdk drops what
+//! the stale blocks confirmed.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use bdk_bitcoind_rpc::Emitter;
+use bitcoin::Transaction;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::audit::utc_timestamp;
+use crate::policy::Tier;
+
+use super::datadir::{DataDir, SyncState};
+use super::error::CoordinatorError;
+use super::node::Node;
+use super::wallets::{TierWallet, VaultWallets};
+
+/// Blocks applied between two writes of the wallet database.
+const PERSIST_EVERY: u32 = 100;
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// Blocks applied per tier (more than the chain grew after a reorg).
+    pub blocks_applied: Vec<(Tier, u32)>,
+    /// Unconfirmed transactions of the vault seen in the mempool.
+    pub mempool_txs: usize,
+    /// Wallet tip height afterwards.
+    pub tip_height: u32,
+    /// Wallet tip hash afterwards.
+    pub tip_hash: String,
+    /// When the sync ended.
+    pub time: String,
+}
+
+fn progress_bar(tier: Tier, from: u32, to: u64, show: bool) -> ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(to.saturating_sub(u64::from(from)));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>5} [{bar:40}] {pos}/{len} blocks {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(tier.to_string());
+    bar
+}
+
+fn sync_tier(
+    node: &Node,
+    tw: &mut TierWallet,
+    tip: u64,
+    show_progress: bool,
+) -> Result<(u32, usize), CoordinatorError> {
+    let tier = tw.tier();
+    let wallet = tw.wallet();
+    let start = wallet.latest_checkpoint();
+    let unconfirmed: Vec<Arc<Transaction>> = wallet
+        .transactions()
+        .filter(|t| t.chain_position.is_unconfirmed())
+        .map(|t| t.tx_node.tx.clone())
+        .collect();
+    let bar = progress_bar(tier, start.height(), tip, show_progress);
+    let mut emitter = Emitter::new(node.client(), start, 0, unconfirmed);
+    let mut applied = 0u32;
+    while let Some(event) = emitter
+        .next_block()
+        .map_err(|e| node.rpc_error("getblock", e))?
+    {
+        let height = event.block_height();
+        tw.wallet_mut()
+            .apply_block_connected_to(&event.block, height, event.connected_to())
+            .map_err(|e| CoordinatorError::Connect {
+                tier,
+                reason: e.to_string(),
+            })?;
+        applied += 1;
+        if applied % PERSIST_EVERY == 0 {
+            tw.persist()?;
+        }
+        bar.set_position(u64::from(height).min(tip));
+    }
+    let mempool = emitter
+        .mempool()
+        .map_err(|e| node.rpc_error("getrawmempool", e))?;
+    let wallet = tw.wallet_mut();
+    wallet.apply_evicted_txs(mempool.evicted);
+    wallet.apply_unconfirmed_txs(mempool.update);
+    let pending = wallet
+        .transactions()
+        .filter(|t| t.chain_position.is_unconfirmed())
+        .count();
+    tw.persist()?;
+    bar.finish_and_clear();
+    Ok((applied, pending))
+}
+
+/// Syncs both wallets to the node's tip and mempool and records when.
+pub fn sync(
+    dir: &DataDir,
+    node: &Node,
+    wallets: &mut VaultWallets,
+    show_progress: bool,
+) -> Result<SyncReport, CoordinatorError> {
+    let tip = node.health()?.blocks;
+    let mut blocks_applied = Vec::new();
+    let mut mempool_txs = 0;
+    for tier in Tier::ALL {
+        let (applied, pending) = sync_tier(node, wallets.tier_mut(tier), tip, show_progress)?;
+        blocks_applied.push((tier, applied));
+        mempool_txs += pending;
+    }
+    let cp = wallets.cold.wallet().latest_checkpoint();
+    let now = super::now_unix();
+    let state = SyncState {
+        unix_time: now,
+        tip_height: cp.height(),
+        tip_hash: cp.hash().to_string(),
+    };
+    dir.store_sync_state(&state)?;
+    Ok(SyncReport {
+        blocks_applied,
+        mempool_txs,
+        tip_height: state.tip_height,
+        tip_hash: state.tip_hash,
+        time: utc_timestamp(now),
+    })
+}

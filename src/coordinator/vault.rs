@@ -1,0 +1,340 @@
+//! The coordinator of one vault: its data dir, policy and node, and the read
+//! operations (init, status, sync, balances, addresses, coins).
+
+use std::path::Path;
+
+use bdk_wallet::KeychainKind;
+use bitcoin::{Address, Amount, OutPoint};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::audit::{utc_timestamp, LogEntry};
+use crate::policy::{Tier, VaultPolicy};
+
+use super::balance::VaultBalance;
+use super::datadir::{line_diff, DataDir, SyncState};
+use super::error::CoordinatorError;
+use super::node::{Node, NodeArgs, NodeHealth, NodeSettings};
+use super::sync::{sync, SyncReport};
+use super::wallets::{TierWallet, VaultWallets};
+
+/// An initialized coordinator.
+pub struct Coordinator {
+    dir: DataDir,
+    policy: VaultPolicy,
+    node_args: NodeArgs,
+}
+
+/// What `init` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    /// The data dir.
+    pub data_dir: String,
+    /// The vault.
+    pub vault: String,
+    /// The policy id now in force.
+    pub policy_id: String,
+    /// `created`, `unchanged` or `replaced`.
+    pub action: String,
+    /// The policy replaced, if any.
+    pub replaced_policy_id: Option<String>,
+    /// Whether the node was reached and is on the right network.
+    pub node_checked: bool,
+}
+
+/// `status`: node health and wallet state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    /// The vault.
+    pub vault: String,
+    /// Its policy id.
+    pub policy_id: String,
+    /// The policy's network.
+    pub network: String,
+    /// The node.
+    pub node: NodeHealth,
+    /// Whether the node is synced (not in IBD, all headers have blocks).
+    pub node_synced: bool,
+    /// Each wallet's tip: (tier, height, hash).
+    pub wallet_tips: Vec<WalletTip>,
+    /// The last sync.
+    pub last_sync: Option<SyncState>,
+    /// The last sync, for people.
+    pub last_sync_time: Option<String>,
+    /// Blocks the wallets are behind the node.
+    pub blocks_behind: u64,
+}
+
+/// Where a wallet's view of the chain ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct WalletTip {
+    /// The tier.
+    pub tier: Tier,
+    /// Height.
+    pub height: u32,
+    /// Hash.
+    pub hash: String,
+}
+
+/// A fresh receive address.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewAddress {
+    /// The tier.
+    pub tier: Tier,
+    /// The address.
+    pub address: String,
+    /// Its index on the receive chain.
+    pub index: u32,
+    /// The definite descriptor, e.g. for `generatetodescriptor`.
+    pub descriptor: String,
+}
+
+/// One unspent output of the vault.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coin {
+    /// The tier.
+    pub tier: Tier,
+    /// The outpoint.
+    pub outpoint: OutPoint,
+    /// The value.
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
+    /// The address.
+    pub address: String,
+    /// `receive` or `change`.
+    pub chain: String,
+    /// Derivation index.
+    pub index: u32,
+    /// Height of the block that confirmed it, if any.
+    pub confirmation_height: Option<u32>,
+}
+
+impl Coordinator {
+    /// `init`: stores the policy and node settings and creates the wallets.
+    /// With a node configured it is checked first, so a node that is down or
+    /// on the wrong network leaves nothing written.
+    pub fn init(
+        dir: DataDir,
+        policy_file: &Path,
+        node_args: NodeArgs,
+        replace_policy: bool,
+    ) -> Result<(Coordinator, InitReport), CoordinatorError> {
+        let policy = VaultPolicy::load(policy_file).map_err(|e| CoordinatorError::BadFile {
+            path: policy_file.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let old = if dir.is_initialized() {
+            Some(dir.load_policy()?)
+        } else {
+            None
+        };
+        if let Some(old) = &old {
+            if old.id() != policy.id() && !replace_policy {
+                return Err(CoordinatorError::PolicyChanged {
+                    old: old.id(),
+                    new: policy.id(),
+                    diff: line_diff(&old.to_toml(), &policy.to_toml()),
+                });
+            }
+        }
+        let stored = if dir.config_path().exists() {
+            NodeSettings::load(&dir)?
+        } else {
+            NodeSettings::default()
+        };
+        let settings = stored.overridden_by(&node_args);
+        let node_checked = settings.rpc_cookie.is_some() || settings.rpc_user.is_some();
+        if node_checked {
+            Node::connect(&settings, policy.network())?;
+        }
+
+        dir.create()?;
+        let coordinator = Coordinator {
+            dir,
+            policy,
+            node_args,
+        };
+        let dir = &coordinator.dir;
+        let action = match &old {
+            None => "created",
+            Some(old) if old.id() == coordinator.policy.id() => "unchanged",
+            Some(_) => "replaced",
+        };
+        if let Some(old) = old.as_ref().filter(|o| o.id() != coordinator.policy.id()) {
+            // Wallets whose descriptors changed start over; the old database is
+            // kept beside it, named after the old policy.
+            for tier in Tier::ALL {
+                let path = dir.wallet_path(tier);
+                if old.descriptor(tier) != coordinator.policy.descriptor(tier) && path.exists() {
+                    let aside = path.with_extension(format!("sqlite.{}", old.id().short()));
+                    std::fs::rename(&path, &aside).map_err(|e| CoordinatorError::io(&path, e))?;
+                }
+            }
+        }
+        dir.store_policy(&coordinator.policy)?;
+        if settings != stored || !dir.config_path().exists() {
+            settings.store(dir)?;
+        }
+        for tier in Tier::ALL {
+            TierWallet::open_or_create(dir, &coordinator.policy, tier)?.persist()?;
+        }
+        if action != "unchanged" {
+            let mut event = json!({
+                "kind": "policy",
+                "action": action,
+                "policy_id": coordinator.policy.id().to_string(),
+                "vault": coordinator.policy.name(),
+                "network": coordinator.policy.network().to_string(),
+            });
+            if let Some(old) = &old {
+                event["old_policy_id"] = old.id().to_string().into();
+                event["diff"] = line_diff(&old.to_toml(), &coordinator.policy.to_toml()).into();
+            }
+            coordinator.log(event)?;
+        }
+        let report = InitReport {
+            data_dir: dir.root().display().to_string(),
+            vault: coordinator.policy.name().to_string(),
+            policy_id: coordinator.policy.id().to_string(),
+            action: action.to_string(),
+            replaced_policy_id: old
+                .filter(|o| o.id() != coordinator.policy.id())
+                .map(|o| o.id().to_string()),
+            node_checked,
+        };
+        Ok((coordinator, report))
+    }
+
+    /// Opens an initialized data dir.
+    pub fn open(dir: DataDir, node_args: NodeArgs) -> Result<Coordinator, CoordinatorError> {
+        let policy = dir.load_policy()?;
+        Ok(Coordinator {
+            dir,
+            policy,
+            node_args,
+        })
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &VaultPolicy {
+        &self.policy
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &DataDir {
+        &self.dir
+    }
+
+    /// Connects to the node (flags and environment over `config.toml`).
+    pub fn connect(&self) -> Result<(Node, NodeHealth), CoordinatorError> {
+        let settings = NodeSettings::load(&self.dir)?.overridden_by(&self.node_args);
+        Node::connect(&settings, self.policy.network())
+    }
+
+    /// Opens both wallets.
+    pub fn wallets(&self) -> Result<VaultWallets, CoordinatorError> {
+        VaultWallets::open(&self.dir, &self.policy)
+    }
+
+    /// Appends an event to the log, adding the policy id if missing.
+    pub fn log(&self, mut event: Value) -> Result<LogEntry, CoordinatorError> {
+        if event.get("policy_id").is_none() {
+            event["policy_id"] = self.policy.id().to_string().into();
+        }
+        self.dir
+            .event_log()
+            .append(event)
+            .map_err(CoordinatorError::Log)
+    }
+
+    /// `sync`.
+    pub fn sync(&self, show_progress: bool) -> Result<SyncReport, CoordinatorError> {
+        let (node, _) = self.connect()?;
+        let mut wallets = self.wallets()?;
+        sync(&self.dir, &node, &mut wallets, show_progress)
+    }
+
+    /// `status`.
+    pub fn status(&self) -> Result<StatusReport, CoordinatorError> {
+        let (_node, health) = self.connect()?;
+        let wallets = self.wallets()?;
+        let wallet_tips: Vec<WalletTip> = Tier::ALL
+            .into_iter()
+            .map(|t| {
+                let cp = wallets.tier(t).wallet().latest_checkpoint();
+                WalletTip {
+                    tier: t,
+                    height: cp.height(),
+                    hash: cp.hash().to_string(),
+                }
+            })
+            .collect();
+        let lowest = wallet_tips.iter().map(|t| t.height).min().unwrap_or(0);
+        let last_sync = self.dir.sync_state()?;
+        Ok(StatusReport {
+            vault: self.policy.name().to_string(),
+            policy_id: self.policy.id().to_string(),
+            network: self.policy.network().to_string(),
+            node_synced: health.is_synced(),
+            blocks_behind: health.blocks.saturating_sub(u64::from(lowest)),
+            node: health,
+            wallet_tips,
+            last_sync_time: last_sync.as_ref().map(|s| utc_timestamp(s.unix_time)),
+            last_sync,
+        })
+    }
+
+    /// `balance` (from the wallets as of the last sync).
+    pub fn balance(&self) -> Result<VaultBalance, CoordinatorError> {
+        Ok(VaultBalance::of(
+            &self.wallets()?,
+            self.policy.rules().ratio(),
+        ))
+    }
+
+    /// `address`: reveals and persists the next receive address of a tier.
+    pub fn new_address(&self, tier: Tier) -> Result<NewAddress, CoordinatorError> {
+        let mut tw = TierWallet::open(&self.dir, &self.policy, tier)?;
+        let info = tw.wallet_mut().reveal_next_address(KeychainKind::External);
+        tw.persist()?;
+        let descriptor = self
+            .policy
+            .descriptor(tier)
+            .at(crate::policy::Chain::Receive, info.index);
+        Ok(NewAddress {
+            tier,
+            address: info.address.to_string(),
+            index: info.index,
+            descriptor: descriptor.to_string(),
+        })
+    }
+
+    /// `utxos`: unspent outputs of one tier or both.
+    pub fn coins(&self, tier: Option<Tier>) -> Result<Vec<Coin>, CoordinatorError> {
+        let wallets = self.wallets()?;
+        let mut coins = Vec::new();
+        for t in Tier::ALL
+            .into_iter()
+            .filter(|t| tier.is_none_or(|x| x == *t))
+        {
+            let w = wallets.tier(t).wallet();
+            for o in w.list_unspent() {
+                coins.push(Coin {
+                    tier: t,
+                    outpoint: o.outpoint,
+                    amount: o.txout.value,
+                    address: Address::from_script(&o.txout.script_pubkey, self.policy.network())
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    chain: match o.keychain {
+                        KeychainKind::External => "receive".into(),
+                        KeychainKind::Internal => "change".into(),
+                    },
+                    index: o.derivation_index,
+                    confirmation_height: o.chain_position.confirmation_height_upper_bound(),
+                });
+            }
+        }
+        Ok(coins)
+    }
+}

@@ -1,0 +1,153 @@
+//! The watch-only bdk wallets, one per tier, each in its own SQLite file. They
+//! hold the public descriptors compiled from the policy and nothing secret.
+
+use std::path::PathBuf;
+
+use bdk_wallet::rusqlite::Connection;
+use bdk_wallet::{KeychainKind, PersistedWallet, Wallet};
+
+use crate::policy::{Chain, Tier, VaultPolicy};
+
+use super::datadir::{set_mode, DataDir};
+use super::error::CoordinatorError;
+
+/// One tier's watch-only wallet and its database connection.
+pub struct TierWallet {
+    tier: Tier,
+    path: PathBuf,
+    conn: Connection,
+    wallet: PersistedWallet<Connection>,
+}
+
+fn descriptors(policy: &VaultPolicy, tier: Tier) -> (String, String) {
+    let d = policy.descriptor(tier);
+    (
+        d.chain(Chain::Receive).to_string(),
+        d.chain(Chain::Change).to_string(),
+    )
+}
+
+impl TierWallet {
+    fn db_error(tier: Tier, path: &std::path::Path, reason: impl ToString) -> CoordinatorError {
+        CoordinatorError::WalletDb {
+            tier,
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Opens the tier's wallet, creating it if the file does not exist yet.
+    /// An existing wallet must hold exactly the policy's descriptors.
+    pub fn open_or_create(
+        dir: &DataDir,
+        policy: &VaultPolicy,
+        tier: Tier,
+    ) -> Result<TierWallet, CoordinatorError> {
+        let path = dir.wallet_path(tier);
+        let mut conn = Connection::open(&path).map_err(|e| Self::db_error(tier, &path, e))?;
+        set_mode(&path, 0o600)?;
+        let (receive, change) = descriptors(policy, tier);
+        let loaded = Wallet::load()
+            .descriptor(KeychainKind::External, Some(receive.clone()))
+            .descriptor(KeychainKind::Internal, Some(change.clone()))
+            .check_network(policy.network())
+            .load_wallet(&mut conn)
+            .map_err(|e| {
+                Self::db_error(
+                    tier,
+                    &path,
+                    format!("{e}; the database does not match the policy — run init with --replace-policy"),
+                )
+            })?;
+        let wallet = match loaded {
+            Some(w) => w,
+            None => Wallet::create(receive, change)
+                .network(policy.network())
+                .create_wallet(&mut conn)
+                .map_err(|e| Self::db_error(tier, &path, e))?,
+        };
+        Ok(TierWallet {
+            tier,
+            path,
+            conn,
+            wallet,
+        })
+    }
+
+    /// Opens the tier's wallet of an initialized data dir.
+    pub fn open(
+        dir: &DataDir,
+        policy: &VaultPolicy,
+        tier: Tier,
+    ) -> Result<TierWallet, CoordinatorError> {
+        if !dir.wallet_path(tier).exists() {
+            return Err(CoordinatorError::NotInitialized(dir.root().to_owned()));
+        }
+        Self::open_or_create(dir, policy, tier)
+    }
+
+    /// The tier.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// The bdk wallet.
+    pub fn wallet(&self) -> &Wallet {
+        &self.wallet
+    }
+
+    /// The bdk wallet, to change. Call [`TierWallet::persist`] afterwards.
+    pub fn wallet_mut(&mut self) -> &mut Wallet {
+        &mut self.wallet
+    }
+
+    /// Writes staged changes to the database.
+    pub fn persist(&mut self) -> Result<(), CoordinatorError> {
+        self.wallet
+            .persist(&mut self.conn)
+            .map(|_| ())
+            .map_err(|e| Self::db_error(self.tier, &self.path, e))
+    }
+}
+
+/// Both wallets of the vault.
+pub struct VaultWallets {
+    /// The cold tier.
+    pub cold: TierWallet,
+    /// The hot tier.
+    pub hot: TierWallet,
+}
+
+impl VaultWallets {
+    /// Opens both wallets of an initialized data dir.
+    pub fn open(dir: &DataDir, policy: &VaultPolicy) -> Result<VaultWallets, CoordinatorError> {
+        Ok(VaultWallets {
+            cold: TierWallet::open(dir, policy, Tier::Cold)?,
+            hot: TierWallet::open(dir, policy, Tier::Hot)?,
+        })
+    }
+
+    /// One tier's wallet.
+    pub fn tier(&self, tier: Tier) -> &TierWallet {
+        match tier {
+            Tier::Cold => &self.cold,
+            Tier::Hot => &self.hot,
+        }
+    }
+
+    /// One tier's wallet, to change.
+    pub fn tier_mut(&mut self, tier: Tier) -> &mut TierWallet {
+        match tier {
+            Tier::Cold => &mut self.cold,
+            Tier::Hot => &mut self.hot,
+        }
+    }
+
+    /// Both wallets, to change: (source, destination) for a move `from` → `from.other()`.
+    pub fn pair_mut(&mut self, from: Tier) -> (&mut TierWallet, &mut TierWallet) {
+        match from {
+            Tier::Cold => (&mut self.cold, &mut self.hot),
+            Tier::Hot => (&mut self.hot, &mut self.cold),
+        }
+    }
+}
