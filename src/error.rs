@@ -62,6 +62,10 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::audit::LogError,
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
+        crate::psbt::PsbtError,
+        crate::psbt::approvals::ApprovalError,
+        crate::psbt::fields::OtherPolicy,
+        crate::signer::signing::SigningError,
     );
     #[cfg(feature = "online")]
     try_types!(crate::coordinator::CoordinatorError);

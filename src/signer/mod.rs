@@ -1,3 +1,18 @@
 //! The air-gapped signer: key store, policy registration, signing.
+//!
+//! - [`keystore`]: the data directory, the encrypted seed, backups.
+//! - [`approval_key`]: approvers' BIP-340 keys, stored like the seed.
+//! - [`registry`]: the policies this signer has been told to sign for.
+//! - [`account`]: BIP-48 account keys.
+//! - [`signing`]: policy-enforced, linear-time signing of reviewed PSBTs.
 
 pub mod account;
+pub mod approval_key;
+pub mod keystore;
+pub mod prompt;
+pub mod registry;
+pub mod signing;
+
+pub use approval_key::{ApprovalKey, ApproverInfo, ApproverSecret};
+pub use keystore::{KeyInfo, KeyStoreError, Mnemonic, Passphrase, SignerHome, UnlockedSeed};
+pub use registry::{Registration, RegistryError};

@@ -1,0 +1,316 @@
+//! Approvals: BIP-340 signatures by approvers (not key holders) that a
+//! cold→hot movement needs, carried in the PSBT as proprietary fields.
+//!
+//! The digest is a BIP-340 tagged hash, tag `custodia/approval/v1`, over
+//! network magic ‖ vault name ‖ policy id ‖ unsigned txid ‖ movement code ‖
+//! approver id (strings length-prefixed), so an approval means one movement of
+//! one transaction of one vault on one network, by one approver. The txid
+//! commits to every input and output: a changed amount, destination or fee
+//! needs new approvals.
+
+use std::collections::BTreeSet;
+
+use bitcoin::hashes::{sha256, Hash, HashEngine};
+use bitcoin::psbt::raw::ProprietaryKey;
+use bitcoin::secp256k1::{schnorr, Keypair, Message, Secp256k1, Verification};
+use bitcoin::{Psbt, Txid};
+use serde::Serialize;
+
+use super::fields::{PREFIX, SUBTYPE_APPROVAL};
+use super::movement::Movement;
+use crate::error::{Classify, ExitCode};
+use crate::policy::{ApproverId, VaultPolicy};
+
+/// The BIP-340 tag of approval digests.
+pub const APPROVAL_TAG: &[u8] = b"custodia/approval/v1";
+
+/// One approval as carried in a PSBT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// Who approved.
+    pub approver: ApproverId,
+    /// The movement kind approved.
+    pub movement: Movement,
+    /// BIP-340 signature over [`approval_digest`].
+    pub signature: schnorr::Signature,
+}
+
+/// An approval field that could not even be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MalformedApproval {
+    /// The key data, lossily as text.
+    pub key: String,
+    /// Why it does not decode.
+    pub reason: String,
+}
+
+/// The digest an approver signs.
+pub fn approval_digest(
+    policy: &VaultPolicy,
+    txid: Txid,
+    movement: Movement,
+    approver: &ApproverId,
+) -> [u8; 32] {
+    let tag = sha256::Hash::hash(APPROVAL_TAG);
+    let mut engine = sha256::Hash::engine();
+    engine.input(tag.as_byte_array());
+    engine.input(tag.as_byte_array());
+    engine.input(&policy.network().magic().to_bytes());
+    let mut with_len = |bytes: &[u8]| {
+        engine.input(&[bytes.len() as u8]);
+        engine.input(bytes);
+    };
+    // Vault names and approver ids are short (ids ≤ 64 bytes); names longer
+    // than 255 bytes are cut in the length byte only, never ambiguous in
+    // practice because the policy id follows and fixes the name anyway.
+    with_len(policy.name().as_bytes());
+    engine.input(&policy.id().to_bytes());
+    engine.input(txid.as_byte_array());
+    engine.input(&[movement.code()]);
+    engine.input(&[approver.as_str().len() as u8]);
+    engine.input(approver.as_str().as_bytes());
+    sha256::Hash::from_engine(engine).to_byte_array()
+}
+
+fn approval_key(approver: &ApproverId) -> ProprietaryKey {
+    ProprietaryKey {
+        prefix: PREFIX.to_vec(),
+        subtype: SUBTYPE_APPROVAL,
+        key: approver.as_str().as_bytes().to_vec(),
+    }
+}
+
+/// Every custodia approval field in the PSBT, decoded where possible.
+pub fn read_approvals(psbt: &Psbt) -> Vec<Result<Approval, MalformedApproval>> {
+    psbt.proprietary
+        .iter()
+        .filter(|(k, _)| k.prefix == PREFIX && k.subtype == SUBTYPE_APPROVAL)
+        .map(|(k, v)| decode(&k.key, v))
+        .collect()
+}
+
+fn decode(key: &[u8], value: &[u8]) -> Result<Approval, MalformedApproval> {
+    let bad = |reason: &str| MalformedApproval {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: reason.to_owned(),
+    };
+    let approver = std::str::from_utf8(key)
+        .ok()
+        .and_then(|s| s.parse::<ApproverId>().ok())
+        .ok_or_else(|| bad("the key is not an approver id"))?;
+    if value.len() != 65 {
+        return Err(bad(
+            "the value is not 65 bytes (movement code and signature)",
+        ));
+    }
+    let movement = Movement::from_code(value[0]).ok_or_else(|| bad("unknown movement code"))?;
+    let signature =
+        schnorr::Signature::from_slice(&value[1..]).map_err(|_| bad("not a BIP-340 signature"))?;
+    Ok(Approval {
+        approver,
+        movement,
+        signature,
+    })
+}
+
+/// Creates the approval of `approver` with `keypair` for `movement` of the
+/// transaction `txid`. The caller checks first that `keypair` is the
+/// approver's key in the policy ([`add_approval`] refuses otherwise).
+pub fn sign_approval(
+    policy: &VaultPolicy,
+    txid: Txid,
+    movement: Movement,
+    approver: &ApproverId,
+    keypair: &Keypair,
+) -> Approval {
+    let secp = Secp256k1::signing_only();
+    let digest = approval_digest(policy, txid, movement, approver);
+    let signature = secp.sign_schnorr_no_aux_rand(&Message::from_digest(digest), keypair);
+    Approval {
+        approver: approver.clone(),
+        movement,
+        signature,
+    }
+}
+
+/// Why an approval could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    /// The approver id is not in the policy.
+    #[error("approver `{0}` is not in the policy; use an id from its [[approvers]] list")]
+    UnknownApprover(String),
+    /// The key is not the approver's key in the policy.
+    #[error("this approval key is not the key of approver `{0}` in the policy; check the --approver id and the key file")]
+    WrongKey(String),
+    /// The signature does not verify for this PSBT.
+    #[error("the approval of `{0}` does not verify for this PSBT; nothing was added")]
+    DoesNotVerify(String),
+    /// The approver already approved this PSBT.
+    #[error("the PSBT already carries an approval of `{0}`; nothing was added")]
+    AlreadyApproved(String),
+}
+
+impl Classify for ApprovalError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            ApprovalError::AlreadyApproved(_) => ExitCode::Refused,
+            _ => ExitCode::BadInput,
+        }
+    }
+}
+
+/// Adds `approval` to the PSBT after checking that it verifies against the
+/// policy for this PSBT's txid. An approver approves once.
+pub fn add_approval(
+    policy: &VaultPolicy,
+    psbt: &mut Psbt,
+    approval: &Approval,
+) -> Result<(), ApprovalError> {
+    let secp = Secp256k1::verification_only();
+    let who = approval.approver.to_string();
+    let approver = policy
+        .approver(&approval.approver)
+        .ok_or_else(|| ApprovalError::UnknownApprover(who.clone()))?;
+    if !verifies(
+        &secp,
+        policy,
+        psbt.unsigned_tx.compute_txid(),
+        approval,
+        approver.pubkey(),
+    ) {
+        return Err(ApprovalError::DoesNotVerify(who));
+    }
+    let key = approval_key(&approval.approver);
+    if psbt.proprietary.contains_key(&key) {
+        return Err(ApprovalError::AlreadyApproved(who));
+    }
+    let mut value = vec![approval.movement.code()];
+    value.extend_from_slice(approval.signature.as_ref());
+    psbt.proprietary.insert(key, value);
+    Ok(())
+}
+
+fn verifies<C: Verification>(
+    secp: &Secp256k1<C>,
+    policy: &VaultPolicy,
+    txid: Txid,
+    approval: &Approval,
+    pubkey: &bitcoin::secp256k1::XOnlyPublicKey,
+) -> bool {
+    let digest = approval_digest(policy, txid, approval.movement, &approval.approver);
+    secp.verify_schnorr(&approval.signature, &Message::from_digest(digest), pubkey)
+        .is_ok()
+}
+
+/// What one approval field counts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Counts toward the quorum.
+    Valid,
+    /// The approver is not in the policy.
+    UnknownApprover,
+    /// It approves another kind of movement.
+    WrongMovement,
+    /// The signature does not verify: another txid, policy, network, or forged.
+    BadSignature,
+    /// Another approver with the same key already counted.
+    DuplicateKey,
+    /// The field does not decode.
+    Malformed,
+}
+
+/// One approval field and what it counts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalCheck {
+    /// The approver id as written in the PSBT.
+    pub approver: String,
+    /// The approver's department, if the approver is in the policy.
+    pub department: Option<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Words for people.
+    pub reason: String,
+}
+
+/// All approvals of a PSBT checked against the policy and one movement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalStatus {
+    /// Each field, in key order.
+    pub checks: Vec<ApprovalCheck>,
+    /// Approvers whose approval is valid.
+    pub valid_approvers: BTreeSet<String>,
+    /// Their departments.
+    pub departments: BTreeSet<String>,
+}
+
+impl ApprovalStatus {
+    /// Whether the quorum of the cold→hot rule is met.
+    pub fn meets(&self, min_approvals: usize, min_departments: usize) -> bool {
+        self.valid_approvers.len() >= min_approvals && self.departments.len() >= min_departments
+    }
+}
+
+/// Checks every approval in the PSBT for `movement` of this PSBT's
+/// transaction under `policy`. Invalid, foreign and duplicate approvals are
+/// reported and do not count.
+pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) -> ApprovalStatus {
+    let secp = Secp256k1::verification_only();
+    let txid = psbt.unsigned_tx.compute_txid();
+    let mut status = ApprovalStatus {
+        checks: Vec::new(),
+        valid_approvers: BTreeSet::new(),
+        departments: BTreeSet::new(),
+    };
+    let mut keys_seen = BTreeSet::new();
+    for entry in read_approvals(psbt) {
+        let check = match entry {
+            Err(m) => ApprovalCheck {
+                approver: m.key,
+                department: None,
+                verdict: Verdict::Malformed,
+                reason: m.reason,
+            },
+            Ok(a) => {
+                let approver = policy.approver(&a.approver);
+                let (verdict, reason) = match approver {
+                    None => (
+                        Verdict::UnknownApprover,
+                        "not an approver of this policy".to_owned(),
+                    ),
+                    Some(_) if a.movement != movement => (
+                        Verdict::WrongMovement,
+                        format!(
+                            "approves a {}, this is a {}",
+                            a.movement.describe(),
+                            movement.describe()
+                        ),
+                    ),
+                    Some(p) if !verifies(&secp, policy, txid, &a, p.pubkey()) => (
+                        Verdict::BadSignature,
+                        "signature does not verify for this transaction, policy and network"
+                            .to_owned(),
+                    ),
+                    Some(p) if !keys_seen.insert(*p.pubkey()) => (
+                        Verdict::DuplicateKey,
+                        "same key as an approver already counted".to_owned(),
+                    ),
+                    Some(_) => (Verdict::Valid, "valid".to_owned()),
+                };
+                if verdict == Verdict::Valid {
+                    let p = approver.expect("valid approvals have an approver");
+                    status.valid_approvers.insert(a.approver.to_string());
+                    status.departments.insert(p.department().to_owned());
+                }
+                ApprovalCheck {
+                    approver: a.approver.to_string(),
+                    department: approver.map(|p| p.department().to_owned()),
+                    verdict,
+                    reason,
+                }
+            }
+        };
+        status.checks.push(check);
+    }
+    status
+}

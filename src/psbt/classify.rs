@@ -1,0 +1,354 @@
+//! Classifying inputs and outputs by re-derivation from the policy.
+//!
+//! A PSBT's BIP-32 derivations only say where to look: an input or output
+//! belongs to a vault wallet only if the script rebuilt from the policy's
+//! descriptor at the claimed (chain, index) is byte-identical to its script.
+//! Chains are 0 (receive) or 1 (change), steps unhardened, indexes below
+//! [`MAX_INDEX`]. Amounts of inputs come only from verified previous outputs.
+
+use std::collections::{BTreeSet, HashMap};
+
+use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
+use bitcoin::psbt::{Input, Output};
+use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
+use bitcoin::{Address, PublicKey, TxOut};
+use miniscript::Descriptor;
+use serde::Serialize;
+
+use super::rules::RuleId;
+use crate::policy::{Chain, ScriptKind, Tier, VaultPolicy, NUMS_INTERNAL_KEY};
+
+/// Highest derivation index accepted (exclusive). A vault that hands out
+/// addresses sequentially stays far below it; a PSBT claiming more is
+/// either broken or steering the signer toward keys nobody watches.
+pub const MAX_INDEX: u32 = 100_000;
+
+/// Where in the vault a script sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct VaultPath {
+    /// The wallet.
+    pub tier: Tier,
+    /// 0 receive, 1 change.
+    pub chain: u32,
+    /// Address index.
+    pub index: u32,
+}
+
+/// Something wrong with one input, and the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule broken.
+    pub rule: RuleId,
+    /// Words for people.
+    pub reason: String,
+}
+
+/// One input, re-derived.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReview {
+    /// Position in the transaction.
+    pub index: usize,
+    /// `txid:vout` spent.
+    pub outpoint: String,
+    /// Amount spent, from a verified previous output.
+    pub amount_sat: Option<u64>,
+    /// The vault wallet and path it belongs to, if it does.
+    pub owner: Option<VaultPath>,
+    /// What is wrong with it.
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub(crate) spent: Option<TxOut>,
+    #[serde(skip)]
+    pub(crate) descriptor: Option<Descriptor<PublicKey>>,
+}
+
+/// Where an output's money goes, seen from the wallet that spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "class")]
+pub enum Destination {
+    /// Back to a wallet of the vault (change if it is the spending wallet).
+    Vault {
+        /// Which wallet.
+        tier: Tier,
+    },
+    /// Outside the vault.
+    External {
+        /// Whether the payout allowlist names it.
+        allowlisted: bool,
+    },
+}
+
+/// One output, re-derived.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputReview {
+    /// Position in the transaction.
+    pub index: usize,
+    /// Amount paid.
+    pub amount_sat: u64,
+    /// The address, if the script has one on the policy's network.
+    pub address: Option<String>,
+    /// Where it goes.
+    pub destination: Destination,
+    /// The vault path it was verified at.
+    pub owner: Option<VaultPath>,
+    /// The PSBT claims a vault derivation the script does not match: an
+    /// attempt to pass an outside address off as change.
+    pub false_claim: bool,
+}
+
+/// Derives and caches scripts of the vault's wallets.
+pub(crate) struct Deriver<'p> {
+    policy: &'p VaultPolicy,
+    secp: Secp256k1<VerifyOnly>,
+    cache: HashMap<VaultPath, Descriptor<PublicKey>>,
+}
+
+impl<'p> Deriver<'p> {
+    pub fn new(policy: &'p VaultPolicy) -> Self {
+        Deriver {
+            policy,
+            secp: Secp256k1::verification_only(),
+            cache: HashMap::new(),
+        }
+    }
+
+    pub fn descriptor(&mut self, at: VaultPath) -> &Descriptor<PublicKey> {
+        let (policy, secp) = (self.policy, &self.secp);
+        self.cache.entry(at).or_insert_with(|| {
+            let chain = Chain::from_main_step(at.chain).expect("only main chains are derived");
+            policy
+                .descriptor(at.tier)
+                .at(chain, at.index)
+                .derived_descriptor(secp)
+                .expect("policy descriptors derive at unhardened indexes")
+        })
+    }
+
+    /// The vault paths a set of derivation claims could mean.
+    fn candidates<'a>(
+        &self,
+        claims: impl Iterator<Item = &'a (Fingerprint, DerivationPath)>,
+    ) -> BTreeSet<(Tier, u32, u32)> {
+        let mut out = BTreeSet::new();
+        for (fingerprint, path) in claims {
+            for key in self.policy.keys().values() {
+                let origin = key.xpub();
+                if origin.fingerprint() != *fingerprint {
+                    continue;
+                }
+                let Some(tier) = self.policy.tier_of_key(key.id()) else {
+                    continue;
+                };
+                let full: &[ChildNumber] = path.as_ref();
+                let account: &[ChildNumber] = origin.path().as_ref();
+                if full.len() != account.len() + 2 || !full.starts_with(account) {
+                    continue;
+                }
+                if let [ChildNumber::Normal { index: chain }, ChildNumber::Normal { index }] =
+                    full[account.len()..]
+                {
+                    if chain <= 1 && index < MAX_INDEX {
+                        out.insert((tier, chain, index));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The verified vault path of `script` among the claims, and whether
+    /// there were claims naming vault keys that did not verify.
+    fn locate<'a>(
+        &mut self,
+        script: &bitcoin::Script,
+        claims: impl Iterator<Item = &'a (Fingerprint, DerivationPath)>,
+    ) -> (Option<VaultPath>, bool) {
+        let candidates = self.candidates(claims);
+        for &(tier, chain, index) in &candidates {
+            let at = VaultPath { tier, chain, index };
+            if self.descriptor(at).script_pubkey().as_script() == script {
+                return (Some(at), false);
+            }
+        }
+        (None, !candidates.is_empty())
+    }
+}
+
+fn claims_of_input(input: &Input) -> Vec<(Fingerprint, DerivationPath)> {
+    let mut v: Vec<_> = input.bip32_derivation.values().cloned().collect();
+    v.extend(input.tap_key_origins.values().map(|(_, o)| o.clone()));
+    v
+}
+
+fn claims_of_output(output: &Output) -> Vec<(Fingerprint, DerivationPath)> {
+    let mut v: Vec<_> = output.bip32_derivation.values().cloned().collect();
+    v.extend(output.tap_key_origins.values().map(|(_, o)| o.clone()));
+    v
+}
+
+fn finding(rule: RuleId, reason: impl Into<String>) -> Finding {
+    Finding {
+        rule,
+        reason: reason.into(),
+    }
+}
+
+/// The previous output an input spends, as far as the PSBT proves it.
+fn spent_output(
+    input: &Input,
+    outpoint: bitcoin::OutPoint,
+    findings: &mut Vec<Finding>,
+) -> Option<TxOut> {
+    if let Some(prev) = &input.non_witness_utxo {
+        if prev.compute_txid() != outpoint.txid {
+            findings.push(finding(
+                RuleId::PreviousOutputs,
+                "its full previous transaction has another txid than the outpoint (fee lie?)",
+            ));
+            return None;
+        }
+        let Some(out) = prev.output.get(outpoint.vout as usize) else {
+            findings.push(finding(
+                RuleId::PreviousOutputs,
+                "the outpoint's index is beyond the previous transaction's outputs",
+            ));
+            return None;
+        };
+        if input.witness_utxo.as_ref().is_some_and(|w| w != out) {
+            findings.push(finding(
+                RuleId::PreviousOutputs,
+                "its witness_utxo differs from the output of the full previous transaction (amount lie?)",
+            ));
+            return None;
+        }
+        return Some(out.clone());
+    }
+    input.witness_utxo.clone()
+}
+
+/// Reviews every input.
+pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> Vec<InputReview> {
+    let nums: bitcoin::XOnlyPublicKey = NUMS_INTERNAL_KEY.parse().expect("NUMS key parses");
+    let mut out = Vec::with_capacity(psbt.inputs.len());
+    for (index, (txin, input)) in psbt.unsigned_tx.input.iter().zip(&psbt.inputs).enumerate() {
+        let mut findings = Vec::new();
+        let spent = spent_output(input, txin.previous_output, &mut findings);
+        let mut owner = None;
+        let mut descriptor = None;
+        match &spent {
+            None if findings.is_empty() => findings.push(finding(
+                RuleId::PreviousOutputs,
+                "carries no previous output (run utxoupdatepsbt with the vault descriptors)",
+            )),
+            None => {}
+            Some(prev) => {
+                let claims = claims_of_input(input);
+                let (found, _) = deriver.locate(&prev.script_pubkey, claims.iter());
+                match found {
+                    None => findings.push(finding(
+                        RuleId::InputsFromVault,
+                        "does not spend from this vault: no BIP-32 derivation of a vault key rebuilds its script",
+                    )),
+                    Some(at) => {
+                        owner = Some(at);
+                        descriptor = Some(deriver.descriptor(at).clone());
+                    }
+                }
+            }
+        }
+        if let Some(at) = owner {
+            let kind = deriver.policy.wallet(at.tier).script();
+            check_script_specifics(kind, input, &nums, descriptor.as_ref(), &mut findings);
+        }
+        if let Some(t) = input.sighash_type {
+            let ok = match owner.map(|o| deriver.policy.wallet(o.tier).script()) {
+                Some(ScriptKind::Tr) => matches!(t.to_u32(), 0x00 | 0x01),
+                _ => t.to_u32() == 0x01,
+            };
+            if !ok {
+                findings.push(finding(
+                    RuleId::Sighash,
+                    format!("asks for sighash type {t}; only ALL (or taproot DEFAULT) is signed"),
+                ));
+            }
+        }
+        out.push(InputReview {
+            index,
+            outpoint: txin.previous_output.to_string(),
+            amount_sat: spent.as_ref().map(|o| o.value.to_sat()),
+            owner,
+            findings,
+            spent,
+            descriptor,
+        });
+    }
+    out
+}
+
+fn check_script_specifics(
+    kind: ScriptKind,
+    input: &Input,
+    nums: &bitcoin::XOnlyPublicKey,
+    descriptor: Option<&Descriptor<PublicKey>>,
+    findings: &mut Vec<Finding>,
+) {
+    match kind {
+        ScriptKind::Wsh => {
+            if input.non_witness_utxo.is_none() {
+                findings.push(finding(
+                    RuleId::PreviousOutputs,
+                    "segwit v0 input without its full previous transaction (needed against fee lies; run utxoupdatepsbt)",
+                ));
+            }
+        }
+        ScriptKind::Tr => {
+            if input.tap_internal_key.is_some_and(|k| k != *nums) {
+                findings.push(finding(
+                    RuleId::Taproot,
+                    "its taproot internal key is not the policy's unspendable key",
+                ));
+            }
+            if let (Some(root), Some(Descriptor::Tr(tr))) = (input.tap_merkle_root, descriptor) {
+                if tr.spend_info().merkle_root() != Some(root) {
+                    findings.push(finding(
+                        RuleId::Taproot,
+                        "its taproot merkle root differs from the one rebuilt from the policy",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Reviews every output.
+pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> Vec<OutputReview> {
+    let policy = deriver.policy;
+    let network = policy.network();
+    psbt.unsigned_tx
+        .output
+        .iter()
+        .zip(&psbt.outputs)
+        .enumerate()
+        .map(|(index, (txout, output))| {
+            let claims = claims_of_output(output);
+            let (owner, false_claim) = deriver.locate(&txout.script_pubkey, claims.iter());
+            let address = Address::from_script(&txout.script_pubkey, network).ok();
+            let destination = match owner {
+                Some(at) => Destination::Vault { tier: at.tier },
+                None => Destination::External {
+                    allowlisted: address
+                        .as_ref()
+                        .is_some_and(|a| policy.rules().payouts().allows(a)),
+                },
+            };
+            OutputReview {
+                index,
+                amount_sat: txout.value.to_sat(),
+                address: address.map(|a| a.to_string()),
+                destination,
+                owner,
+                false_claim,
+            }
+        })
+        .collect()
+}

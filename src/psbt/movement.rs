@@ -1,0 +1,125 @@
+//! The kind of movement a transaction makes, from the tiers it spends and pays.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Tier;
+
+/// What a transaction does with vault funds. Approvals sign it, and the log
+/// records it, so that an approval for a consolidation cannot be replayed for
+/// a transfer with the same txid (which cannot happen, but costs nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Movement {
+    /// Cold wallet pays the hot wallet: needs approvals.
+    ColdToHot,
+    /// Hot wallet pays back to cold.
+    HotToCold,
+    /// Hot wallet pays outside addresses.
+    HotPayout,
+    /// Cold wallet pays outside addresses: always refused.
+    ColdPayout,
+    /// Cold wallet pays only itself.
+    ColdConsolidation,
+    /// Hot wallet pays only itself.
+    HotConsolidation,
+}
+
+impl Movement {
+    /// All kinds.
+    pub const ALL: [Movement; 6] = [
+        Movement::ColdToHot,
+        Movement::HotToCold,
+        Movement::HotPayout,
+        Movement::ColdPayout,
+        Movement::ColdConsolidation,
+        Movement::HotConsolidation,
+    ];
+
+    /// The byte that stands for this kind in approvals (see docs/psbt-fields.md).
+    pub fn code(self) -> u8 {
+        match self {
+            Movement::ColdToHot => 1,
+            Movement::HotToCold => 2,
+            Movement::HotPayout => 3,
+            Movement::ColdPayout => 4,
+            Movement::ColdConsolidation => 5,
+            Movement::HotConsolidation => 6,
+        }
+    }
+
+    /// The kind a code stands for.
+    pub fn from_code(code: u8) -> Option<Movement> {
+        Movement::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    /// The kind of a movement out of `source`: `pays_external` if any output
+    /// leaves the vault, else `pays_other_tier` if any goes to the other tier.
+    pub fn of(source: Tier, pays_external: bool, pays_other_tier: bool) -> Movement {
+        match (source, pays_external, pays_other_tier) {
+            (Tier::Cold, true, _) => Movement::ColdPayout,
+            (Tier::Hot, true, _) => Movement::HotPayout,
+            (Tier::Cold, false, true) => Movement::ColdToHot,
+            (Tier::Hot, false, true) => Movement::HotToCold,
+            (Tier::Cold, false, false) => Movement::ColdConsolidation,
+            (Tier::Hot, false, false) => Movement::HotConsolidation,
+        }
+    }
+
+    /// Machine name, e.g. `cold-to-hot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Movement::ColdToHot => "cold-to-hot",
+            Movement::HotToCold => "hot-to-cold",
+            Movement::HotPayout => "hot-payout",
+            Movement::ColdPayout => "cold-payout",
+            Movement::ColdConsolidation => "cold-consolidation",
+            Movement::HotConsolidation => "hot-consolidation",
+        }
+    }
+
+    /// Words for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Movement::ColdToHot => "cold → hot transfer",
+            Movement::HotToCold => "hot → cold transfer",
+            Movement::HotPayout => "hot payout",
+            Movement::ColdPayout => "payout from cold (never allowed)",
+            Movement::ColdConsolidation => "cold consolidation",
+            Movement::HotConsolidation => "hot consolidation",
+        }
+    }
+}
+
+impl fmt::Display for Movement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Movement {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Movement::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown movement `{s}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_round_trip() {
+        for m in Movement::ALL {
+            assert_eq!(Movement::from_code(m.code()), Some(m));
+            assert_eq!(m.as_str().parse::<Movement>(), Ok(m));
+        }
+        assert_eq!(Movement::from_code(0), None);
+        assert_eq!(Movement::of(Tier::Cold, false, true), Movement::ColdToHot);
+        assert_eq!(Movement::of(Tier::Cold, true, true), Movement::ColdPayout);
+    }
+}

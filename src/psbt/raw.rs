@@ -1,0 +1,629 @@
+//! The PSBT key-value layer, read strictly, and BIP-370 (v2) ↔ v0 conversion.
+//!
+//! rust-bitcoin 0.32 reads only v0 and is lenient in places a signer must not
+//! be. So every PSBT first goes through this parser, which refuses duplicate
+//! keys, map counts that differ from the transaction, oversize fields,
+//! non-minimal sizes and trailing bytes. A v2 PSBT is then rewritten as v0 for
+//! review and signing, and written back as v2 by adding only the new fields to
+//! the original maps, so nothing the reviewer did not see can change.
+
+use std::collections::HashSet;
+
+use bitcoin::consensus::encode::{deserialize, serialize};
+use bitcoin::hashes::Hash;
+use bitcoin::{absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn};
+use bitcoin::{TxOut, Txid, Witness};
+
+use super::error::PsbtError;
+
+/// `psbt` followed by 0xff.
+pub(crate) const MAGIC: &[u8; 5] = b"psbt\xff";
+/// Longest key: BIP-32 keys are 79 bytes; approvals name an approver (≤ 64).
+const MAX_KEY_LEN: u64 = 1_024;
+/// Longest value: a full previous transaction can reach the 4 MB block weight.
+const MAX_VALUE_LEN: u64 = 4_000_000;
+/// No real transaction has more inputs or outputs than fit into a block.
+const MAX_MAPS: u64 = 100_000;
+
+// Field types this module needs to know (BIP-174, BIP-370).
+const GLOBAL_UNSIGNED_TX: u8 = 0x00;
+const GLOBAL_TX_VERSION: u8 = 0x02;
+const GLOBAL_FALLBACK_LOCKTIME: u8 = 0x03;
+const GLOBAL_INPUT_COUNT: u8 = 0x04;
+const GLOBAL_OUTPUT_COUNT: u8 = 0x05;
+const GLOBAL_TX_MODIFIABLE: u8 = 0x06;
+const GLOBAL_VERSION: u8 = 0xFB;
+const IN_PREVIOUS_TXID: u8 = 0x0e;
+const IN_OUTPUT_INDEX: u8 = 0x0f;
+const IN_SEQUENCE: u8 = 0x10;
+const IN_REQUIRED_TIME_LOCKTIME: u8 = 0x11;
+const IN_REQUIRED_HEIGHT_LOCKTIME: u8 = 0x12;
+const OUT_AMOUNT: u8 = 0x03;
+const OUT_SCRIPT: u8 = 0x04;
+
+/// One key-value pair; `key` starts with the key type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pair {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// The pairs of one map, in file order, keys unique.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RawMap(pub Vec<Pair>);
+
+impl RawMap {
+    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.0
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.value.as_slice())
+    }
+    fn has_type(&self, t: u8) -> bool {
+        self.0.iter().any(|p| p.key.first() == Some(&t))
+    }
+    fn without_types(&self, types: &[u8]) -> RawMap {
+        RawMap(
+            self.0
+                .iter()
+                .filter(|p| !p.key.first().is_some_and(|t| types.contains(t)))
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+/// A whole PSBT at the key-value level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawPsbt {
+    pub version: u32,
+    pub global: RawMap,
+    pub inputs: Vec<RawMap>,
+    pub outputs: Vec<RawMap>,
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: u64, what: &str) -> Result<&'a [u8], PsbtError> {
+        let left = (self.bytes.len() - self.pos) as u64;
+        if n > left {
+            return Err(PsbtError::Truncated(format!(
+                "{what} needs {n} bytes, {left} left"
+            )));
+        }
+        let out = &self.bytes[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(out)
+    }
+
+    /// Bitcoin's CompactSize, minimal encodings only.
+    fn compact_size(&mut self, what: &str) -> Result<u64, PsbtError> {
+        let first = self.take(1, what)?[0];
+        let (value, min) = match first {
+            0xfd => (le(self.take(2, what)?), 0xfd),
+            0xfe => (le(self.take(4, what)?), 0x1_0000),
+            0xff => (le(self.take(8, what)?), 0x1_0000_0000),
+            n => return Ok(n.into()),
+        };
+        if value < min {
+            return Err(PsbtError::Malformed(format!(
+                "non-minimal size encoding in {what}"
+            )));
+        }
+        Ok(value)
+    }
+}
+
+fn le(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+}
+
+fn read_map(c: &mut Cursor<'_>, name: &str) -> Result<RawMap, PsbtError> {
+    let mut pairs = Vec::new();
+    let mut seen = HashSet::new();
+    loop {
+        let key_len = c.compact_size(name)?;
+        if key_len == 0 {
+            return Ok(RawMap(pairs));
+        }
+        if key_len > MAX_KEY_LEN {
+            return Err(oversize(name, "key", key_len, MAX_KEY_LEN));
+        }
+        let key = c.take(key_len, name)?.to_vec();
+        let value_len = c.compact_size(name)?;
+        if value_len > MAX_VALUE_LEN {
+            return Err(oversize(name, "value", value_len, MAX_VALUE_LEN));
+        }
+        let value = c.take(value_len, name)?.to_vec();
+        if !seen.insert(key.clone()) {
+            return Err(PsbtError::DuplicateKey {
+                map: name.to_owned(),
+                key: hex(&key),
+            });
+        }
+        pairs.push(Pair { key, value });
+    }
+}
+
+fn oversize(map: &str, what: &'static str, len: u64, limit: u64) -> PsbtError {
+    PsbtError::Oversize {
+        map: map.to_owned(),
+        what,
+        len,
+        limit,
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn compact_value(map: &RawMap, t: u8, what: &str) -> Result<u64, PsbtError> {
+    let v = map
+        .get(&[t])
+        .ok_or_else(|| PsbtError::Malformed(format!("PSBT v2 without {what}")))?;
+    let mut c = Cursor { bytes: v, pos: 0 };
+    let n = c.compact_size(what)?;
+    if c.pos != v.len() {
+        return Err(PsbtError::Malformed(format!("{what} has trailing bytes")));
+    }
+    Ok(n)
+}
+
+fn fixed<const N: usize>(map: &RawMap, t: u8, what: &str) -> Result<Option<[u8; N]>, PsbtError> {
+    map.get(&[t])
+        .map(|v| {
+            v.try_into()
+                .map_err(|_| PsbtError::Malformed(format!("{what} must be {N} bytes")))
+        })
+        .transpose()
+}
+
+impl RawPsbt {
+    /// Parses binary PSBT data strictly.
+    pub fn parse(bytes: &[u8]) -> Result<RawPsbt, PsbtError> {
+        if !bytes.starts_with(MAGIC) {
+            return Err(PsbtError::NotPsbt);
+        }
+        let mut c = Cursor { bytes, pos: 5 };
+        let global = read_map(&mut c, "global map")?;
+        let version = match fixed::<4>(&global, GLOBAL_VERSION, "PSBT_GLOBAL_VERSION")? {
+            Some(v) => u32::from_le_bytes(v),
+            None => 0,
+        };
+        if global
+            .0
+            .iter()
+            .any(|p| p.key.first() == Some(&GLOBAL_VERSION) && p.key.len() != 1)
+        {
+            return Err(PsbtError::Malformed(
+                "PSBT_GLOBAL_VERSION with key data".into(),
+            ));
+        }
+        let (n_in, n_out) = match version {
+            0 => {
+                let tx = unsigned_tx_of(&global)?;
+                for t in [
+                    GLOBAL_TX_VERSION,
+                    GLOBAL_FALLBACK_LOCKTIME,
+                    GLOBAL_INPUT_COUNT,
+                    GLOBAL_OUTPUT_COUNT,
+                    GLOBAL_TX_MODIFIABLE,
+                ] {
+                    if global.has_type(t) {
+                        return Err(PsbtError::Malformed(format!(
+                            "a version 0 PSBT carries the version 2 global field 0x{t:02x}"
+                        )));
+                    }
+                }
+                (tx.input.len() as u64, tx.output.len() as u64)
+            }
+            2 => {
+                if global.has_type(GLOBAL_UNSIGNED_TX) {
+                    return Err(PsbtError::Malformed(
+                        "a version 2 PSBT carries an unsigned transaction".into(),
+                    ));
+                }
+                (
+                    compact_value(&global, GLOBAL_INPUT_COUNT, "PSBT_GLOBAL_INPUT_COUNT")?,
+                    compact_value(&global, GLOBAL_OUTPUT_COUNT, "PSBT_GLOBAL_OUTPUT_COUNT")?,
+                )
+            }
+            v => return Err(PsbtError::UnsupportedVersion(v)),
+        };
+        if n_in > MAX_MAPS || n_out > MAX_MAPS {
+            return Err(PsbtError::Malformed(format!(
+                "{n_in} inputs and {n_out} outputs is more than a transaction can hold"
+            )));
+        }
+        let mut inputs = Vec::with_capacity(n_in as usize);
+        for i in 0..n_in {
+            inputs.push(read_map(&mut c, &format!("map of input {i}"))?);
+        }
+        let mut outputs = Vec::with_capacity(n_out as usize);
+        for i in 0..n_out {
+            outputs.push(read_map(&mut c, &format!("map of output {i}"))?);
+        }
+        if c.pos != bytes.len() {
+            return Err(PsbtError::TrailingBytes(bytes.len() - c.pos));
+        }
+        let raw = RawPsbt {
+            version,
+            global,
+            inputs,
+            outputs,
+        };
+        raw.check_version_fields()?;
+        Ok(raw)
+    }
+
+    /// BIP-370: v0 maps must not carry v2 fields, v2 maps must carry them.
+    fn check_version_fields(&self) -> Result<(), PsbtError> {
+        let v2_in = [
+            IN_PREVIOUS_TXID,
+            IN_OUTPUT_INDEX,
+            IN_SEQUENCE,
+            IN_REQUIRED_TIME_LOCKTIME,
+            IN_REQUIRED_HEIGHT_LOCKTIME,
+        ];
+        let v2_out = [OUT_AMOUNT, OUT_SCRIPT];
+        if self.version == 0 {
+            for (i, m) in self.inputs.iter().enumerate() {
+                if let Some(t) = v2_in.iter().find(|t| m.has_type(**t)) {
+                    return Err(PsbtError::Malformed(format!(
+                        "input {i} of a version 0 PSBT carries version 2 field 0x{t:02x}"
+                    )));
+                }
+            }
+            for (i, m) in self.outputs.iter().enumerate() {
+                if let Some(t) = v2_out.iter().find(|t| m.has_type(**t)) {
+                    return Err(PsbtError::Malformed(format!(
+                        "output {i} of a version 0 PSBT carries version 2 field 0x{t:02x}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Binary serialization, maps and pairs in the order held.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for map in std::iter::once(&self.global)
+            .chain(&self.inputs)
+            .chain(&self.outputs)
+        {
+            for p in &map.0 {
+                out.extend(serialize(&bitcoin::VarInt(p.key.len() as u64)));
+                out.extend(&p.key);
+                out.extend(serialize(&bitcoin::VarInt(p.value.len() as u64)));
+                out.extend(&p.value);
+            }
+            out.push(0);
+        }
+        out
+    }
+
+    /// The same PSBT as version 0, for rust-bitcoin to read.
+    pub fn to_v0(&self) -> Result<RawPsbt, PsbtError> {
+        if self.version == 0 {
+            return Ok(self.clone());
+        }
+        let tx = self.v2_unsigned_tx()?;
+        let mut global = self.global.without_types(&[
+            GLOBAL_TX_VERSION,
+            GLOBAL_FALLBACK_LOCKTIME,
+            GLOBAL_INPUT_COUNT,
+            GLOBAL_OUTPUT_COUNT,
+            GLOBAL_TX_MODIFIABLE,
+            GLOBAL_VERSION,
+        ]);
+        global.0.insert(
+            0,
+            Pair {
+                key: vec![GLOBAL_UNSIGNED_TX],
+                value: serialize(&tx),
+            },
+        );
+        Ok(RawPsbt {
+            version: 0,
+            global,
+            inputs: self
+                .inputs
+                .iter()
+                .map(|m| m.without_types(&[IN_PREVIOUS_TXID, IN_OUTPUT_INDEX, IN_SEQUENCE]))
+                .collect(),
+            outputs: self
+                .outputs
+                .iter()
+                .map(|m| m.without_types(&[OUT_AMOUNT, OUT_SCRIPT]))
+                .collect(),
+        })
+    }
+
+    fn v2_unsigned_tx(&self) -> Result<Transaction, PsbtError> {
+        let version = fixed::<4>(&self.global, GLOBAL_TX_VERSION, "PSBT_GLOBAL_TX_VERSION")?
+            .ok_or_else(|| PsbtError::Malformed("PSBT v2 without PSBT_GLOBAL_TX_VERSION".into()))?;
+        let lock_time = fixed::<4>(
+            &self.global,
+            GLOBAL_FALLBACK_LOCKTIME,
+            "PSBT_GLOBAL_FALLBACK_LOCKTIME",
+        )?
+        .map(u32::from_le_bytes)
+        .unwrap_or(0);
+        let mut input = Vec::with_capacity(self.inputs.len());
+        for (i, m) in self.inputs.iter().enumerate() {
+            if m.has_type(IN_REQUIRED_TIME_LOCKTIME) || m.has_type(IN_REQUIRED_HEIGHT_LOCKTIME) {
+                return Err(PsbtError::UnsupportedV2(format!(
+                    "input {i} requires a lock time"
+                )));
+            }
+            let txid =
+                fixed::<32>(m, IN_PREVIOUS_TXID, "PSBT_IN_PREVIOUS_TXID")?.ok_or_else(|| {
+                    PsbtError::Malformed(format!("input {i} of a PSBT v2 has no previous txid"))
+                })?;
+            let vout =
+                fixed::<4>(m, IN_OUTPUT_INDEX, "PSBT_IN_OUTPUT_INDEX")?.ok_or_else(|| {
+                    PsbtError::Malformed(format!("input {i} of a PSBT v2 has no output index"))
+                })?;
+            let sequence = fixed::<4>(m, IN_SEQUENCE, "PSBT_IN_SEQUENCE")?
+                .map(u32::from_le_bytes)
+                .unwrap_or(u32::MAX);
+            input.push(TxIn {
+                previous_output: OutPoint::new(
+                    Txid::from_byte_array(txid),
+                    u32::from_le_bytes(vout),
+                ),
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence(sequence),
+                witness: Witness::new(),
+            });
+        }
+        let mut output = Vec::with_capacity(self.outputs.len());
+        for (i, m) in self.outputs.iter().enumerate() {
+            let amount = fixed::<8>(m, OUT_AMOUNT, "PSBT_OUT_AMOUNT")?.ok_or_else(|| {
+                PsbtError::Malformed(format!("output {i} of a PSBT v2 has no amount"))
+            })?;
+            let amount = i64::from_le_bytes(amount);
+            let amount = u64::try_from(amount)
+                .map_err(|_| PsbtError::Malformed(format!("output {i} has a negative amount")))?;
+            let script = m.get(&[OUT_SCRIPT]).ok_or_else(|| {
+                PsbtError::Malformed(format!("output {i} of a PSBT v2 has no script"))
+            })?;
+            output.push(TxOut {
+                value: Amount::from_sat(amount),
+                script_pubkey: ScriptBuf::from_bytes(script.to_vec()),
+            });
+        }
+        Ok(Transaction {
+            version: transaction::Version(i32::from_le_bytes(version)),
+            lock_time: absolute::LockTime::from_consensus(lock_time),
+            input,
+            output,
+        })
+    }
+
+    /// `self` plus the pairs `after` has and `before` had not. `before` and
+    /// `after` are v0 forms of this PSBT before and after signing or
+    /// approving. Any pair changed or removed is refused: custodia only adds.
+    pub fn with_additions(&self, before: &RawPsbt, after: &RawPsbt) -> Result<RawPsbt, PsbtError> {
+        if before.inputs.len() != after.inputs.len() || before.outputs.len() != after.outputs.len()
+        {
+            return Err(PsbtError::WouldChange(
+                "the number of inputs or outputs".into(),
+            ));
+        }
+        let add = |base: &RawMap, b: &RawMap, a: &RawMap, name: &str| {
+            let mut out = base.clone();
+            for p in &a.0 {
+                match b.get(&p.key) {
+                    Some(v) if v == p.value.as_slice() => {}
+                    Some(_) => {
+                        return Err(PsbtError::WouldChange(format!(
+                            "{} in the {name}",
+                            hex(&p.key)
+                        )))
+                    }
+                    None => out.0.push(p.clone()),
+                }
+            }
+            if let Some(p) = b.0.iter().find(|p| a.get(&p.key).is_none()) {
+                return Err(PsbtError::WouldChange(format!(
+                    "{} in the {name} (removed)",
+                    hex(&p.key)
+                )));
+            }
+            Ok(out)
+        };
+        Ok(RawPsbt {
+            version: self.version,
+            global: add(&self.global, &before.global, &after.global, "global map")?,
+            inputs: (0..self.inputs.len())
+                .map(|i| {
+                    add(
+                        &self.inputs[i],
+                        &before.inputs[i],
+                        &after.inputs[i],
+                        &format!("input {i}"),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+            outputs: (0..self.outputs.len())
+                .map(|i| {
+                    add(
+                        &self.outputs[i],
+                        &before.outputs[i],
+                        &after.outputs[i],
+                        &format!("output {i}"),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+fn unsigned_tx_of(global: &RawMap) -> Result<Transaction, PsbtError> {
+    if global
+        .0
+        .iter()
+        .any(|p| p.key.first() == Some(&GLOBAL_UNSIGNED_TX) && p.key.len() != 1)
+    {
+        return Err(PsbtError::Malformed(
+            "unsigned transaction key with key data".into(),
+        ));
+    }
+    let value = global.get(&[GLOBAL_UNSIGNED_TX]).ok_or_else(|| {
+        PsbtError::Malformed("version 0 PSBT without unsigned transaction".into())
+    })?;
+    // `deserialize` refuses trailing bytes inside the value too.
+    deserialize::<Transaction>(value)
+        .map_err(|e| PsbtError::Malformed(format!("unsigned transaction: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(key: &[u8], value: &[u8]) -> Pair {
+        Pair {
+            key: key.to_vec(),
+            value: value.to_vec(),
+        }
+    }
+
+    fn one_in_one_out() -> RawPsbt {
+        let tx = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn::default()],
+            output: vec![TxOut {
+                value: Amount::from_sat(1000),
+                script_pubkey: ScriptBuf::new(),
+            }],
+        };
+        RawPsbt {
+            version: 0,
+            global: RawMap(vec![pair(&[0], &serialize(&tx))]),
+            inputs: vec![RawMap::default()],
+            outputs: vec![RawMap::default()],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_trailing_bytes() {
+        let bytes = one_in_one_out().serialize();
+        assert_eq!(RawPsbt::parse(&bytes).unwrap(), one_in_one_out());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            RawPsbt::parse(&longer),
+            Err(PsbtError::TrailingBytes(1))
+        ));
+        assert!(matches!(
+            RawPsbt::parse(&bytes[..bytes.len() - 1]),
+            Err(PsbtError::Truncated(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_duplicate_keys() {
+        let mut raw = one_in_one_out();
+        raw.inputs[0].0.push(pair(&[0xfc, 1, b'x', 0], b"a"));
+        raw.inputs[0].0.push(pair(&[0xfc, 1, b'x', 0], b"b"));
+        assert!(matches!(
+            RawPsbt::parse(&raw.serialize()),
+            Err(PsbtError::DuplicateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_missing_and_extra_maps() {
+        let mut raw = one_in_one_out();
+        raw.outputs.clear();
+        assert!(matches!(
+            RawPsbt::parse(&raw.serialize()),
+            Err(PsbtError::Truncated(_))
+        ));
+        let mut raw = one_in_one_out();
+        raw.outputs.push(RawMap::default());
+        assert!(matches!(
+            RawPsbt::parse(&raw.serialize()),
+            Err(PsbtError::TrailingBytes(1))
+        ));
+    }
+
+    #[test]
+    fn refuses_oversize_and_non_minimal_sizes() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend([0xfe, 0xff, 0xff, 0xff, 0x00]);
+        assert!(matches!(
+            RawPsbt::parse(&bytes),
+            Err(PsbtError::Oversize { .. })
+        ));
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend([0xfd, 0x01, 0x00]);
+        assert!(matches!(
+            RawPsbt::parse(&bytes),
+            Err(PsbtError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_v2_fields_in_v0() {
+        let mut raw = one_in_one_out();
+        raw.outputs[0]
+            .0
+            .push(pair(&[OUT_AMOUNT], &5u64.to_le_bytes()));
+        assert!(matches!(
+            RawPsbt::parse(&raw.serialize()),
+            Err(PsbtError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn v2_converts_to_v0_and_back_adding_only() {
+        let v0 = one_in_one_out();
+        let tx: Transaction = deserialize(&v0.global.0[0].value).unwrap();
+        let v2 = RawPsbt {
+            version: 2,
+            global: RawMap(vec![
+                pair(&[GLOBAL_TX_VERSION], &2i32.to_le_bytes()),
+                pair(&[GLOBAL_INPUT_COUNT], &[1]),
+                pair(&[GLOBAL_OUTPUT_COUNT], &[1]),
+                pair(&[GLOBAL_VERSION], &2u32.to_le_bytes()),
+            ]),
+            inputs: vec![RawMap(vec![
+                pair(
+                    &[IN_PREVIOUS_TXID],
+                    &tx.input[0].previous_output.txid.to_byte_array(),
+                ),
+                pair(
+                    &[IN_OUTPUT_INDEX],
+                    &tx.input[0].previous_output.vout.to_le_bytes(),
+                ),
+            ])],
+            outputs: vec![RawMap(vec![
+                pair(&[OUT_AMOUNT], &1000u64.to_le_bytes()),
+                pair(&[OUT_SCRIPT], &[]),
+            ])],
+        };
+        let parsed = RawPsbt::parse(&v2.serialize()).unwrap();
+        let converted = parsed.to_v0().unwrap();
+        assert_eq!(converted, v0);
+        let mut signed = converted.clone();
+        signed.inputs[0].0.push(pair(&[0x02, 7], &[1, 2]));
+        let back = parsed.with_additions(&converted, &signed).unwrap();
+        assert_eq!(back.version, 2);
+        assert_eq!(back.inputs[0].0.len(), 3);
+        let mut changed = converted.clone();
+        changed.global.0[0].value.push(0);
+        assert!(parsed.with_additions(&converted, &changed).is_err());
+    }
+}

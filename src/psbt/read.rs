@@ -1,0 +1,172 @@
+//! Reading a PSBT once, from a file or standard input, as base64 or binary, v0
+//! or v2; and writing it back in the same version and encoding with only the
+//! fields custodia added.
+
+use std::io::Read;
+use std::path::Path;
+
+use bitcoin::base64::engine::general_purpose::STANDARD;
+use bitcoin::base64::Engine;
+use bitcoin::Psbt;
+
+use super::error::PsbtError;
+use super::raw::{RawPsbt, MAGIC};
+
+/// Largest PSBT file read: far above a 10,000-input consolidation with full
+/// previous transactions, far below what would exhaust an offline laptop.
+pub const MAX_PSBT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How the PSBT was encoded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Base64 text (Bitcoin Core's RPCs, most wallets).
+    Base64,
+    /// Raw BIP-174 bytes (`.psbt` files of hardware wallets).
+    Binary,
+}
+
+/// BIP-174 (v0) or BIP-370 (v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PsbtVersion {
+    /// Version 0, with a global unsigned transaction.
+    V0,
+    /// Version 2, with per-input and per-output transaction fields.
+    V2,
+}
+
+/// A PSBT as read: the parsed v0 form that is reviewed and signed, and what is
+/// needed to write it back exactly as it came, plus additions.
+#[derive(Debug, Clone)]
+pub struct PsbtDocument {
+    psbt: Psbt,
+    original: RawPsbt,
+    as_v0: RawPsbt,
+    encoding: Encoding,
+}
+
+impl PsbtDocument {
+    /// Reads base64 text or binary PSBT data.
+    pub fn from_bytes(data: &[u8]) -> Result<Self, PsbtError> {
+        let (bytes, encoding) = if data.starts_with(MAGIC) {
+            (data.to_vec(), Encoding::Binary)
+        } else {
+            let text = std::str::from_utf8(data)
+                .map_err(|_| PsbtError::NotPsbt)?
+                .trim();
+            if text.is_empty() {
+                return Err(PsbtError::NotPsbt);
+            }
+            let bytes = STANDARD
+                .decode(text)
+                .map_err(|e| PsbtError::Base64(e.to_string()))?;
+            if !bytes.starts_with(MAGIC) {
+                return Err(PsbtError::NotPsbt);
+            }
+            (bytes, Encoding::Base64)
+        };
+        let original = RawPsbt::parse(&bytes)?;
+        let as_v0 = original.to_v0()?;
+        let psbt =
+            Psbt::deserialize(&as_v0.serialize()).map_err(|e| PsbtError::Parse(e.to_string()))?;
+        Ok(PsbtDocument {
+            psbt,
+            original,
+            as_v0,
+            encoding,
+        })
+    }
+
+    /// Reads a PSBT from `path`, or from standard input if `path` is `-`.
+    pub fn read(path: &Path) -> Result<Self, PsbtError> {
+        let mut data = Vec::new();
+        let (what, result) = if path == Path::new("-") {
+            let stdin = std::io::stdin();
+            let r = stdin.lock().take(MAX_PSBT_BYTES + 1).read_to_end(&mut data);
+            ("standard input".to_owned(), r)
+        } else {
+            let r = std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_PSBT_BYTES + 1).read_to_end(&mut data));
+            (path.display().to_string(), r)
+        };
+        result.map_err(|source| PsbtError::Read { what, source })?;
+        if data.len() as u64 > MAX_PSBT_BYTES {
+            return Err(PsbtError::Oversize {
+                map: "file".into(),
+                what: "PSBT",
+                len: data.len() as u64,
+                limit: MAX_PSBT_BYTES,
+            });
+        }
+        Self::from_bytes(&data)
+    }
+
+    /// The PSBT in v0 form: what the review looks at and the signer signs.
+    pub fn psbt(&self) -> &Psbt {
+        &self.psbt
+    }
+
+    /// The version it came in.
+    pub fn version(&self) -> PsbtVersion {
+        match self.original.version {
+            2 => PsbtVersion::V2,
+            _ => PsbtVersion::V0,
+        }
+    }
+
+    /// The encoding it came in.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// `updated` (this PSBT after signing or approving) in the version this
+    /// document came in: the original fields untouched, in their original
+    /// order, plus the fields `updated` added. Changing or removing a field
+    /// is refused, so a bug cannot alter what was reviewed.
+    pub fn write_back(&self, updated: &Psbt) -> Result<Vec<u8>, PsbtError> {
+        let after = RawPsbt::parse(&updated.serialize())?;
+        Ok(self
+            .original
+            .with_additions(&self.as_v0, &after)?
+            .serialize())
+    }
+
+    /// [`write_back`](Self::write_back), encoded as base64 text (with a final
+    /// newline) or binary.
+    pub fn encode(&self, updated: &Psbt, encoding: Encoding) -> Result<Vec<u8>, PsbtError> {
+        let bytes = self.write_back(updated)?;
+        Ok(match encoding {
+            Encoding::Binary => bytes,
+            Encoding::Base64 => {
+                let mut text = STANDARD.encode(bytes).into_bytes();
+                text.push(b'\n');
+                text
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_truncation_are_errors() {
+        assert!(matches!(
+            PsbtDocument::from_bytes(b""),
+            Err(PsbtError::NotPsbt)
+        ));
+        assert!(matches!(
+            PsbtDocument::from_bytes(b"hello world"),
+            Err(PsbtError::Base64(_))
+        ));
+        assert!(matches!(
+            PsbtDocument::from_bytes(b"aGVsbG8="),
+            Err(PsbtError::NotPsbt)
+        ));
+        assert!(matches!(
+            PsbtDocument::from_bytes(b"psbt\xff\x01"),
+            Err(PsbtError::Truncated(_))
+        ));
+    }
+}

@@ -1,0 +1,280 @@
+//! The review of a PSBT against a vault policy: every input and output
+//! classified, the movement, fee, approvals, and each rule's judgement.
+//! The signer signs only a PSBT whose review passes every rule, and checks
+//! that what it signs is byte for byte what was reviewed.
+
+use std::fmt::Write as _;
+
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::{Amount, Psbt, Txid, Weight};
+use serde::Serialize;
+
+use super::approvals::{approval_status, ApprovalStatus, Verdict};
+use super::classify::{
+    review_inputs, review_outputs, Deriver, Destination, InputReview, OutputReview,
+};
+use super::daily::SpentToday;
+use super::fields::{policy_tag, PolicyTag};
+use super::movement::Movement;
+use super::rules::{evaluate, RuleCheck, RuleId};
+use crate::policy::{PolicyId, Tier, VaultPolicy};
+
+/// The review of one PSBT against one policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// The vault's name.
+    pub vault: String,
+    /// The vault's network.
+    pub network: String,
+    /// The id of the policy reviewed against.
+    pub policy_id: PolicyId,
+    /// The policy id the PSBT names, if any.
+    pub psbt_policy_id: Option<String>,
+    /// The unsigned transaction's id (what approvals sign).
+    pub txid: Txid,
+    /// The wallet every input comes from, if they all come from one.
+    pub source: Option<Tier>,
+    /// The kind of movement, if the source is one wallet.
+    pub movement: Option<Movement>,
+    /// What leaves the source wallet (to the other tier or outside), in sat.
+    pub moved_sat: u64,
+    /// Inputs.
+    pub inputs: Vec<InputReview>,
+    /// Outputs.
+    pub outputs: Vec<OutputReview>,
+    /// Sum of proven input amounts, if every input is proven.
+    pub input_total_sat: Option<u64>,
+    /// Sum of outputs.
+    pub output_total_sat: u64,
+    /// Fee (may be negative for a broken PSBT), if every input is proven.
+    pub fee_sat: Option<i64>,
+    /// Largest virtual size of the signed transaction.
+    pub vsize: u64,
+    /// Approvals, checked for `movement`.
+    pub approvals: Option<ApprovalStatus>,
+    /// What was signed earlier today.
+    pub spent_today: SpentToday,
+    /// Every rule's judgement.
+    pub rules: Vec<RuleCheck>,
+    /// Whether every rule holds: a signer would sign.
+    pub would_sign: bool,
+    #[serde(skip)]
+    digest: [u8; 32],
+}
+
+/// A fingerprint of the exact PSBT reviewed.
+fn digest_of(psbt: &Psbt) -> [u8; 32] {
+    sha256::Hash::hash(&psbt.serialize()).to_byte_array()
+}
+
+impl Review {
+    /// Reviews `psbt` against `policy`, with the day's earlier signatures.
+    pub fn of(policy: &VaultPolicy, psbt: &Psbt, spent_today: &SpentToday) -> Review {
+        let mut deriver = Deriver::new(policy);
+        let inputs = review_inputs(&mut deriver, psbt);
+        let outputs = review_outputs(&mut deriver, psbt);
+        let txid = psbt.unsigned_tx.compute_txid();
+
+        let tiers: std::collections::BTreeSet<Option<Tier>> =
+            inputs.iter().map(|i| i.owner.map(|o| o.tier)).collect();
+        let source = match tiers.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(t)] => Some(*t),
+            _ => None,
+        };
+        let movement = source.map(|t| {
+            let external = outputs
+                .iter()
+                .any(|o| matches!(o.destination, Destination::External { .. }));
+            let other = outputs
+                .iter()
+                .any(|o| o.destination == Destination::Vault { tier: t.other() });
+            Movement::of(t, external, other)
+        });
+        let moved_sat = source
+            .map(|t| {
+                outputs
+                    .iter()
+                    .filter(|o| o.destination != Destination::Vault { tier: t })
+                    .map(|o| o.amount_sat)
+                    .sum()
+            })
+            .unwrap_or(0);
+        let input_total_sat = inputs
+            .iter()
+            .map(|i| i.amount_sat)
+            .try_fold(0u64, |acc, a| a.and_then(|a| acc.checked_add(a)));
+        let output_total_sat = outputs.iter().map(|o| o.amount_sat).sum::<u64>();
+        let fee_sat = input_total_sat.map(|i| i as i64 - output_total_sat as i64);
+        let satisfaction: Weight = inputs
+            .iter()
+            .filter_map(|i| i.descriptor.as_ref())
+            .filter_map(|d| d.max_weight_to_satisfy().ok())
+            .fold(Weight::ZERO, |a, b| a + b);
+        // Segwit marker and flag add 2 weight units to the unsigned weight.
+        let weight = psbt.unsigned_tx.weight() + Weight::from_wu(2) + satisfaction;
+        let approvals = movement.map(|m| approval_status(policy, psbt, m));
+        let psbt_policy_id = match policy_tag(psbt) {
+            PolicyTag::Present(id) => Some(id.to_string()),
+            PolicyTag::Malformed => Some("(malformed)".into()),
+            PolicyTag::Missing => None,
+        };
+        let mut review = Review {
+            vault: policy.name().to_owned(),
+            network: policy.network().to_string(),
+            policy_id: policy.id(),
+            psbt_policy_id,
+            txid,
+            source,
+            movement,
+            moved_sat,
+            inputs,
+            outputs,
+            input_total_sat,
+            output_total_sat,
+            fee_sat,
+            vsize: weight.to_vbytes_ceil(),
+            approvals,
+            spent_today: spent_today.clone(),
+            rules: Vec::new(),
+            would_sign: false,
+            digest: digest_of(psbt),
+        };
+        review.rules = evaluate(policy, psbt, &review);
+        review.would_sign = review.rules.iter().all(|r| r.passed);
+        review
+    }
+
+    /// Whether every rule holds.
+    pub fn passes(&self) -> bool {
+        self.would_sign
+    }
+
+    /// Whether every rule other than `except` holds (an approver approves a
+    /// transfer that lacks only approvals).
+    pub fn passes_except(&self, except: RuleId) -> bool {
+        self.rules.iter().all(|r| r.passed || r.rule == except)
+    }
+
+    /// The rules that fail.
+    pub fn failures(&self) -> impl Iterator<Item = &RuleCheck> {
+        self.rules.iter().filter(|r| !r.passed)
+    }
+
+    /// Whether `psbt` is exactly the PSBT reviewed.
+    pub fn is_of(&self, psbt: &Psbt) -> bool {
+        self.digest == digest_of(psbt)
+    }
+
+    /// The amount that leaves the source wallet.
+    pub fn moved(&self) -> Amount {
+        Amount::from_sat(self.moved_sat)
+    }
+
+    /// The summary a key holder or approver checks in ten seconds.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Vault {} ({}), policy {}",
+            self.vault,
+            self.network,
+            self.policy_id.short()
+        );
+        let what = self.movement.map_or(
+            "unclassified movement (inputs not from one vault wallet)",
+            |m| m.describe(),
+        );
+        let _ = writeln!(
+            s,
+            "Transaction {}: {}, moving {}",
+            self.txid,
+            what,
+            btc(self.moved())
+        );
+        let from = self
+            .source
+            .map_or("not one vault wallet".to_owned(), |t| format!("{t} wallet"));
+        let _ = writeln!(
+            s,
+            "Inputs: {} from {}, {}",
+            self.inputs.len(),
+            from,
+            self.input_total_sat
+                .map_or("total unknown".to_owned(), |t| btc(Amount::from_sat(t)))
+        );
+        let _ = writeln!(s, "Outputs:");
+        for o in &self.outputs {
+            let class = match (o.destination, self.source) {
+                (Destination::Vault { tier }, Some(src)) if tier == src => {
+                    format!("change to {tier}")
+                }
+                (Destination::Vault { tier }, _) => format!("to {tier}"),
+                (Destination::External { allowlisted: true }, _) => {
+                    "external, allowlisted".to_owned()
+                }
+                (Destination::External { allowlisted: false }, _) => {
+                    "external, NOT allowlisted".to_owned()
+                }
+            };
+            let _ = writeln!(
+                s,
+                "  #{:<3} {:>18}  {:<26} {}",
+                o.index,
+                btc(Amount::from_sat(o.amount_sat)),
+                class,
+                o.address.as_deref().unwrap_or("(no address)")
+            );
+        }
+        let fee = match self.fee_sat {
+            Some(f) if f >= 0 => format!(
+                "{} sat, {:.1} sat/vB at {} vB",
+                f,
+                f as f64 / self.vsize.max(1) as f64,
+                self.vsize
+            ),
+            Some(f) => format!("negative ({f} sat)"),
+            None => "unknown".to_owned(),
+        };
+        let _ = writeln!(s, "Fee: {fee}");
+        if let Some(a) = &self.approvals {
+            let valid = a
+                .checks
+                .iter()
+                .filter(|c| c.verdict == Verdict::Valid)
+                .count();
+            let _ = writeln!(s, "Approvals: {} present, {} valid", a.checks.len(), valid);
+            for c in &a.checks {
+                let _ = writeln!(
+                    s,
+                    "  {} ({}): {}",
+                    c.approver,
+                    c.department.as_deref().unwrap_or("unknown department"),
+                    c.reason
+                );
+            }
+        }
+        let _ = writeln!(s, "Rules:");
+        for r in &self.rules {
+            let _ = writeln!(
+                s,
+                "  {} {:<18} {}",
+                if r.passed { "PASS" } else { "FAIL" },
+                r.rule.as_str(),
+                r.reason
+            );
+        }
+        let verdict = if self.would_sign {
+            "WOULD SIGN".to_owned()
+        } else {
+            format!("REFUSED ({} rule(s) fail)", self.failures().count())
+        };
+        let _ = writeln!(s, "Verdict: {verdict}");
+        s
+    }
+}
+
+/// An amount as `1.23456789 BTC`.
+pub fn btc(amount: Amount) -> String {
+    let sat = amount.to_sat();
+    format!("{}.{:08} BTC", sat / 100_000_000, sat % 100_000_000)
+}

@@ -1,0 +1,259 @@
+//! Policy-enforced signing: only a PSBT whose [`Review`] passes every rule,
+//! only the exact PSBT reviewed, only inputs of the one wallet it spends, and
+//! nothing added but signatures. Never finalizes.
+//!
+//! All inputs are signed in one pass with one `SighashCache`, so the cost is
+//! linear in the number of inputs (the segwit v0 and taproot midstate hashes
+//! are computed once, not once per input).
+
+use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+use bitcoin::ecdsa;
+use bitcoin::secp256k1::{Keypair, Message, Secp256k1};
+use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
+use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
+use bitcoin::{Psbt, TxOut, XOnlyPublicKey};
+use miniscript::{Descriptor, ToPublicKey};
+use serde_json::json;
+
+use crate::error::{Classify, ExitCode};
+use crate::policy::{KeyId, ScriptKind, Tier, VaultPolicy};
+use crate::psbt::{Review, SIGN_EVENT};
+
+/// Why a PSBT was not signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// The review found rules that fail.
+    #[error("refused by the vault policy: {0}")]
+    Refused(String),
+    /// The PSBT given is not the one reviewed.
+    #[error("the PSBT differs from the one reviewed; review it again before signing")]
+    NotReviewed,
+    /// The signer's seed has no key in the wallet being spent.
+    #[error("this signer holds no key of the {tier} wallet (seed fingerprint {fingerprint}); give the PSBT to a {tier} key holder")]
+    NoKeyOfWallet {
+        /// The wallet spent.
+        tier: Tier,
+        /// The seed's fingerprint.
+        fingerprint: String,
+    },
+    /// The seed's fingerprint matches a key whose xpub it does not derive.
+    #[error("the seed matches key {0}'s fingerprint but derives another xpub; the policy or the seed is wrong, check `custodia-signer xpub`")]
+    SeedMismatch(KeyId),
+    /// A signature hash could not be computed (a previous output is missing).
+    #[error("cannot compute the signature hash of input {index}: {reason}")]
+    Sighash {
+        /// The input.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Classify for SigningError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            SigningError::SeedMismatch(_) | SigningError::Sighash { .. } => ExitCode::BadInput,
+            _ => ExitCode::Refused,
+        }
+    }
+}
+
+/// What was signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOutcome {
+    /// Inputs that received a signature.
+    pub inputs_signed: usize,
+    /// The policy keys the seed signed with.
+    pub keys: Vec<KeyId>,
+}
+
+/// One of the signer's keys in the spent wallet, derived to its two chains.
+struct ChainKeys {
+    id: KeyId,
+    chains: [Xpriv; 2],
+}
+
+fn signer_keys(
+    policy: &VaultPolicy,
+    tier: Tier,
+    master: &Xpriv,
+    secp: &Secp256k1<bitcoin::secp256k1::All>,
+) -> Result<Vec<ChainKeys>, SigningError> {
+    let fingerprint = master.fingerprint(secp);
+    let mut out = Vec::new();
+    for id in policy.wallet(tier).keys() {
+        let origin = policy.key(id).expect("wallet keys are policy keys").xpub();
+        if origin.fingerprint() != fingerprint {
+            continue;
+        }
+        let account = master
+            .derive_priv(secp, origin.path())
+            .map_err(|_| SigningError::SeedMismatch(id.clone()))?;
+        if Xpub::from_priv(secp, &account) != *origin.xpub() {
+            return Err(SigningError::SeedMismatch(id.clone()));
+        }
+        let chain = |c: u32| {
+            account
+                .derive_priv(secp, &[ChildNumber::Normal { index: c }])
+                .expect("unhardened derivation succeeds")
+        };
+        out.push(ChainKeys {
+            id: id.clone(),
+            chains: [chain(0), chain(1)],
+        });
+    }
+    if out.is_empty() {
+        return Err(SigningError::NoKeyOfWallet {
+            tier,
+            fingerprint: fingerprint.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Signs every input of `psbt` that this seed can sign, after checking that
+/// `review` passed and is the review of exactly this PSBT.
+///
+/// Adds ECDSA `partial_sigs` (P2WSH) or script-path `tap_script_sigs` (the
+/// taproot `multi_a` leaf rebuilt from the policy), nothing else.
+pub fn sign_psbt(
+    policy: &VaultPolicy,
+    review: &Review,
+    psbt: &mut Psbt,
+    master: &Xpriv,
+) -> Result<SignOutcome, SigningError> {
+    if !review.passes() {
+        let reasons: Vec<String> = review
+            .failures()
+            .map(|r| format!("{}: {}", r.rule.as_str(), r.reason))
+            .collect();
+        return Err(SigningError::Refused(reasons.join("; ")));
+    }
+    if !review.is_of(psbt) || review.policy_id != policy.id() {
+        return Err(SigningError::NotReviewed);
+    }
+    let tier = review
+        .source
+        .expect("a passing review has one source wallet");
+    let secp = Secp256k1::new();
+    let keys = signer_keys(policy, tier, master, &secp)?;
+    let kind = policy.wallet(tier).script();
+    let prevouts: Vec<TxOut> = review
+        .inputs
+        .iter()
+        .map(|i| {
+            i.spent
+                .clone()
+                .expect("a passing review proves every input")
+        })
+        .collect();
+
+    let Psbt {
+        unsigned_tx,
+        inputs,
+        ..
+    } = psbt;
+    let mut cache = SighashCache::new(&*unsigned_tx);
+    let mut signed = 0;
+    for (index, input) in inputs.iter_mut().enumerate() {
+        let reviewed = &review.inputs[index];
+        let at = reviewed.owner.expect("a passing review owns every input");
+        let descriptor = reviewed
+            .descriptor
+            .as_ref()
+            .expect("owned inputs carry their descriptor");
+        for key in &keys {
+            let child = key.chains[at.chain as usize]
+                .derive_priv(&secp, &[ChildNumber::Normal { index: at.index }])
+                .expect("unhardened derivation succeeds");
+            let secret = child.private_key;
+            let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
+                index,
+                reason: e.to_string(),
+            };
+            match kind {
+                ScriptKind::Wsh => {
+                    let script = descriptor.explicit_script().map_err(|e| sighash_err(&e))?;
+                    let sighash = cache
+                        .p2wsh_signature_hash(
+                            index,
+                            &script,
+                            prevouts[index].value,
+                            EcdsaSighashType::All,
+                        )
+                        .map_err(|e| sighash_err(&e))?;
+                    let sig = secp.sign_ecdsa(&Message::from(sighash), &secret);
+                    input.partial_sigs.insert(
+                        bitcoin::PublicKey::new(secret.public_key(&secp)),
+                        ecdsa::Signature {
+                            signature: sig,
+                            sighash_type: EcdsaSighashType::All,
+                        },
+                    );
+                }
+                ScriptKind::Tr => {
+                    let xonly = XOnlyPublicKey::from(secret.public_key(&secp));
+                    let Some(leaf) = leaf_with_key(descriptor, &xonly) else {
+                        continue;
+                    };
+                    let ty = match input.sighash_type.map(|t| t.to_u32()) {
+                        Some(0x01) => TapSighashType::All,
+                        _ => TapSighashType::Default,
+                    };
+                    let sighash = cache
+                        .taproot_script_spend_signature_hash(
+                            index,
+                            &Prevouts::All(&prevouts),
+                            leaf,
+                            ty,
+                        )
+                        .map_err(|e| sighash_err(&e))?;
+                    let keypair = Keypair::from_secret_key(&secp, &secret);
+                    let sig = secp.sign_schnorr(&Message::from(sighash), &keypair);
+                    input.tap_script_sigs.insert(
+                        (xonly, leaf),
+                        taproot::Signature {
+                            signature: sig,
+                            sighash_type: ty,
+                        },
+                    );
+                }
+            }
+        }
+        signed += 1;
+    }
+    Ok(SignOutcome {
+        inputs_signed: signed,
+        keys: keys.into_iter().map(|k| k.id).collect(),
+    })
+}
+
+/// The hash of the tapleaf (rebuilt from the policy) in which `key` appears:
+/// the main `multi_a` leaf for main-path keys.
+fn leaf_with_key(
+    descriptor: &Descriptor<bitcoin::PublicKey>,
+    key: &XOnlyPublicKey,
+) -> Option<TapLeafHash> {
+    let Descriptor::Tr(tr) = descriptor else {
+        return None;
+    };
+    tr.iter_scripts()
+        .find(|(_, ms)| ms.iter_pk().any(|pk| pk.to_x_only_pubkey() == *key))
+        .map(|(_, ms)| TapLeafHash::from_script(&ms.encode(), LeafVersion::TapScript))
+}
+
+/// The log event a signature writes (kind [`SIGN_EVENT`]); daily limits are
+/// summed from these.
+pub fn sign_event(review: &Review, outcome: &SignOutcome) -> serde_json::Value {
+    json!({
+        "kind": SIGN_EVENT,
+        "policy_id": review.policy_id.to_string(),
+        "vault": review.vault,
+        "txid": review.txid.to_string(),
+        "movement": review.movement.map(|m| m.as_str()),
+        "amount_sat": review.moved_sat,
+        "fee_sat": review.fee_sat,
+        "inputs_signed": outcome.inputs_signed,
+        "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+    })
+}
