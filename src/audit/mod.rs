@@ -1,7 +1,13 @@
 //! Audit: tamper-evident logs (and, later, balances, reserves, reconciliation).
 
+mod balances;
+#[cfg(feature = "online")]
+mod core;
 mod log;
 mod time;
 
+pub use balances::{audit_balances, BalanceReport, ScannedOutput, TierBalance, UtxoScanner};
+#[cfg(feature = "online")]
+pub use core::{CoreScanner, ScanError};
 pub use log::{EventLog, LogEntry, LogError, VerifiedLog};
 pub use time::{utc_day, utc_timestamp};

@@ -47,7 +47,7 @@ mod tests {
     fn known_timestamps() {
         assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_timestamp(1_795_428_000), "2026-11-23T08:00:00Z");
+        assert_eq!(utc_timestamp(1_795_428_000), "2026-11-23T10:00:00Z");
         assert_eq!(utc_day(86_399), 0);
         assert_eq!(utc_day(86_400), 1);
     }
