@@ -1,0 +1,190 @@
+//! Test vaults and PSBTs built from the public test keys in
+//! `tests/data/test-keys.toml`. Shared by the signer tests and the signing
+//! benchmark (which includes this file by path).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use bitcoin::bip32::Xpriv;
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::secp256k1::{Keypair, Secp256k1, SecretKey};
+use bitcoin::{absolute, transaction, Address, Amount, Network, OutPoint, Psbt, ScriptBuf};
+use bitcoin::{Sequence, Transaction, TxIn, TxOut, Txid, Witness};
+use custodia::policy::{Chain, ScriptKind, Tier, VaultPolicy};
+use custodia::psbt::{set_policy_id, VaultPath};
+use miniscript::psbt::PsbtExt;
+
+/// Path of a file in the crate.
+pub fn crate_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// One of the example policies, e.g. `regtest-exchange`.
+pub fn policy(name: &str) -> VaultPolicy {
+    VaultPolicy::load(&crate_path(&format!("policies/{name}.toml"))).expect("example policy loads")
+}
+
+#[derive(serde::Deserialize)]
+struct KeysFile {
+    keys: Vec<KeyEntry>,
+    approvers: Vec<ApproverEntry>,
+}
+#[derive(serde::Deserialize)]
+struct KeyEntry {
+    id: String,
+    mnemonic: String,
+}
+#[derive(serde::Deserialize)]
+struct ApproverEntry {
+    id: String,
+    secret_hex: String,
+}
+
+fn keys_file() -> KeysFile {
+    let text = std::fs::read_to_string(crate_path("tests/data/test-keys.toml")).unwrap();
+    toml::from_str(&text).unwrap()
+}
+
+/// The mnemonic words of a test key, e.g. `cold-1`.
+pub fn mnemonic(id: &str) -> String {
+    keys_file()
+        .keys
+        .into_iter()
+        .find(|k| k.id == id)
+        .unwrap_or_else(|| panic!("no test key {id}"))
+        .mnemonic
+}
+
+/// The master key of a test key holder, for regtest.
+pub fn master(id: &str) -> Xpriv {
+    let m = bip39::Mnemonic::parse(mnemonic(id)).unwrap();
+    Xpriv::new_master(Network::Regtest, &m.to_seed("")).unwrap()
+}
+
+/// The approval key of a test approver, e.g. `sato`.
+pub fn approver_keypair(id: &str) -> Keypair {
+    let a = keys_file()
+        .approvers
+        .into_iter()
+        .find(|a| a.id == id)
+        .unwrap_or_else(|| panic!("no test approver {id}"));
+    let sk = SecretKey::from_str(&a.secret_hex).unwrap();
+    Keypair::from_secret_key(&Secp256k1::new(), &sk)
+}
+
+/// Test payee N (1 and 2 are allowlisted in regtest-exchange, 3 is not).
+pub fn payee(n: u32) -> Address {
+    let secret = sha256::Hash::hash(format!("custodia test-only payee {n}").as_bytes());
+    let sk = SecretKey::from_slice(secret.as_byte_array()).unwrap();
+    let pk = bitcoin::CompressedPublicKey(sk.public_key(&Secp256k1::new()));
+    Address::p2wpkh(&pk, Network::Regtest)
+}
+
+/// A vault path.
+pub fn at(tier: Tier, chain: u32, index: u32) -> VaultPath {
+    VaultPath { tier, chain, index }
+}
+
+/// Where a built output goes.
+#[derive(Clone)]
+pub enum To {
+    /// A vault address, with its derivation filled in.
+    Vault(VaultPath),
+    /// An outside address.
+    Address(Address),
+}
+
+/// A previous transaction paying `amount` to `script`, made unique by `salt`.
+pub fn funding_tx(script: ScriptBuf, amount: Amount, salt: u32) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(Txid::from_byte_array([7; 32]), salt),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: amount,
+            script_pubkey: script,
+        }],
+    }
+}
+
+fn chain(c: u32) -> Chain {
+    Chain::from_main_step(c).unwrap()
+}
+
+/// A PSBT spending vault coins at `inputs` to `outputs`, with every field a
+/// coordinator fills (full previous transactions, witness UTXOs, BIP-32
+/// derivations, taproot fields) and tagged with the policy id.
+pub fn spend(
+    policy: &VaultPolicy,
+    inputs: &[(VaultPath, Amount)],
+    outputs: &[(To, Amount)],
+) -> Psbt {
+    let prevs: Vec<Transaction> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (p, amount))| {
+            let script = policy
+                .descriptor(p.tier)
+                .script_pubkey(chain(p.chain), p.index);
+            funding_tx(script, *amount, i as u32)
+        })
+        .collect();
+    let tx = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: prevs
+            .iter()
+            .map(|p| TxIn {
+                previous_output: OutPoint::new(p.compute_txid(), 0),
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+                witness: Witness::new(),
+            })
+            .collect(),
+        output: outputs
+            .iter()
+            .map(|(to, amount)| TxOut {
+                value: *amount,
+                script_pubkey: match to {
+                    To::Vault(p) => policy
+                        .descriptor(p.tier)
+                        .script_pubkey(chain(p.chain), p.index),
+                    To::Address(a) => a.script_pubkey(),
+                },
+            })
+            .collect(),
+    };
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    for (i, ((p, _), prev)) in inputs.iter().zip(prevs).enumerate() {
+        psbt.inputs[i].witness_utxo = Some(prev.output[0].clone());
+        if policy.wallet(p.tier).script() == ScriptKind::Wsh {
+            psbt.inputs[i].non_witness_utxo = Some(prev);
+        }
+        let desc = policy.descriptor(p.tier).at(chain(p.chain), p.index);
+        psbt.update_input_with_descriptor(i, &desc).unwrap();
+    }
+    for (i, (to, _)) in outputs.iter().enumerate() {
+        if let To::Vault(p) = to {
+            let desc = policy.descriptor(p.tier).at(chain(p.chain), p.index);
+            psbt.update_output_with_descriptor(i, &desc).unwrap();
+        }
+    }
+    set_policy_id(&mut psbt, policy.id()).unwrap();
+    psbt
+}
+
+/// Key ids of a wallet, by tier.
+pub fn keys_of(policy: &VaultPolicy, tier: Tier) -> Vec<String> {
+    policy
+        .wallet(tier)
+        .keys()
+        .iter()
+        .map(|k| k.to_string())
+        .collect()
+}

@@ -1,0 +1,708 @@
+//! Each test builds a PSBT that attacks one check of the signer, and shows
+//! that the review names the broken rule and that no signer signs it. The
+//! happy paths sign and finalize.
+
+mod signer_fixtures;
+
+use bitcoin::bip32::Xpub;
+use bitcoin::hashes::Hash;
+use bitcoin::psbt::PsbtSighashType;
+use bitcoin::secp256k1::Secp256k1;
+use bitcoin::sighash::EcdsaSighashType;
+use bitcoin::{Amount, Network, Psbt, Txid};
+use custodia::policy::{ApproverId, Tier, VaultPolicy};
+use custodia::psbt::approvals::{sign_approval, Verdict};
+use custodia::psbt::fields::{policy_id_key, PREFIX, SUBTYPE_APPROVAL};
+use custodia::psbt::{
+    add_approval, approval_status, Movement, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
+};
+use custodia::signer::signing::{sign_event, sign_psbt, SigningError};
+use miniscript::psbt::PsbtExt;
+use signer_fixtures::*;
+
+const BTC: u64 = 100_000_000;
+
+fn sat(n: u64) -> Amount {
+    Amount::from_sat(n)
+}
+
+fn today() -> SpentToday {
+    SpentToday::empty(SpentToday::today())
+}
+
+fn review(policy: &VaultPolicy, psbt: &Psbt) -> Review {
+    Review::of(policy, psbt, &today())
+}
+
+/// Adds valid approvals of `who` for the PSBT's movement.
+fn approve(policy: &VaultPolicy, psbt: &mut Psbt, who: &[&str]) {
+    let r = review(policy, psbt);
+    for id in who {
+        let id: ApproverId = id.parse().unwrap();
+        let a = sign_approval(
+            policy,
+            r.txid,
+            r.movement.unwrap(),
+            &id,
+            &approver_keypair(id.as_str()),
+        );
+        add_approval(policy, psbt, &a).unwrap();
+    }
+}
+
+/// A cold→hot transfer of `amount` with change, fee 10,000 sat.
+fn cold_to_hot(policy: &VaultPolicy, amount: u64) -> Psbt {
+    let input = 10 * BTC;
+    spend(
+        policy,
+        &[(at(Tier::Cold, 0, 3), sat(input))],
+        &[
+            (To::Vault(at(Tier::Hot, 0, 1)), sat(amount)),
+            (
+                To::Vault(at(Tier::Cold, 1, 0)),
+                sat(input - amount - 10_000),
+            ),
+        ],
+    )
+}
+
+/// A hot payout of `amount` to `payee` with change, fee 5,000 sat.
+fn hot_payout(policy: &VaultPolicy, payee_n: u32, amount: u64) -> Psbt {
+    let input = 3 * BTC;
+    spend(
+        policy,
+        &[(at(Tier::Hot, 0, 2), sat(input))],
+        &[
+            (To::Address(payee(payee_n)), sat(amount)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(input - amount - 5_000)),
+        ],
+    )
+}
+
+/// Asserts the review refuses because of `rule` and that no key holder of
+/// either wallet signs.
+fn assert_refused(policy: &VaultPolicy, psbt: &Psbt, rule: RuleId) -> Review {
+    assert_refused_with(policy, psbt, rule, &today())
+}
+
+fn assert_refused_with(
+    policy: &VaultPolicy,
+    psbt: &Psbt,
+    rule: RuleId,
+    spent: &SpentToday,
+) -> Review {
+    let r = Review::of(policy, psbt, spent);
+    let check = r.rules.iter().find(|c| c.rule == rule).unwrap();
+    assert!(
+        !check.passed,
+        "rule {} should fail:\n{}",
+        rule.as_str(),
+        r.to_text()
+    );
+    assert!(!r.passes());
+    assert!(r.to_text().contains("REFUSED"));
+    for signer in ["cold-1", "cold-2", "hot-1"] {
+        let mut copy = psbt.clone();
+        let err = sign_psbt(policy, &r, &mut copy, &master(signer)).unwrap_err();
+        assert!(matches!(err, SigningError::Refused(_)), "{err}");
+        assert_eq!(&copy, psbt, "a refused PSBT must not change");
+    }
+    r
+}
+
+fn sign_all(policy: &VaultPolicy, psbt: &Psbt, signers: &[&str]) -> Psbt {
+    let r = review(policy, psbt);
+    assert!(r.passes(), "{}", r.to_text());
+    let mut signed = psbt.clone();
+    for s in signers {
+        let mut copy = psbt.clone();
+        let out = sign_psbt(policy, &r, &mut copy, &master(s)).unwrap();
+        assert_eq!(out.inputs_signed, psbt.inputs.len());
+        signed.combine(copy).unwrap();
+    }
+    signed
+}
+
+// ---------- happy paths ----------
+
+#[test]
+fn cold_to_hot_with_approvals_signs_and_finalizes() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    let r = review(&policy, &psbt);
+    assert!(r.passes(), "{}", r.to_text());
+    assert_eq!(r.movement, Some(Movement::ColdToHot));
+    assert_eq!(r.moved_sat, 2 * BTC);
+    assert_eq!(r.fee_sat, Some(10_000));
+    let text = r.to_text();
+    assert!(
+        text.contains("cold → hot transfer") && text.contains("WOULD SIGN"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["movement"], "cold-to-hot");
+    assert_eq!(json["would_sign"], true);
+
+    let signed = sign_all(&policy, &psbt, &["cold-1", "cold-3", "cold-5"]);
+    assert_eq!(signed.inputs[0].partial_sigs.len(), 3);
+    // Only signatures were added: the unsigned tx and other fields are intact.
+    assert_eq!(signed.unsigned_tx, psbt.unsigned_tx);
+    let mut final_psbt = signed.clone();
+    final_psbt.finalize_mut(&Secp256k1::new()).unwrap();
+    let tx = final_psbt.extract_tx().unwrap();
+    assert_eq!(tx.input[0].witness.len(), 5); // empty, 3 sigs, script
+}
+
+#[test]
+fn hot_payout_to_allowlisted_payee_signs() {
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let r = review(&policy, &psbt);
+    assert_eq!(r.movement, Some(Movement::HotPayout));
+    let signed = sign_all(&policy, &psbt, &["hot-1", "hot-2"]);
+    let mut fin = signed;
+    fin.finalize_mut(&Secp256k1::new()).unwrap();
+}
+
+#[test]
+fn taproot_cold_to_hot_signs_script_path_and_finalizes() {
+    let policy = policy("regtest-taproot");
+    let mut psbt = cold_to_hot(&policy, BTC);
+    approve(&policy, &mut psbt, &["sato", "tanaka"]);
+    let signed = sign_all(&policy, &psbt, &["cold-2", "cold-3", "cold-4"]);
+    assert_eq!(signed.inputs[0].tap_script_sigs.len(), 3);
+    assert!(signed.inputs[0].partial_sigs.is_empty());
+    let mut fin = signed;
+    fin.finalize_mut(&Secp256k1::new()).unwrap();
+}
+
+#[test]
+fn consolidation_needs_no_approvals_and_signs_many_inputs_in_one_pass() {
+    let policy = policy("regtest-exchange");
+    let inputs: Vec<_> = (0..20).map(|i| (at(Tier::Hot, 0, i), sat(BTC))).collect();
+    let psbt = spend(
+        &policy,
+        &inputs,
+        &[(To::Vault(at(Tier::Hot, 1, 0)), sat(20 * BTC - 50_000))],
+    );
+    let r = review(&policy, &psbt);
+    assert_eq!(r.movement, Some(Movement::HotConsolidation));
+    let mut fin = sign_all(&policy, &psbt, &["hot-2", "hot-3"]);
+    fin.finalize_mut(&Secp256k1::new()).unwrap();
+}
+
+#[test]
+fn signer_without_a_key_of_the_wallet_refuses() {
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let r = review(&policy, &psbt);
+    let mut copy = psbt.clone();
+    let err = sign_psbt(&policy, &r, &mut copy, &master("cold-1")).unwrap_err();
+    assert!(matches!(err, SigningError::NoKeyOfWallet { .. }), "{err}");
+}
+
+#[test]
+fn a_psbt_changed_after_review_is_not_signed() {
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let r = review(&policy, &psbt);
+    let mut changed = psbt.clone();
+    changed.unsigned_tx.output[0].value = sat(BTC / 2 + 1);
+    let err = sign_psbt(&policy, &r, &mut changed, &master("hot-1")).unwrap_err();
+    assert!(matches!(err, SigningError::NotReviewed), "{err}");
+}
+
+// ---------- outputs ----------
+
+#[test]
+fn output_swapped_to_outside_address_while_claiming_change() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    // The derivation of cold change stays; the script is an outsider's.
+    psbt.unsigned_tx.output[1].script_pubkey = payee(3).script_pubkey();
+    let r = assert_refused(&policy, &psbt, RuleId::OutputClaims);
+    assert!(r.outputs[1].false_claim);
+    assert!(
+        !r.rules
+            .iter()
+            .find(|c| c.rule == RuleId::Destinations)
+            .unwrap()
+            .passed
+    );
+}
+
+#[test]
+fn cold_paying_an_external_address() {
+    let policy = policy("regtest-exchange");
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Cold, 0, 0), sat(BTC))],
+        &[(To::Address(payee(1)), sat(BTC - 10_000))],
+    );
+    let r = assert_refused(&policy, &psbt, RuleId::Destinations);
+    assert_eq!(r.movement, Some(Movement::ColdPayout));
+}
+
+#[test]
+fn hot_paying_outside_the_allowlist() {
+    let policy = policy("regtest-exchange");
+    let r = assert_refused(
+        &policy,
+        &hot_payout(&policy, 3, BTC / 2),
+        RuleId::Destinations,
+    );
+    assert!(r.to_text().contains("NOT allowlisted"));
+}
+
+// ---------- amounts, daily limits, fees ----------
+
+#[test]
+fn cold_to_hot_over_the_amount_limit() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 6 * BTC);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    assert_refused(&policy, &psbt, RuleId::Amount);
+}
+
+#[test]
+fn payout_over_the_per_payout_limit() {
+    let policy = policy("regtest-exchange");
+    assert_refused(&policy, &hot_payout(&policy, 1, 2 * BTC), RuleId::Amount);
+}
+
+#[test]
+fn daily_limit_counts_what_the_log_says_was_signed_today() {
+    let policy = policy("regtest-exchange");
+    let dir = tempfile::tempdir().unwrap();
+    let log = custodia::audit::EventLog::new(dir.path().join("signer.log"));
+
+    // Earlier today: two transfers of 4.5 BTC were signed (one of them twice).
+    for (i, amount) in [
+        (1u8, 4 * BTC + BTC / 2),
+        (2, 4 * BTC + BTC / 2),
+        (2, 4 * BTC + BTC / 2),
+    ] {
+        log.append(serde_json::json!({
+            "kind": "sign",
+            "policy_id": policy.id().to_string(),
+            "txid": Txid::from_byte_array([i; 32]).to_string(),
+            "movement": "cold-to-hot",
+            "amount_sat": amount,
+        }))
+        .unwrap();
+    }
+    let entries = log.verify().unwrap().entries;
+    let spent = SpentToday::from_log(&entries, policy.id(), SpentToday::today());
+    assert_eq!(spent.signed.len(), 2);
+
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    assert!(review(&policy, &psbt).passes(), "alone it is within limits");
+    assert_refused_with(&policy, &psbt, RuleId::DailyLimit, &spent);
+
+    // A real signature writes the event that the next review counts.
+    let r = review(&policy, &psbt);
+    let mut copy = psbt.clone();
+    let out = sign_psbt(&policy, &r, &mut copy, &master("cold-1")).unwrap();
+    log.append(sign_event(&r, &out)).unwrap();
+    let entries = log.verify().unwrap().entries;
+    let spent = SpentToday::from_log(&entries, policy.id(), SpentToday::today());
+    assert_eq!(
+        spent.total(Movement::ColdToHot, Txid::all_zeros()),
+        sat(11 * BTC)
+    );
+    // The same transaction is not counted against itself.
+    assert_eq!(spent.total(Movement::ColdToHot, r.txid), sat(9 * BTC));
+}
+
+#[test]
+fn fee_rate_over_the_cap() {
+    let policy = policy("regtest-exchange");
+    // 0.009 BTC on a ~350 vB transaction: under the absolute cap, ~2,500 sat/vB.
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let mut psbt2 = psbt.clone();
+    psbt2.unsigned_tx.output[1].value = sat(3 * BTC - BTC / 2 - 900_000);
+    let r = assert_refused(&policy, &psbt2, RuleId::FeeRate);
+    assert!(
+        r.rules
+            .iter()
+            .find(|c| c.rule == RuleId::Fee)
+            .unwrap()
+            .passed
+    );
+}
+
+#[test]
+fn absolute_fee_over_the_cap() {
+    let policy = policy("regtest-exchange");
+    // 120 inputs make ~12,600 vB, so 0.02 BTC stays under 200 sat/vB.
+    let inputs: Vec<_> = (0..120).map(|i| (at(Tier::Hot, 0, i), sat(BTC))).collect();
+    let psbt = spend(
+        &policy,
+        &inputs,
+        &[(To::Vault(at(Tier::Hot, 1, 0)), sat(120 * BTC - 2_000_000))],
+    );
+    let r = assert_refused(&policy, &psbt, RuleId::Fee);
+    assert!(
+        r.rules
+            .iter()
+            .find(|c| c.rule == RuleId::FeeRate)
+            .unwrap()
+            .passed,
+        "{}",
+        r.to_text()
+    );
+}
+
+// ---------- previous outputs ----------
+
+#[test]
+fn segwit_v0_input_without_full_previous_transaction() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].non_witness_utxo = None;
+    assert_refused(&policy, &psbt, RuleId::PreviousOutputs);
+}
+
+#[test]
+fn full_previous_transaction_with_another_txid() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    let prev = psbt.inputs[0].non_witness_utxo.clone().unwrap();
+    psbt.inputs[0].non_witness_utxo = Some(funding_tx(
+        prev.output[0].script_pubkey.clone(),
+        sat(30 * BTC),
+        999,
+    ));
+    assert_refused(&policy, &psbt, RuleId::PreviousOutputs);
+}
+
+#[test]
+fn witness_utxo_amount_lying() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].witness_utxo.as_mut().unwrap().value = sat(2 * BTC);
+    assert_refused(&policy, &psbt, RuleId::PreviousOutputs);
+}
+
+// ---------- sighash types ----------
+
+fn with_sighash(ty: EcdsaSighashType) {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(ty));
+    assert_refused(&policy, &psbt, RuleId::Sighash);
+}
+
+#[test]
+fn sighash_none_is_refused() {
+    with_sighash(EcdsaSighashType::None);
+}
+
+#[test]
+fn sighash_single_is_refused() {
+    with_sighash(EcdsaSighashType::Single);
+}
+
+#[test]
+fn sighash_anyonecanpay_is_refused() {
+    with_sighash(EcdsaSighashType::AllPlusAnyoneCanPay);
+}
+
+#[test]
+fn explicit_sighash_all_is_accepted() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(EcdsaSighashType::All));
+    sign_all(&policy, &psbt, &["hot-1"]);
+}
+
+// ---------- inputs ----------
+
+#[test]
+fn input_not_from_the_vault() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    // An outsider's coin whose PSBT fields still claim a vault derivation.
+    let foreign = funding_tx(payee(2).script_pubkey(), sat(3 * BTC), 0);
+    psbt.unsigned_tx.input[0].previous_output.txid = foreign.compute_txid();
+    psbt.inputs[0].witness_utxo = Some(foreign.output[0].clone());
+    psbt.inputs[0].non_witness_utxo = Some(foreign);
+    let r = assert_refused(&policy, &psbt, RuleId::InputsFromVault);
+    assert_eq!(r.source, None);
+}
+
+#[test]
+fn inputs_from_both_wallets() {
+    let policy = policy("regtest-exchange");
+    let psbt = spend(
+        &policy,
+        &[
+            (at(Tier::Hot, 0, 0), sat(BTC)),
+            (at(Tier::Cold, 0, 0), sat(BTC)),
+        ],
+        &[(To::Vault(at(Tier::Hot, 1, 0)), sat(2 * BTC - 20_000))],
+    );
+    assert_refused(&policy, &psbt, RuleId::OneWallet);
+}
+
+#[test]
+fn derivation_beyond_the_index_gap_is_not_trusted() {
+    let policy = policy("regtest-exchange");
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 100_000), sat(BTC))],
+        &[(To::Address(payee(1)), sat(BTC - 5_000))],
+    );
+    assert_refused(&policy, &psbt, RuleId::InputsFromVault);
+}
+
+// ---------- approvals ----------
+
+#[test]
+fn cold_to_hot_without_enough_approvals() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    assert_refused(&policy, &psbt, RuleId::Approvals);
+    approve(&policy, &mut psbt, &["tanaka"]);
+    assert_refused(&policy, &psbt, RuleId::Approvals);
+}
+
+#[test]
+fn approvals_all_from_one_department() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato", "ito"]); // both treasury
+    let r = assert_refused(&policy, &psbt, RuleId::Approvals);
+    assert_eq!(r.approvals.unwrap().valid_approvers.len(), 2);
+}
+
+fn insert_raw_approval(psbt: &mut Psbt, who: &str, value: Vec<u8>) {
+    psbt.proprietary.insert(
+        bitcoin::psbt::raw::ProprietaryKey {
+            prefix: PREFIX.to_vec(),
+            subtype: SUBTYPE_APPROVAL,
+            key: who.as_bytes().to_vec(),
+        },
+        value,
+    );
+}
+
+#[test]
+fn approval_for_a_different_txid_does_not_count() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato"]);
+    let other = Txid::from_byte_array([9; 32]);
+    let id: ApproverId = "suzuki".parse().unwrap();
+    let a = sign_approval(
+        &policy,
+        other,
+        Movement::ColdToHot,
+        &id,
+        &approver_keypair("suzuki"),
+    );
+    assert!(add_approval(&policy, &mut psbt.clone(), &a).is_err());
+    let mut value = vec![Movement::ColdToHot.code()];
+    value.extend_from_slice(a.signature.as_ref());
+    insert_raw_approval(&mut psbt, "suzuki", value);
+    let r = assert_refused(&policy, &psbt, RuleId::Approvals);
+    let status = r.approvals.unwrap();
+    let check = status
+        .checks
+        .iter()
+        .find(|c| c.approver == "suzuki")
+        .unwrap();
+    assert_eq!(check.verdict, Verdict::BadSignature);
+}
+
+#[test]
+fn forged_approval_signature_does_not_count() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato"]);
+    let r = review(&policy, &psbt);
+    // Signed with sato's key but filed as tanaka's.
+    let tanaka: ApproverId = "tanaka".parse().unwrap();
+    let forged = sign_approval(
+        &policy,
+        r.txid,
+        Movement::ColdToHot,
+        &tanaka,
+        &approver_keypair("sato"),
+    );
+    let mut value = vec![Movement::ColdToHot.code()];
+    value.extend_from_slice(forged.signature.as_ref());
+    insert_raw_approval(&mut psbt, "tanaka", value);
+    // And an approver the policy does not know, and garbage.
+    insert_raw_approval(&mut psbt, "mallory", vec![1; 65]);
+    insert_raw_approval(&mut psbt, "x", vec![1, 2, 3]);
+    let r = assert_refused(&policy, &psbt, RuleId::Approvals);
+    let verdicts: Vec<_> = r
+        .approvals
+        .unwrap()
+        .checks
+        .into_iter()
+        .map(|c| (c.approver, c.verdict))
+        .collect();
+    assert!(
+        verdicts.contains(&("tanaka".into(), Verdict::BadSignature)),
+        "{verdicts:?}"
+    );
+    assert!(verdicts.contains(&("mallory".into(), Verdict::UnknownApprover)));
+    assert!(verdicts.contains(&("x".into(), Verdict::Malformed)));
+    assert!(verdicts.contains(&("sato".into(), Verdict::Valid)));
+}
+
+#[test]
+fn approval_for_another_movement_kind_does_not_count() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato"]);
+    let r = review(&policy, &psbt);
+    let id: ApproverId = "suzuki".parse().unwrap();
+    let a = sign_approval(
+        &policy,
+        r.txid,
+        Movement::ColdConsolidation,
+        &id,
+        &approver_keypair("suzuki"),
+    );
+    let mut value = vec![a.movement.code()];
+    value.extend_from_slice(a.signature.as_ref());
+    insert_raw_approval(&mut psbt, "suzuki", value);
+    let status = approval_status(&policy, &psbt, Movement::ColdToHot);
+    assert!(status
+        .checks
+        .iter()
+        .any(|c| c.verdict == Verdict::WrongMovement));
+    assert_refused(&policy, &psbt, RuleId::Approvals);
+}
+
+#[test]
+fn approvals_of_another_policy_do_not_count() {
+    let exchange = policy("regtest-exchange");
+    let taproot = policy("regtest-taproot");
+    let mut psbt = cold_to_hot(&exchange, 2 * BTC);
+    let r = review(&exchange, &psbt);
+    for who in ["sato", "suzuki"] {
+        let id: ApproverId = who.parse().unwrap();
+        // Same approver keys, same txid, but signed for the other policy.
+        let a = sign_approval(
+            &taproot,
+            r.txid,
+            Movement::ColdToHot,
+            &id,
+            &approver_keypair(who),
+        );
+        let mut value = vec![a.movement.code()];
+        value.extend_from_slice(a.signature.as_ref());
+        insert_raw_approval(&mut psbt, who, value);
+    }
+    assert_refused(&exchange, &psbt, RuleId::Approvals);
+}
+
+#[test]
+fn an_approver_approves_once() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato"]);
+    let r = review(&policy, &psbt);
+    let id: ApproverId = "sato".parse().unwrap();
+    let again = sign_approval(
+        &policy,
+        r.txid,
+        Movement::ColdToHot,
+        &id,
+        &approver_keypair("sato"),
+    );
+    assert!(add_approval(&policy, &mut psbt, &again).is_err());
+}
+
+// ---------- policy and network ----------
+
+#[test]
+fn psbt_naming_another_policy() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    let other = custodia::policy::PolicyId::from_bytes([1; 32]);
+    psbt.proprietary
+        .insert(policy_id_key(), other.to_bytes().to_vec());
+    assert_refused(&policy, &psbt, RuleId::PolicyId);
+    psbt.proprietary.remove(&policy_id_key());
+    let r = assert_refused(&policy, &psbt, RuleId::PolicyId);
+    assert!(r.to_text().contains("coordinator"));
+}
+
+#[test]
+fn psbt_for_another_network() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    let secp = Secp256k1::new();
+    let mainnet = bitcoin::bip32::Xpriv::new_master(Network::Bitcoin, &[3; 32]).unwrap();
+    let xpub = Xpub::from_priv(&secp, &mainnet);
+    psbt.xpub.insert(
+        xpub,
+        (xpub.fingerprint(), bitcoin::bip32::DerivationPath::master()),
+    );
+    assert_refused(&policy, &psbt, RuleId::Network);
+}
+
+#[test]
+fn signer_of_another_network_cannot_match_its_key() {
+    // A testnet-derived seed of the same words matches fingerprints, but a
+    // mainnet master key never derives the policy's tpub.
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let r = review(&policy, &psbt);
+    let m = bip39::Mnemonic::parse(mnemonic("hot-1")).unwrap();
+    let main = bitcoin::bip32::Xpriv::new_master(Network::Bitcoin, &m.to_seed("")).unwrap();
+    let mut copy = psbt.clone();
+    let err = sign_psbt(&policy, &r, &mut copy, &main).unwrap_err();
+    assert!(matches!(err, SigningError::SeedMismatch(_)), "{err}");
+}
+
+// ---------- reading ----------
+
+#[test]
+fn garbage_and_truncated_psbts_are_bad_input() {
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let bytes = psbt.serialize();
+    for cut in [1, 10, bytes.len() / 2, bytes.len() - 1] {
+        let err = PsbtDocument::from_bytes(&bytes[..cut]).unwrap_err();
+        assert_eq!(custodia::error::exit_code_for(&err).code(), 2, "{err}");
+    }
+    let mut longer = bytes.clone();
+    longer.extend([0, 0]);
+    assert!(matches!(
+        PsbtDocument::from_bytes(&longer),
+        Err(PsbtError::TrailingBytes(2))
+    ));
+    assert!(PsbtDocument::from_bytes(b"not a psbt at all").is_err());
+    // Both encodings read back to the same PSBT.
+    let doc = PsbtDocument::from_bytes(&bytes).unwrap();
+    assert_eq!(doc.psbt(), &psbt);
+    let b64 = psbt.to_string();
+    assert_eq!(
+        PsbtDocument::from_bytes(b64.as_bytes()).unwrap().psbt(),
+        &psbt
+    );
+}
+
+#[test]
+fn signed_psbt_is_written_back_with_only_signatures_added() {
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let doc = PsbtDocument::from_bytes(psbt.to_string().as_bytes()).unwrap();
+    let r = review(&policy, doc.psbt());
+    let mut signed = doc.psbt().clone();
+    sign_psbt(&policy, &r, &mut signed, &master("hot-3")).unwrap();
+    let out = doc.encode(&signed, doc.encoding()).unwrap();
+    let back = PsbtDocument::from_bytes(&out).unwrap();
+    assert_eq!(back.psbt(), &signed);
+    assert_eq!(back.psbt().inputs[0].partial_sigs.len(), 1);
+}
