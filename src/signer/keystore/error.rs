@@ -1,0 +1,132 @@
+//! Why a key store operation failed, and which exit code that is.
+
+use std::path::PathBuf;
+
+use crate::audit::LogError;
+use crate::error::{Classify, ExitCode};
+use crate::transport::FileError;
+
+/// A key store operation failed. Nothing on disk was changed unless the
+/// variant says otherwise.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    /// A file or directory of the data dir can be read or written by others.
+    #[error("{path} has permissions {mode:04o}: group or others may read or change it; run `chmod {fix:o} {path}` and consider whether the secret was exposed")]
+    LoosePermissions {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+        /// The mode to set (600 for files, 700 for directories).
+        fix: u32,
+    },
+    /// Neither `--data-dir`, `CUSTODIA_SIGNER_DIR` nor `HOME` is set.
+    #[error(
+        "no data directory: pass --data-dir or set CUSTODIA_SIGNER_DIR (HOME is not set either)"
+    )]
+    NoDataDir,
+    /// A path that must be a directory is something else.
+    #[error("{0} is not a directory; pass another --data-dir")]
+    NotADirectory(PathBuf),
+    /// The file system failed.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Writing a file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The signer's log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The passphrase does not open the file.
+    #[error("wrong passphrase for {0} (or the file was altered); nothing was changed — try again")]
+    WrongPassphrase(PathBuf),
+    /// The file is not what it should be: truncated, altered or of another kind.
+    #[error(
+        "{path} is damaged: {reason}; restore it from your backup (custodia-signer restore-backup)"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// There is no seed yet.
+    #[error("no seed in {0}; create one with `custodia-signer init` or `custodia-signer restore`")]
+    NoSeed(PathBuf),
+    /// There is a seed already.
+    #[error("{0} already exists; this data dir holds a seed already and custodia-signer never overwrites one (use another --data-dir)")]
+    SeedExists(PathBuf),
+    /// The words are not a valid BIP-39 mnemonic.
+    #[error("not a valid BIP-39 mnemonic: {0}; check the words against your written copy")]
+    BadMnemonic(String),
+    /// A new passphrase is too weak, empty, or was typed differently twice.
+    #[error("{0}")]
+    BadPassphrase(String),
+    /// There is no terminal to ask for a passphrase or confirmation.
+    #[error("no terminal to ask on ({0}); use --passphrase-file FILE (first line is the passphrase) for scripted use")]
+    NoTerminal(std::io::Error),
+    /// The key found is not the key this data dir was made for.
+    #[error("the restored seed has master fingerprint {found}, but {path} records {expected}; this is a different key — check you used the right backup")]
+    FingerprintMismatch {
+        /// key.json.
+        path: PathBuf,
+        /// Recorded fingerprint.
+        expected: String,
+        /// Fingerprint of the key found.
+        found: String,
+    },
+    /// No approval key with that id is stored here.
+    #[error(
+        "no approval key `{id}` in {dir}; create it with `custodia-signer approver init --id {id}`"
+    )]
+    NoApprover {
+        /// The approver id.
+        id: String,
+        /// The approvers directory.
+        dir: PathBuf,
+    },
+    /// An approval key with that id exists.
+    #[error("approval key `{0}` already exists; custodia-signer never overwrites a key (choose another id)")]
+    ApproverExists(String),
+    /// An approval key secret is malformed.
+    #[error("bad approval key secret: {0}; expected 64 hex characters (a BIP-340 secret key)")]
+    BadSecret(String),
+    /// An age recipient or identity is malformed.
+    #[error("{0}")]
+    BadAgeKey(String),
+    /// The network name is unknown.
+    #[error("unknown network `{0}`; use bitcoin, testnet, signet or regtest")]
+    BadNetwork(String),
+}
+
+impl KeyStoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        KeyStoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        KeyStoreError::Corrupt {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Classify for KeyStoreError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            KeyStoreError::Io { .. } => ExitCode::NodeOrIo,
+            KeyStoreError::File(e) => e.exit_code(),
+            KeyStoreError::Log(e) => e.exit_code(),
+            _ => ExitCode::BadInput,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Private files and directories: the data dir is 0700 and every file in it
+//! 0600, and a file that others could read or change is refused before it is
+//! used, because a secret that may have leaked, or a policy that may have been
+//! swapped, must not be used silently.
+
+use std::path::Path;
+
+use super::KeyStoreError;
+
+/// Permission bits of group and others.
+#[cfg(unix)]
+const GROUP_OTHER: u32 = 0o077;
+
+/// Creates `dir` (and missing parents) if needed, the last component 0700;
+/// refuses an existing directory that group or others can access.
+pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), KeyStoreError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(KeyStoreError::NotADirectory(dir.to_owned())),
+        Ok(meta) => check_mode(dir, &meta, 0o700),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| KeyStoreError::io(parent, e))?;
+            }
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(dir).map_err(|e| KeyStoreError::io(dir, e))
+        }
+        Err(e) => Err(KeyStoreError::io(dir, e)),
+    }
+}
+
+/// Checks that an existing file is not accessible to group or others.
+/// Returns `Ok(false)` if the file does not exist.
+pub(crate) fn check_private_file(path: &Path) -> Result<bool, KeyStoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            check_mode(path, &meta, 0o600)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(KeyStoreError::io(path, e)),
+    }
+}
+
+/// Reads a private file, refusing loose permissions. `Ok(None)` if missing.
+pub(crate) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, KeyStoreError> {
+    if !check_private_file(path)? {
+        return Ok(None);
+    }
+    std::fs::read(path)
+        .map(Some)
+        .map_err(|e| KeyStoreError::io(path, e))
+}
+
+#[cfg(unix)]
+fn check_mode(path: &Path, meta: &std::fs::Metadata, fix: u32) -> Result<(), KeyStoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    // A pipe (`--passphrase-file <(...)`) is private to the process; only
+    // files and directories that stay on disk are held to the rule.
+    if !(meta.is_file() || meta.is_dir()) {
+        return Ok(());
+    }
+    if mode & GROUP_OTHER != 0 {
+        return Err(KeyStoreError::LoosePermissions {
+            path: path.to_owned(),
+            mode,
+            fix,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_mode(_path: &Path, _meta: &std::fs::Metadata, _fix: u32) -> Result<(), KeyStoreError> {
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn creates_private_dirs_and_refuses_loose_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/home");
+        ensure_private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        ensure_private_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let err = ensure_private_dir(&dir).unwrap_err();
+        assert!(err.to_string().contains("chmod 700"), "{err}");
+    }
+
+    #[test]
+    fn refuses_files_others_can_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        assert_eq!(read_private(&file).unwrap(), None);
+        std::fs::write(&file, b"x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = read_private(&file).unwrap_err();
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private(&file).unwrap().unwrap(), b"x");
+    }
+}

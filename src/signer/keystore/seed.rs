@@ -1,0 +1,320 @@
+//! The seed: creating it (fresh or restored), unlocking it, backing it up to
+//! age recipients and reading such a backup.
+
+use std::path::Path;
+
+use bitcoin::bip32::Fingerprint;
+use bitcoin::Network;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::crypt::{open_with_identity_file, seal_to_recipients};
+use super::{
+    open_with_passphrase, read_private, seal_with_passphrase, BackupRecipient, KeyStoreError,
+    Mnemonic, Passphrase, SignerHome, UnlockedSeed,
+};
+use crate::audit::utc_timestamp;
+use crate::transport::{write_atomically, write_new_atomically};
+
+/// How the seed of a data dir came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedOrigin {
+    /// `custodia-signer init`: fresh words from the CSPRNG.
+    Init,
+    /// `custodia-signer restore`: words typed in.
+    Restore,
+    /// `custodia-signer restore-backup`: an age backup.
+    RestoreBackup,
+}
+
+impl SeedOrigin {
+    /// The log event kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeedOrigin::Init => "init",
+            SeedOrigin::Restore => "restore",
+            SeedOrigin::RestoreBackup => "restore-backup",
+        }
+    }
+}
+
+/// `key.json`: what anyone may know about the seed, readable without the
+/// passphrase (so `register` can tell which key of a policy this signer holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyInfo {
+    /// Format version, 1.
+    pub format: u32,
+    /// Master key fingerprint, 8 hex characters.
+    pub fingerprint: String,
+    /// The network the key is used on: bitcoin, testnet, testnet4, signet or regtest.
+    pub network: String,
+    /// `main` or `test`: whether keys are written xpub or tpub.
+    pub network_kind: String,
+    /// How the seed was made.
+    pub origin: SeedOrigin,
+    /// Unix time of creation.
+    pub created_unix: u64,
+    /// The same, for people.
+    pub created: String,
+}
+
+impl KeyInfo {
+    fn new(fingerprint: Fingerprint, network: Network, origin: SeedOrigin) -> Self {
+        let now = now_unix();
+        KeyInfo {
+            format: 1,
+            fingerprint: fingerprint.to_string(),
+            network: network.to_string(),
+            network_kind: match bitcoin::NetworkKind::from(network) {
+                bitcoin::NetworkKind::Main => "main".into(),
+                bitcoin::NetworkKind::Test => "test".into(),
+            },
+            origin,
+            created_unix: now,
+            created: utc_timestamp(now),
+        }
+    }
+
+    /// The master fingerprint.
+    pub fn master_fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+            .parse()
+            .expect("checked when key.json was read")
+    }
+
+    /// The network.
+    pub fn network(&self) -> Network {
+        crate::policy::parse_network(&self.network).expect("checked when key.json was read")
+    }
+}
+
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl SignerHome {
+    /// Whether `seed.age` exists.
+    pub fn has_seed(&self) -> bool {
+        self.seed_path().exists()
+    }
+
+    /// `key.json`, if there is one.
+    pub fn key_info(&self) -> Result<Option<KeyInfo>, KeyStoreError> {
+        let path = self.key_info_path();
+        let Some(bytes) = read_private(&path)? else {
+            return Ok(None);
+        };
+        let info: KeyInfo = serde_json::from_slice(&bytes)
+            .map_err(|e| KeyStoreError::corrupt(&path, e.to_string()))?;
+        if info.fingerprint.parse::<Fingerprint>().is_err()
+            || crate::policy::parse_network(&info.network).is_err()
+        {
+            return Err(KeyStoreError::corrupt(
+                &path,
+                "bad fingerprint or network field",
+            ));
+        }
+        Ok(Some(info))
+    }
+
+    /// Encrypts `words` under `passphrase` into `seed.age`, writes `key.json`
+    /// and logs the event. Refuses if a seed exists; if `key.json` exists
+    /// (the seed was lost and is being restored) the words must give its
+    /// fingerprint.
+    pub fn create_seed(
+        &self,
+        words: &Mnemonic,
+        network: Network,
+        passphrase: &Passphrase,
+        origin: SeedOrigin,
+    ) -> Result<KeyInfo, KeyStoreError> {
+        let seed_path = self.seed_path();
+        if seed_path.exists() {
+            return Err(KeyStoreError::SeedExists(seed_path));
+        }
+        let fingerprint = words.to_seed().fingerprint();
+        if let Some(old) = self.key_info()? {
+            if old.master_fingerprint() != fingerprint {
+                return Err(KeyStoreError::FingerprintMismatch {
+                    path: self.key_info_path(),
+                    expected: old.fingerprint,
+                    found: fingerprint.to_string(),
+                });
+            }
+        }
+        let sealed = seal_with_passphrase(words.phrase().as_bytes(), passphrase)?;
+        write_new_atomically(&seed_path, &sealed).map_err(|e| match e {
+            crate::transport::FileError::Exists(p) => KeyStoreError::SeedExists(p),
+            other => other.into(),
+        })?;
+        let info = KeyInfo::new(fingerprint, network, origin);
+        let text = serde_json::to_string_pretty(&info).expect("key info serializes") + "\n";
+        write_atomically(&self.key_info_path(), text.as_bytes())?;
+        self.log().append(json!({
+            "kind": origin.as_str(),
+            "fingerprint": info.fingerprint,
+            "network": info.network,
+            "words": words.word_count(),
+        }))?;
+        Ok(info)
+    }
+
+    /// Decrypts the seed. Checks it against `key.json`'s fingerprint, so a
+    /// swapped `seed.age` is caught before anything is signed with it.
+    pub fn unlock_seed(&self, passphrase: &Passphrase) -> Result<UnlockedSeed, KeyStoreError> {
+        Ok(self.unlock_words(passphrase)?.to_seed())
+    }
+
+    pub(crate) fn unlock_words(&self, passphrase: &Passphrase) -> Result<Mnemonic, KeyStoreError> {
+        let path = self.seed_path();
+        let cipher = read_private(&path)?.ok_or_else(|| KeyStoreError::NoSeed(self.dir.clone()))?;
+        let plain = open_with_passphrase(&cipher, passphrase, &path)?;
+        let text = std::str::from_utf8(&plain)
+            .map_err(|_| KeyStoreError::corrupt(&path, "the content is not text"))?;
+        let words =
+            Mnemonic::parse(text).map_err(|e| KeyStoreError::corrupt(&path, e.to_string()))?;
+        if let Some(info) = self.key_info()? {
+            let found = words.to_seed().fingerprint();
+            if info.master_fingerprint() != found {
+                return Err(KeyStoreError::FingerprintMismatch {
+                    path: self.key_info_path(),
+                    expected: info.fingerprint,
+                    found: found.to_string(),
+                });
+            }
+        }
+        Ok(words)
+    }
+
+    /// Writes an age backup of the seed words, encrypted to `recipients`, to
+    /// the new file `out` (never replaced). Logs the event and returns the
+    /// master fingerprint the backup restores to.
+    pub fn backup(
+        &self,
+        passphrase: &Passphrase,
+        recipients: &[BackupRecipient],
+        out: &Path,
+    ) -> Result<Fingerprint, KeyStoreError> {
+        let words = self.unlock_words(passphrase)?;
+        let sealed = seal_to_recipients(words.phrase().as_bytes(), recipients)?;
+        write_new_atomically(out, &sealed)?;
+        let fingerprint = words.to_seed().fingerprint();
+        self.log().append(json!({
+            "kind": "backup",
+            "fingerprint": fingerprint.to_string(),
+            "recipients": recipients.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "file": out.display().to_string(),
+        }))?;
+        Ok(fingerprint)
+    }
+}
+
+/// Reads the seed words from an age backup with the identity file of one of
+/// its recipients. The words are the plain BIP-39 phrase, so `age -d` opens
+/// a backup too.
+pub fn read_backup(backup: &Path, identity_file: &Path) -> Result<Mnemonic, KeyStoreError> {
+    let cipher = std::fs::read(backup).map_err(|e| KeyStoreError::io(backup, e))?;
+    let plain = open_with_identity_file(&cipher, backup, identity_file)?;
+    let text = std::str::from_utf8(&plain)
+        .map_err(|_| KeyStoreError::corrupt(backup, "the content is not text"))?;
+    Mnemonic::parse(text).map_err(|e| KeyStoreError::corrupt(backup, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::ScriptKind;
+
+    #[test]
+    fn init_unlock_backup_restore() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
+        let pass = Passphrase::new("a long passphrase");
+        let words = Mnemonic::generate();
+        let info = home
+            .create_seed(&words, Network::Regtest, &pass, SeedOrigin::Init)
+            .unwrap();
+        assert_eq!(home.key_info().unwrap().unwrap(), info);
+        let seed = home.unlock_seed(&pass).unwrap();
+        assert_eq!(seed.fingerprint(), info.master_fingerprint());
+        assert!(matches!(
+            home.create_seed(&words, Network::Regtest, &pass, SeedOrigin::Init),
+            Err(KeyStoreError::SeedExists(_))
+        ));
+
+        let identity = age::x25519::Identity::generate();
+        let id_file = tmp.path().join("id.txt");
+        {
+            use age::secrecy::ExposeSecret;
+            let text = identity.to_string();
+            write_new_atomically(&id_file, text.expose_secret().as_bytes()).unwrap();
+        }
+        let recipient: BackupRecipient = identity.to_public().to_string().parse().unwrap();
+        let out = tmp.path().join("backup.age");
+        home.backup(&pass, &[recipient], &out).unwrap();
+        let restored = read_backup(&out, &id_file).unwrap();
+        let other = SignerHome::open(Some(tmp.path().join("other"))).unwrap();
+        other
+            .create_seed(
+                &restored,
+                Network::Regtest,
+                &Passphrase::new("another passphrase"),
+                SeedOrigin::RestoreBackup,
+            )
+            .unwrap();
+        let seed2 = other
+            .unlock_seed(&Passphrase::new("another passphrase"))
+            .unwrap();
+        assert_eq!(seed2.fingerprint(), seed.fingerprint());
+        assert_eq!(
+            seed2.account_xpub(Network::Regtest, ScriptKind::Tr, 3),
+            seed.account_xpub(Network::Regtest, ScriptKind::Tr, 3)
+        );
+        let kinds: Vec<String> = home
+            .log()
+            .verify()
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.kind().to_owned())
+            .collect();
+        assert_eq!(kinds, ["init", "backup"]);
+        let log_text = std::fs::read_to_string(home.log_path()).unwrap();
+        let phrase = words.phrase();
+        let first_words: Vec<&str> = phrase.split(' ').take(3).collect();
+        assert!(
+            !log_text.contains(&first_words.join(" ")),
+            "no secret in the log"
+        );
+    }
+
+    #[test]
+    fn key_json_must_match_a_restored_seed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
+        let pass = Passphrase::new("a long passphrase");
+        home.create_seed(
+            &Mnemonic::generate(),
+            Network::Regtest,
+            &pass,
+            SeedOrigin::Init,
+        )
+        .unwrap();
+        std::fs::remove_file(home.seed_path()).unwrap();
+        let err = home
+            .create_seed(
+                &Mnemonic::generate(),
+                Network::Regtest,
+                &pass,
+                SeedOrigin::Restore,
+            )
+            .unwrap_err();
+        assert!(matches!(err, KeyStoreError::FingerprintMismatch { .. }));
+        assert!(!home.has_seed());
+    }
+}

@@ -1,0 +1,388 @@
+//! Policy registration: the signer signs only for policies its operator has
+//! looked at and registered. Registered policies live in
+//! `policies/<policy id>.toml` as canonical TOML; a new policy for a vault
+//! already registered replaces the old one only when asked (`--replace`),
+//! and the old file moves to `policies/retired/`.
+
+mod diff;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use bitcoin::bip32::Fingerprint;
+use serde::Serialize;
+use serde_json::json;
+
+pub use diff::{diff_lines, render_diff, DiffLine};
+
+use crate::error::{Classify, ExitCode};
+use crate::policy::{PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};
+use crate::signer::keystore::{read_private, KeyStoreError, SignerHome};
+use crate::transport::{write_new_atomically, FileError};
+
+/// Why a registration or a registered policy failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The data dir failed.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    /// The policy file is not a valid policy.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A registered policy file no longer matches its name or does not parse.
+    #[error("registered policy {path} is damaged: {reason}; remove it and register the policy again from its original file")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The vault is registered with another policy and `--replace` was not given.
+    #[error("vault `{vault}` is registered with policy {old}; this file is a different policy {new}. Check the changes shown above with the people who wrote the policy, then run again with --replace")]
+    NeedsReplace {
+        /// Vault name.
+        vault: String,
+        /// Registered policy id.
+        old: PolicyId,
+        /// New policy id.
+        new: PolicyId,
+    },
+    /// The operator did not confirm.
+    #[error("not confirmed; nothing was registered")]
+    NotConfirmed,
+}
+
+impl Classify for RegistryError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            RegistryError::KeyStore(e) => e.exit_code(),
+            RegistryError::Policy(e) => e.exit_code(),
+            RegistryError::Corrupt { .. } | RegistryError::NeedsReplace { .. } => {
+                ExitCode::BadInput
+            }
+            RegistryError::NotConfirmed => ExitCode::Refused,
+        }
+    }
+}
+
+/// A key of the policy this signer holds (its master fingerprint matches the
+/// key's origin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldKey {
+    /// Key id in the policy.
+    pub key: String,
+    /// Where the key is used: `cold`, `hot`, `cold recovery`, `hot recovery`.
+    pub roles: Vec<String>,
+    /// The key's origin xpub in the policy.
+    pub xpub: String,
+}
+
+/// What this signer holds of a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holdings {
+    /// Master fingerprint of this signer's seed, if it has one.
+    pub fingerprint: Option<String>,
+    /// Wallet keys of the policy with this signer's fingerprint.
+    pub keys: Vec<HeldKey>,
+    /// Approvers of the policy whose approval key (same id and public key) is stored here.
+    pub approvers: Vec<String>,
+    /// Approver ids stored here whose public key differs from the policy's.
+    pub approver_mismatches: Vec<String>,
+}
+
+impl Holdings {
+    /// True when the signer can neither sign nor approve for the policy.
+    pub fn review_only(&self) -> bool {
+        self.keys.is_empty() && self.approvers.is_empty()
+    }
+
+    /// Lines for people.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let fp = self.fingerprint.as_deref().unwrap_or("no seed");
+        if self.keys.is_empty() {
+            let _ = writeln!(s, "this signer ({fp}) holds no wallet key of this policy");
+        }
+        for k in &self.keys {
+            let _ = writeln!(
+                s,
+                "this signer ({fp}) holds key {} ({})",
+                k.key,
+                k.roles.join(", ")
+            );
+        }
+        for a in &self.approvers {
+            let _ = writeln!(s, "this signer holds the approval key of approver {a}");
+        }
+        for a in &self.approver_mismatches {
+            let _ = writeln!(s, "WARNING: approval key `{a}` stored here is not the policy's approver {a} (public keys differ); it cannot approve for this policy");
+        }
+        if self.review_only() {
+            let _ = writeln!(s, "WARNING: this signer holds no key and no approver of this policy; it can only review, never sign or approve");
+        }
+        s
+    }
+}
+
+/// How a policy relates to what is registered.
+#[derive(Debug, Clone)]
+pub enum RegistrationStatus {
+    /// No policy of this vault is registered.
+    New,
+    /// Exactly this policy is registered already.
+    AlreadyRegistered,
+    /// Another policy of the same vault is registered; this one would replace it.
+    Replaces {
+        /// The registered policy.
+        old: Box<VaultPolicy>,
+        /// Canonical TOML, old to new.
+        diff: Vec<DiffLine>,
+    },
+}
+
+/// A policy about to be registered, with everything the operator should see.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The policy.
+    pub policy: VaultPolicy,
+    /// What this signer holds of it.
+    pub holdings: Holdings,
+    /// New, already registered, or replacing.
+    pub status: RegistrationStatus,
+}
+
+impl Registration {
+    /// The summary shown before asking for confirmation.
+    pub fn to_text(&self) -> String {
+        let mut s = PolicyReport::new(&self.policy).to_text();
+        s.push('\n');
+        s.push_str(&self.holdings.to_text());
+        match &self.status {
+            RegistrationStatus::New => {}
+            RegistrationStatus::AlreadyRegistered => {
+                let _ = writeln!(s, "\nthis policy is registered already; nothing to do");
+            }
+            RegistrationStatus::Replaces { old, diff } => {
+                let _ = writeln!(
+                    s,
+                    "\nREPLACES policy {} of vault `{}`. Changes (- registered, + new):\n{}",
+                    old.id(),
+                    old.name(),
+                    render_diff(diff, 2)
+                );
+            }
+        }
+        s
+    }
+}
+
+/// One registered policy, for `policies`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisteredPolicy {
+    /// Policy id.
+    pub policy_id: String,
+    /// Vault name.
+    pub vault: String,
+    /// Network.
+    pub network: String,
+    /// e.g. `3-of-5 wsh`.
+    pub cold: String,
+    /// e.g. `2-of-3 wsh`.
+    pub hot: String,
+    /// What this signer holds of it.
+    pub holdings: Holdings,
+}
+
+impl SignerHome {
+    /// What this signer holds of `policy`: wallet keys by master fingerprint
+    /// (read from `key.json`, no passphrase needed) and approval keys by id
+    /// and public key.
+    pub fn holdings(&self, policy: &VaultPolicy) -> Result<Holdings, KeyStoreError> {
+        let fingerprint: Option<Fingerprint> =
+            self.key_info()?.map(|info| info.master_fingerprint());
+        let keys = policy
+            .keys()
+            .values()
+            .filter(|k| Some(k.xpub().fingerprint()) == fingerprint)
+            .map(|k| {
+                let mut roles = Vec::new();
+                for tier in Tier::ALL {
+                    let w = policy.wallet(tier);
+                    if w.keys().contains(k.id()) {
+                        roles.push(tier.to_string());
+                    }
+                    if w.recovery().is_some_and(|r| r.keys().contains(k.id())) {
+                        roles.push(format!("{tier} recovery"));
+                    }
+                }
+                HeldKey {
+                    key: k.id().to_string(),
+                    roles,
+                    xpub: k.xpub().to_string(),
+                }
+            })
+            .collect();
+        let mut approvers = Vec::new();
+        let mut approver_mismatches = Vec::new();
+        for info in self.approvers()? {
+            match policy.approver(&info.id) {
+                Some(a) if *a.pubkey() == info.pubkey => approvers.push(info.id.to_string()),
+                Some(_) => approver_mismatches.push(info.id.to_string()),
+                None => {}
+            }
+        }
+        Ok(Holdings {
+            fingerprint: fingerprint.map(|f| f.to_string()),
+            keys,
+            approvers,
+            approver_mismatches,
+        })
+    }
+
+    fn policy_path(&self, id: &PolicyId) -> PathBuf {
+        self.policies_dir().join(format!("{id}.toml"))
+    }
+
+    /// The registered policy with this id, if any. The file is re-validated
+    /// and must still hash to its name.
+    pub fn registered_policy(&self, id: &PolicyId) -> Result<Option<VaultPolicy>, RegistryError> {
+        let path = self.policy_path(id);
+        let Some(bytes) = read_private(&path)? else {
+            return Ok(None);
+        };
+        let corrupt = |reason: String| RegistryError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let text = String::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
+        let policy = VaultPolicy::from_toml(&text).map_err(|e| corrupt(e.to_string()))?;
+        if policy.id() != *id {
+            return Err(corrupt(format!(
+                "its content has policy id {}",
+                policy.id()
+            )));
+        }
+        Ok(Some(policy))
+    }
+
+    /// Every registered policy, ordered by vault name.
+    pub fn registered_policies(&self) -> Result<Vec<VaultPolicy>, RegistryError> {
+        let dir = self.policies_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(KeyStoreError::io(dir, e).into()),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| KeyStoreError::io(&dir, e))?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let id = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<PolicyId>().ok())
+                .ok_or_else(|| RegistryError::Corrupt {
+                    path: path.clone(),
+                    reason: "its name is not a policy id".into(),
+                })?;
+            if let Some(policy) = self.registered_policy(&id)? {
+                out.push(policy);
+            }
+        }
+        out.sort_by(|a, b| a.name().cmp(b.name()).then(a.id().cmp(&b.id())));
+        Ok(out)
+    }
+
+    /// The registered policies with what this signer holds of each.
+    pub fn registered_summary(&self) -> Result<Vec<RegisteredPolicy>, RegistryError> {
+        self.registered_policies()?
+            .into_iter()
+            .map(|p| {
+                let quorum = |t: Tier| {
+                    let w = p.wallet(t);
+                    format!("{}-of-{} {}", w.threshold(), w.keys().len(), w.script())
+                };
+                Ok(RegisteredPolicy {
+                    policy_id: p.id().to_string(),
+                    vault: p.name().to_owned(),
+                    network: p.network().to_string(),
+                    cold: quorum(Tier::Cold),
+                    hot: quorum(Tier::Hot),
+                    holdings: self.holdings(&p)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Everything the operator should see before registering `policy`.
+    pub fn prepare_registration(&self, policy: VaultPolicy) -> Result<Registration, RegistryError> {
+        let holdings = self.holdings(&policy)?;
+        let same_vault = self
+            .registered_policies()?
+            .into_iter()
+            .find(|p| p.name() == policy.name() || p.id() == policy.id());
+        let status = match same_vault {
+            None => RegistrationStatus::New,
+            Some(old) if old.id() == policy.id() => RegistrationStatus::AlreadyRegistered,
+            Some(old) => RegistrationStatus::Replaces {
+                diff: diff_lines(&old.to_toml(), &policy.to_toml()),
+                old: Box::new(old),
+            },
+        };
+        Ok(Registration {
+            policy,
+            holdings,
+            status,
+        })
+    }
+
+    /// Registers a prepared policy: writes its canonical TOML, retires the
+    /// policy it replaces (only with `replace`), and logs the event. The
+    /// caller has shown [`Registration::to_text`] and had it confirmed.
+    pub fn register(&self, reg: &Registration, replace: bool) -> Result<(), RegistryError> {
+        let old = match &reg.status {
+            RegistrationStatus::AlreadyRegistered => return Ok(()),
+            RegistrationStatus::New => None,
+            RegistrationStatus::Replaces { old, .. } if replace => Some(old),
+            RegistrationStatus::Replaces { old, .. } => {
+                return Err(RegistryError::NeedsReplace {
+                    vault: reg.policy.name().to_owned(),
+                    old: old.id(),
+                    new: reg.policy.id(),
+                })
+            }
+        };
+        self.subdir(self.policies_dir())?;
+        let path = self.policy_path(&reg.policy.id());
+        write_new_atomically(&path, reg.policy.to_toml().as_bytes()).map_err(|e| match e {
+            FileError::Exists(_) => RegistryError::Corrupt {
+                path: path.clone(),
+                reason: "it exists but is not registered under its vault name".into(),
+            },
+            other => KeyStoreError::from(other).into(),
+        })?;
+        if let Some(old) = old {
+            let retired = self.subdir(self.policies_dir().join("retired"))?;
+            let from = self.policy_path(&old.id());
+            let to = retired.join(format!("{}.toml", old.id()));
+            std::fs::rename(&from, &to).map_err(|e| KeyStoreError::io(&from, e))?;
+        }
+        self.log()
+            .append(json!({
+                "kind": "register",
+                "policy_id": reg.policy.id().to_string(),
+                "vault": reg.policy.name(),
+                "network": reg.policy.network().to_string(),
+                "replaced": old.map(|o| o.id().to_string()),
+                "keys_held": reg.holdings.keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>(),
+                "approvers_held": reg.holdings.approvers,
+            }))
+            .map_err(KeyStoreError::from)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+use super::*;
+use crate::policy::ApproverId;
+use crate::signer::approval_key::ApproverSecret;
+use crate::signer::keystore::{Mnemonic, Passphrase, SeedOrigin};
+
+const EXCHANGE: &str = include_str!("../../../policies/regtest-exchange.toml");
+const COLD_1: &str = "elder badge can gallery exile milk peanut entry traffic begin roast cloud shield thought desk keen mixed save gift pond twelve assist will response";
+const SATO_SECRET: &str = "c37131369f9da9d25a097fac8a5b631959816235c478192216d4726aa6388ec0";
+
+fn home() -> (tempfile::TempDir, SignerHome) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
+    (tmp, home)
+}
+
+#[test]
+fn holdings_name_the_key_and_approver_held() {
+    let (_tmp, home) = home();
+    let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    assert!(home.holdings(&policy).unwrap().review_only());
+    let pass = Passphrase::new("a long passphrase");
+    home.create_seed(
+        &Mnemonic::parse(COLD_1).unwrap(),
+        bitcoin::Network::Regtest,
+        &pass,
+        SeedOrigin::Restore,
+    )
+    .unwrap();
+    home.approver_import(
+        &"sato".parse::<ApproverId>().unwrap(),
+        ApproverSecret::from_hex(SATO_SECRET).unwrap(),
+        &pass,
+    )
+    .unwrap();
+    // An approver id of the policy with a different key must not count.
+    home.approver_init(&"tanaka".parse().unwrap(), &pass)
+        .unwrap();
+    let h = home.holdings(&policy).unwrap();
+    assert_eq!(h.fingerprint.as_deref(), Some("02a6288e"));
+    assert_eq!(h.keys.len(), 1);
+    assert_eq!(h.keys[0].key, "cold-1");
+    assert_eq!(h.keys[0].roles, ["cold"]);
+    assert_eq!(h.approvers, ["sato"]);
+    assert_eq!(h.approver_mismatches, ["tanaka"]);
+    assert!(!h.review_only());
+}
+
+#[test]
+fn register_replace_and_reload() {
+    let (_tmp, home) = home();
+    let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    let id = policy.id();
+    assert!(home.registered_policy(&id).unwrap().is_none());
+    let reg = home.prepare_registration(policy.clone()).unwrap();
+    assert!(matches!(reg.status, RegistrationStatus::New));
+    assert!(reg.to_text().contains("can only review"));
+    home.register(&reg, false).unwrap();
+    assert_eq!(home.registered_policy(&id).unwrap().unwrap(), policy);
+
+    let again = home.prepare_registration(policy.clone()).unwrap();
+    assert!(matches!(
+        again.status,
+        RegistrationStatus::AlreadyRegistered
+    ));
+
+    let changed = VaultPolicy::from_toml(&EXCHANGE.replacen(
+        "max_amount = \"5 BTC\"",
+        "max_amount = \"4 BTC\"",
+        1,
+    ))
+    .unwrap();
+    let reg2 = home.prepare_registration(changed.clone()).unwrap();
+    let text = reg2.to_text();
+    assert!(text.contains("REPLACES"), "{text}");
+    assert!(text.contains("- max_amount = \"5 BTC\""), "{text}");
+    assert!(text.contains("+ max_amount = \"4 BTC\""), "{text}");
+    assert!(matches!(
+        home.register(&reg2, false),
+        Err(RegistryError::NeedsReplace { .. })
+    ));
+    assert!(home.registered_policy(&changed.id()).unwrap().is_none());
+    home.register(&reg2, true).unwrap();
+    assert!(home.registered_policy(&id).unwrap().is_none());
+    assert!(home
+        .policies_dir()
+        .join("retired")
+        .join(format!("{id}.toml"))
+        .exists());
+    let all = home.registered_policies().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id(), changed.id());
+
+    let log = home.log().verify().unwrap();
+    let last = log.entries.last().unwrap();
+    assert_eq!(last.kind(), "register");
+    assert_eq!(last.event["replaced"], json!(id.to_string()));
+    assert_eq!(last.event["policy_id"], json!(changed.id().to_string()));
+}
+
+#[test]
+fn a_registered_file_that_changed_is_refused() {
+    let (_tmp, home) = home();
+    let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    home.register(&home.prepare_registration(policy.clone()).unwrap(), false)
+        .unwrap();
+    let path = home.policies_dir().join(format!("{}.toml", policy.id()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("5 BTC", "6 BTC", 1)).unwrap();
+    assert!(matches!(
+        home.registered_policy(&policy.id()),
+        Err(RegistryError::Corrupt { .. })
+    ));
+}
