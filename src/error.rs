@@ -66,6 +66,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::psbt::approvals::ApprovalError,
         crate::psbt::fields::OtherPolicy,
         crate::signer::signing::SigningError,
+        crate::signer::signing::session::SessionError,
     );
     #[cfg(feature = "online")]
     try_types!(crate::coordinator::CoordinatorError);

@@ -5,6 +5,11 @@
 //! All inputs are signed in one pass with one `SighashCache`, so the cost is
 //! linear in the number of inputs (the segwit v0 and taproot midstate hashes
 //! are computed once, not once per input).
+//!
+//! [`session`] runs the signer's `review`, `sign` and `approve` commands on
+//! PSBT files: which policy, the day's totals from the log, log before write.
+
+pub mod session;
 
 use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
 use bitcoin::ecdsa;

@@ -1,0 +1,199 @@
+//! The signer's commands on a PSBT file, for `custodia-signer review`, `sign`
+//! and `approve`: find the registered policy the PSBT names, review it with the
+//! day's totals from the signer's own log, and for `sign` and `approve` append
+//! the log entry (durable) before the new file appears. The PSBT is read once;
+//! what is reviewed is what is signed.
+
+use std::path::Path;
+
+use bitcoin::bip32::Xpriv;
+use serde_json::json;
+
+use super::{sign_event, sign_psbt, SignOutcome, SigningError};
+use crate::audit::LogError;
+use crate::error::{Classify, ExitCode};
+use crate::policy::VaultPolicy;
+use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
+use crate::psbt::{
+    policy_tag, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
+};
+use crate::signer::{ApprovalKey, RegistryError, SignerHome};
+use crate::transport::{write_new_atomically, FileError};
+
+/// Why a signer command on a PSBT did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The PSBT names no policy.
+    #[error("the PSBT names no vault policy; have the coordinator tag it with the policy id (it does when it proposes), then review it again")]
+    Untagged,
+    /// The policy id field cannot be read.
+    #[error("the PSBT's custodia policy id field is malformed; export the PSBT again from the coordinator")]
+    MalformedTag,
+    /// The PSBT names a policy this signer has not registered.
+    #[error("the PSBT names policy {0}, which this signer has not registered; register that policy (`custodia-signer register POLICY.toml`) or take the PSBT to the right signer")]
+    NotRegistered(String),
+    /// The policy refuses.
+    #[error("refused by the vault policy ({0}); nothing was written")]
+    Refused(String),
+    /// The output file exists already.
+    #[error("{0} already exists; choose a new output file (the signer never overwrites files)")]
+    OutputExists(String),
+    /// Reading or writing the PSBT.
+    #[error(transparent)]
+    Psbt(#[from] PsbtError),
+    /// The registry.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The signer's log.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// Writing the output.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Signing.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// Approving.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+}
+
+impl Classify for SessionError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            SessionError::Untagged | SessionError::NotRegistered(_) | SessionError::Refused(_) => {
+                ExitCode::Refused
+            }
+            SessionError::MalformedTag | SessionError::OutputExists(_) => ExitCode::BadInput,
+            SessionError::Psbt(e) => e.exit_code(),
+            SessionError::Registry(e) => e.exit_code(),
+            SessionError::Log(e) => e.exit_code(),
+            SessionError::File(e) => e.exit_code(),
+            SessionError::Signing(e) => e.exit_code(),
+            SessionError::Approval(e) => e.exit_code(),
+        }
+    }
+}
+
+/// A PSBT read once, the registered policy it names, and its review.
+#[derive(Debug)]
+pub struct PsbtUnderReview {
+    /// The PSBT as read.
+    pub doc: PsbtDocument,
+    /// The registered policy it names.
+    pub policy: VaultPolicy,
+    /// The review against it, with today's totals from the signer's log.
+    pub review: Review,
+}
+
+/// What `sign` did.
+#[derive(Debug, Clone)]
+pub struct SignReport {
+    /// What was signed.
+    pub outcome: SignOutcome,
+    /// The log entry's sequence number.
+    pub log_seq: u64,
+}
+
+impl PsbtUnderReview {
+    /// Reads the PSBT at `path` (`-` for stdin) and reviews it against the
+    /// registered policy it names.
+    pub fn open(home: &SignerHome, path: &Path) -> Result<Self, SessionError> {
+        let doc = PsbtDocument::read(path)?;
+        let id = match policy_tag(doc.psbt()) {
+            PolicyTag::Present(id) => id,
+            PolicyTag::Missing => return Err(SessionError::Untagged),
+            PolicyTag::Malformed => return Err(SessionError::MalformedTag),
+        };
+        let policy = home
+            .registered_policy(&id)?
+            .ok_or_else(|| SessionError::NotRegistered(id.to_string()))?;
+        let entries = home.log().verify()?.entries;
+        let spent = SpentToday::from_log(&entries, id, SpentToday::today());
+        let review = Review::of(&policy, doc.psbt(), &spent);
+        Ok(PsbtUnderReview {
+            doc,
+            policy,
+            review,
+        })
+    }
+
+    fn refuse_unless(&self, passes: bool) -> Result<(), SessionError> {
+        if passes {
+            return Ok(());
+        }
+        let rules: Vec<&str> = self.review.failures().map(|r| r.rule.as_str()).collect();
+        Err(SessionError::Refused(format!(
+            "failing rules: {}",
+            rules.join(", ")
+        )))
+    }
+
+    /// Signs with `master`, appends the `sign` event to the log (durable),
+    /// then writes the signed PSBT to `out`, which must not exist.
+    pub fn sign(
+        &self,
+        home: &SignerHome,
+        master: &Xpriv,
+        out: &Path,
+        encoding: Option<Encoding>,
+    ) -> Result<SignReport, SessionError> {
+        self.refuse_unless(self.review.passes())?;
+        if out.exists() {
+            return Err(SessionError::OutputExists(out.display().to_string()));
+        }
+        let mut psbt = self.doc.psbt().clone();
+        let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, master)?;
+        let bytes = self
+            .doc
+            .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
+        let entry = home.log().append(sign_event(&self.review, &outcome))?;
+        write_new_atomically(out, &bytes)?;
+        Ok(SignReport {
+            outcome,
+            log_seq: entry.seq,
+        })
+    }
+
+    /// Adds the approval of `key` for this movement, logs it, and writes the
+    /// PSBT to `out`. Refused if any rule other than the approval quorum fails:
+    /// an approver approves only what the signers would then sign.
+    pub fn approve(
+        &self,
+        home: &SignerHome,
+        key: &ApprovalKey,
+        out: &Path,
+        encoding: Option<Encoding>,
+    ) -> Result<(), SessionError> {
+        self.refuse_unless(self.review.passes_except(RuleId::Approvals))?;
+        let movement = self
+            .review
+            .movement
+            .expect("a review passing its other rules has a movement");
+        if out.exists() {
+            return Err(SessionError::OutputExists(out.display().to_string()));
+        }
+        let approval = sign_approval(
+            &self.policy,
+            self.review.txid,
+            movement,
+            key.id(),
+            key.keypair(),
+        );
+        let mut psbt = self.doc.psbt().clone();
+        add_approval(&self.policy, &mut psbt, &approval)?;
+        let bytes = self
+            .doc
+            .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
+        home.log().append(json!({
+            "kind": "approve",
+            "policy_id": self.policy.id().to_string(),
+            "txid": self.review.txid.to_string(),
+            "movement": movement.as_str(),
+            "amount_sat": self.review.moved_sat,
+            "approver": key.id().to_string(),
+        }))?;
+        write_new_atomically(out, &bytes)?;
+        Ok(())
+    }
+}
