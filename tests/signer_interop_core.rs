@@ -1,0 +1,164 @@
+//! Interop with Bitcoin Core in regtest: Core builds the PSBT (`createpsbt` +
+//! `utxoupdatepsbt` with the vault descriptors), custodia tags it, approvers
+//! approve, three custodia signers sign separate copies, Core combines and
+//! finalizes, and the mempool accepts the transaction. For P2WSH and taproot,
+//! and for PSBT v0 and Core's default v2.
+#![cfg(feature = "online")]
+
+mod common;
+mod signer_fixtures;
+
+use bitcoin::Amount;
+use custodia::policy::{ApproverId, Chain, Tier, VaultPolicy};
+use custodia::psbt::approvals::sign_approval;
+use custodia::psbt::{
+    add_approval, approval_status, set_policy_id, Movement, PsbtDocument, PsbtVersion, Review,
+    SpentToday,
+};
+use custodia::signer::signing::sign_psbt;
+use serde_json::{json, Value};
+use signer_fixtures::{approver_keypair, master, policy};
+
+/// Funds the cold wallet's receive address 0 with one mature coinbase and
+/// returns its (txid, vout, amount).
+fn fund_cold(node: &common::Node, policy: &VaultPolicy) -> (String, u64, Amount) {
+    let cold = policy
+        .descriptor(Tier::Cold)
+        .address(Chain::Receive, 0, policy.network());
+    node.mine_to_descriptor(1, &format!("addr({cold})"));
+    node.mine_elsewhere(100);
+    let scan = node.call(
+        "scantxoutset",
+        &[json!("start"), json!([format!("addr({cold})")])],
+    );
+    let utxo = &scan["unspents"][0];
+    let amount = Amount::from_btc(utxo["amount"].as_f64().unwrap()).unwrap();
+    (
+        utxo["txid"].as_str().unwrap().to_owned(),
+        utxo["vout"].as_u64().unwrap(),
+        amount,
+    )
+}
+
+/// The single-chain descriptors of both wallets, for `utxoupdatepsbt`.
+fn descriptors(policy: &VaultPolicy) -> Value {
+    let mut list = Vec::new();
+    for tier in Tier::ALL {
+        for chain in [Chain::Receive, Chain::Change] {
+            list.push(json!({
+                "desc": policy.descriptor(tier).chain(chain).to_string(),
+                "range": [0, 20],
+            }));
+        }
+    }
+    Value::Array(list)
+}
+
+/// Core's cold→hot PSBT of 2 BTC with change, 20,000 sat fee.
+fn core_cold_to_hot(node: &common::Node, policy: &VaultPolicy, version: u32) -> String {
+    let (txid, vout, amount) = fund_cold(node, policy);
+    let net = policy.network();
+    let hot = policy.descriptor(Tier::Hot).address(Chain::Receive, 0, net);
+    let change = policy.descriptor(Tier::Cold).address(Chain::Change, 0, net);
+    let send = Amount::from_sat(200_000_000);
+    let back = amount - send - Amount::from_sat(20_000);
+    let created = node.call(
+        "createpsbt",
+        &[
+            json!([{"txid": txid, "vout": vout}]),
+            json!([{hot.to_string(): send.to_btc()}, {change.to_string(): back.to_btc()}]),
+            json!(0),
+            json!(true),
+            json!(2),       // transaction version
+            json!(version), // PSBT version
+        ],
+    );
+    let updated = node.call("utxoupdatepsbt", &[created, descriptors(policy)]);
+    updated.as_str().unwrap().to_owned()
+}
+
+/// Tags the PSBT and adds approvals from two departments, as the
+/// coordinator and the approvers would; returns base64 in the version it came.
+fn tag_and_approve(policy: &VaultPolicy, base64: &str) -> String {
+    let doc = PsbtDocument::from_bytes(base64.as_bytes()).unwrap();
+    let mut psbt = doc.psbt().clone();
+    set_policy_id(&mut psbt, policy.id()).unwrap();
+    let txid = psbt.unsigned_tx.compute_txid();
+    for who in ["sato", "suzuki"] {
+        let id: ApproverId = who.parse().unwrap();
+        let a = sign_approval(
+            policy,
+            txid,
+            Movement::ColdToHot,
+            &id,
+            &approver_keypair(who),
+        );
+        add_approval(policy, &mut psbt, &a).unwrap();
+    }
+    let out = doc.encode(&psbt, doc.encoding()).unwrap();
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+fn sign_copy(policy: &VaultPolicy, base64: &str, signer: &str) -> String {
+    let doc = PsbtDocument::from_bytes(base64.as_bytes()).unwrap();
+    let review = Review::of(policy, doc.psbt(), &SpentToday::empty(SpentToday::today()));
+    assert!(review.passes(), "{}", review.to_text());
+    assert_eq!(review.movement, Some(Movement::ColdToHot));
+    let mut psbt = doc.psbt().clone();
+    let outcome = sign_psbt(policy, &review, &mut psbt, &master(signer)).unwrap();
+    assert_eq!(outcome.inputs_signed, 1);
+    let out = doc.encode(&psbt, doc.encoding()).unwrap();
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
+    let node = common::Node::start();
+    let policy = policy(policy_name);
+    let core_psbt = core_cold_to_hot(&node, &policy, version);
+    let doc = PsbtDocument::from_bytes(core_psbt.as_bytes()).unwrap();
+    let expected = if version == 2 {
+        PsbtVersion::V2
+    } else {
+        PsbtVersion::V0
+    };
+    assert_eq!(doc.version(), expected);
+
+    let approved = tag_and_approve(&policy, &core_psbt);
+    let copies: Vec<Value> = signers
+        .iter()
+        .map(|s| json!(sign_copy(&policy, &approved, s)))
+        .collect();
+
+    let combined = node.call("combinepsbt", &[Value::Array(copies)]);
+    // Approvals and the policy tag survive Core's combiner.
+    let back = PsbtDocument::from_bytes(combined.as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(back.version(), expected);
+    let status = approval_status(&policy, back.psbt(), Movement::ColdToHot);
+    assert_eq!(status.valid_approvers.len(), 2, "{status:?}");
+    assert!(Review::of(&policy, back.psbt(), &SpentToday::empty(0)).passes());
+
+    let finalized = node.call("finalizepsbt", &[combined]);
+    assert_eq!(finalized["complete"], true, "{finalized}");
+    let accept = node.call("testmempoolaccept", &[json!([finalized["hex"]])]);
+    assert_eq!(accept[0]["allowed"], true, "{accept}");
+}
+
+#[test]
+fn wsh_cold_to_hot_v0_core_combines_finalizes_and_accepts() {
+    round_trip("regtest-exchange", 0, ["cold-1", "cold-2", "cold-3"]);
+}
+
+#[test]
+fn wsh_cold_to_hot_from_core_v2_psbt() {
+    round_trip("regtest-exchange", 2, ["cold-2", "cold-4", "cold-5"]);
+}
+
+#[test]
+fn taproot_cold_to_hot_v0_core_combines_finalizes_and_accepts() {
+    round_trip("regtest-taproot", 0, ["cold-1", "cold-3", "cold-5"]);
+}
+
+#[test]
+fn taproot_cold_to_hot_from_core_v2_psbt() {
+    round_trip("regtest-taproot", 2, ["cold-1", "cold-2", "cold-3"]);
+}
