@@ -119,6 +119,14 @@ pub enum CoordinatorError {
         /// What is wrong.
         reason: String,
     },
+    /// A PSBT file is not one custodia reads.
+    #[error("{path}: {source}")]
+    Psbt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::psbt::PsbtError,
+    },
     /// A PSBT names another vault.
     #[error("{path} belongs to vault policy {found}, not to this coordinator's {expected}; use the coordinator of that vault")]
     OtherVault {
@@ -178,6 +186,7 @@ impl Classify for CoordinatorError {
         use CoordinatorError::*;
         match self {
             Log(e) => e.exit_code(),
+            Psbt { source, .. } => source.exit_code(),
             Refused(_) | NotReady(_) | Rejected { .. } => ExitCode::Refused,
             NotInitialized(_)
             | PolicyChanged { .. }

@@ -7,17 +7,25 @@
 
 mod balance;
 pub mod cli;
+mod collect;
 mod datadir;
 mod error;
+mod events;
 mod node;
+mod payout_csv;
+mod propose;
 mod sync;
 mod vault;
 mod wallets;
 
 pub use balance::{btc, percent, TierBalance, VaultBalance};
+pub use collect::{CollectionStatus, Finalized, InputSignatures};
 pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
+pub use events::{APPROVAL, BROADCAST, PROPOSAL};
 pub use node::{Node, NodeArgs, NodeHealth, NodeSettings};
+pub use payout_csv::{parse_payouts, read_payouts, Payout};
+pub use propose::{parse_fee_rate, rebalance_move, Proposal, ProposedOutput, FALLBACK_SAT_PER_VB};
 pub use sync::SyncReport;
 pub use vault::{Coin, Coordinator, InitReport, NewAddress, StatusReport, WalletTip};
 pub use wallets::{TierWallet, VaultWallets};

@@ -14,6 +14,10 @@ use super::error::CoordinatorError;
 use super::node::NodeArgs;
 use super::vault::Coordinator;
 
+mod movements;
+
+pub use movements::ProposeCommand;
+
 /// Options every coordinator command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
@@ -71,6 +75,50 @@ pub enum VaultCommand {
         /// Only this tier.
         #[arg(long)]
         tier: Option<Tier>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Propose a movement: writes a PSBT for approvers and key holders.
+    #[command(subcommand)]
+    Propose(ProposeCommand),
+    /// Which approvers have approved a proposal and which departments are missing.
+    Approvals {
+        /// Copies of one proposal (merged in memory).
+        #[arg(required = true)]
+        psbts: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge approvals and signatures from copies of one proposal into a new file.
+    Combine {
+        /// Copies of one proposal.
+        #[arg(required = true)]
+        psbts: Vec<PathBuf>,
+        /// The merged PSBT (never overwritten).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Complete the transaction once approvals and signatures suffice; writes raw hex.
+    Finalize {
+        /// The signed PSBT (several copies are merged first).
+        #[arg(required = true)]
+        psbts: Vec<PathBuf>,
+        /// The raw transaction file (hex).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a finalized transaction (hex file or finalized PSBT) to the network.
+    Broadcast {
+        /// The transaction.
+        file: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -227,6 +275,11 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
                 }
             }
         }
+        VaultCommand::Propose(cmd) => movements::propose(&c, cmd)?,
+        VaultCommand::Approvals { psbts, json } => movements::approvals(&c, &psbts, json)?,
+        VaultCommand::Combine { psbts, out, json } => movements::combine(&c, &psbts, &out, json)?,
+        VaultCommand::Finalize { psbts, out, json } => movements::finalize(&c, &psbts, &out, json)?,
+        VaultCommand::Broadcast { file, json } => movements::broadcast(&c, &file, json)?,
         VaultCommand::Log(LogCommand::Verify { json }) => {
             let log = c.dir().event_log();
             match log.verify() {

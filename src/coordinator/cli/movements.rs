@@ -1,0 +1,174 @@
+//! Commands that move funds: propose, approvals, combine, finalize, broadcast.
+
+use std::path::{Path, PathBuf};
+
+use bitcoin::{Amount, FeeRate};
+use serde_json::json;
+
+use crate::policy::{parse_amount, Tier};
+
+use super::print_json;
+use crate::coordinator::error::CoordinatorError;
+use crate::coordinator::propose::parse_fee_rate;
+use crate::coordinator::vault::Coordinator;
+
+fn amount_arg(text: &str) -> Result<Amount, String> {
+    parse_amount(text)
+}
+
+fn fee_rate_arg(text: &str) -> Result<FeeRate, String> {
+    parse_fee_rate(text).map_err(|e| e.to_string())
+}
+
+/// `propose` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ProposeCommand {
+    /// Move funds from one tier to a fresh address of the other (cold→hot needs approvals).
+    Transfer {
+        /// Source tier.
+        #[arg(long)]
+        from: Tier,
+        /// Destination tier.
+        #[arg(long)]
+        to: Tier,
+        /// Amount with unit, e.g. "0.5 BTC" or "1500 sat".
+        #[arg(long, value_parser = amount_arg)]
+        amount: Amount,
+        /// Fee rate in sat/vB (default: the node's estimate, 2 sat/vB without one).
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// Where to write the PSBT (never overwritten).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pay the `address,amount` rows of a CSV file from hot, in one transaction.
+    Payout {
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// Where to write the PSBT.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The transfer that brings the hot share back to the policy's target.
+    Rebalance {
+        /// Fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// Where to write the PSBT.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a `propose` subcommand.
+pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorError> {
+    let (proposal, json) = match cmd {
+        ProposeCommand::Transfer {
+            from,
+            to,
+            amount,
+            fee_rate,
+            out,
+            json,
+        } => (
+            Some(c.propose_transfer(from, to, amount, fee_rate, &out)?),
+            json,
+        ),
+        ProposeCommand::Payout {
+            csv,
+            fee_rate,
+            out,
+            json,
+        } => (Some(c.propose_payout(&csv, fee_rate, &out)?), json),
+        ProposeCommand::Rebalance {
+            fee_rate,
+            out,
+            json,
+        } => (c.propose_rebalance(fee_rate, &out)?, json),
+    };
+    match (proposal, json) {
+        (Some(p), true) => print_json(&json!({"proposed": true, "proposal": p})),
+        (Some(p), false) => print!("{}", p.to_text()),
+        (None, true) => print_json(
+            &json!({"proposed": false, "reason": "the hot share is within one point of its target"}),
+        ),
+        (None, false) => {
+            println!("nothing to do: the hot share is within one percentage point of its target")
+        }
+    }
+    Ok(())
+}
+
+/// `approvals`.
+pub fn approvals(c: &Coordinator, psbts: &[PathBuf], json: bool) -> Result<(), CoordinatorError> {
+    let status = c.approvals(psbts)?;
+    if json {
+        print_json(&status);
+    } else {
+        print!("{}", status.to_text());
+    }
+    Ok(())
+}
+
+/// `combine`.
+pub fn combine(
+    c: &Coordinator,
+    psbts: &[PathBuf],
+    out: &Path,
+    json: bool,
+) -> Result<(), CoordinatorError> {
+    let status = c.combine(psbts, out)?;
+    if json {
+        print_json(&json!({"file": out, "status": status}));
+    } else {
+        print!("{}", status.to_text());
+        println!("written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// `finalize`.
+pub fn finalize(
+    c: &Coordinator,
+    psbts: &[PathBuf],
+    out: &Path,
+    json: bool,
+) -> Result<(), CoordinatorError> {
+    let f = c.finalize(psbts, out)?;
+    if json {
+        print_json(&f);
+    } else {
+        println!(
+            "finalized {} ({} vB); raw transaction written to {}\nnext: custodia-coordinator broadcast {}",
+            f.txid,
+            f.vsize,
+            f.file.display(),
+            f.file.display()
+        );
+    }
+    Ok(())
+}
+
+/// `broadcast`.
+pub fn broadcast(c: &Coordinator, file: &Path, json: bool) -> Result<(), CoordinatorError> {
+    let txid = c.broadcast(file)?;
+    if json {
+        print_json(&json!({"txid": txid}));
+    } else {
+        println!("{txid}");
+    }
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! After a proposal: which approvals and signatures have come back, merging
+//! the returned files, finalizing once the quorum is complete, broadcasting.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
+use bitcoin::{Psbt, Transaction, Txid};
+use miniscript::psbt::PsbtExt;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::psbt::{policy_tag, ApprovalStatus, Movement, PolicyTag, PsbtDocument, Review, RuleId};
+use crate::transport::write_new_atomically;
+
+use super::error::CoordinatorError;
+use super::events::BROADCAST;
+use super::vault::Coordinator;
+
+/// Signatures on one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSignatures {
+    /// Input position.
+    pub index: usize,
+    /// Signatures present.
+    pub signatures: usize,
+    /// Signatures the wallet's quorum needs.
+    pub needed: usize,
+}
+
+/// Approvals and signatures of a proposal, from one or more copies of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionStatus {
+    /// The unsigned transaction's id.
+    pub txid: Txid,
+    /// The movement (if the inputs come from one vault wallet).
+    pub movement: Option<Movement>,
+    /// Whether the movement needs approvals.
+    pub approvals_required: bool,
+    /// Approvals needed.
+    pub min_approvals: usize,
+    /// Departments needed.
+    pub min_departments: usize,
+    /// Approvers whose approval verifies, with their department.
+    pub approved_by: Vec<(String, String)>,
+    /// Departments with at least one valid approval.
+    pub departments_approved: Vec<String>,
+    /// Departments of the policy without a valid approval yet.
+    pub departments_missing: Vec<String>,
+    /// Whether the approval quorum is met (true when none is needed).
+    pub approvals_complete: bool,
+    /// Every approval field and its verdict.
+    pub approval_checks: Vec<crate::psbt::approvals::ApprovalCheck>,
+    /// Signatures per input.
+    pub inputs: Vec<InputSignatures>,
+    /// Whether every input has its quorum of signatures.
+    pub signatures_complete: bool,
+    /// Rules other than approvals that fail (should be none for our proposals).
+    pub other_failures: Vec<String>,
+}
+
+impl CollectionStatus {
+    /// The status for people.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "transaction {} ({})\n",
+            self.txid,
+            self.movement.map_or("unclassified", |m| m.describe())
+        );
+        if self.approvals_required {
+            let who: Vec<String> = self
+                .approved_by
+                .iter()
+                .map(|(a, d)| format!("{a} ({d})"))
+                .collect();
+            s.push_str(&format!(
+                "approvals: {} of {} needed, from {} of {} departments needed: {}\n",
+                self.approved_by.len(),
+                self.min_approvals,
+                self.departments_approved.len(),
+                self.min_departments,
+                if who.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    who.join(", ")
+                }
+            ));
+            if !self.approvals_complete {
+                s.push_str(&format!(
+                    "departments without an approval yet: {}\n",
+                    self.departments_missing.join(", ")
+                ));
+            }
+            for c in &self.approval_checks {
+                if c.verdict != crate::psbt::approvals::Verdict::Valid {
+                    s.push_str(&format!(
+                        "  ignored approval by {}: {}\n",
+                        c.approver, c.reason
+                    ));
+                }
+            }
+        } else {
+            s.push_str("approvals: none needed for this movement\n");
+        }
+        for i in &self.inputs {
+            s.push_str(&format!(
+                "input {}: {} of {} signatures\n",
+                i.index, i.signatures, i.needed
+            ));
+        }
+        for f in &self.other_failures {
+            s.push_str(&format!("PROBLEM: {f}\n"));
+        }
+        s.push_str(match (self.approvals_complete, self.signatures_complete) {
+            (true, true) => "ready to finalize\n",
+            (false, _) => "not ready: approvals missing\n",
+            (true, false) => "not ready: signatures missing\n",
+        });
+        s
+    }
+}
+
+/// What `finalize` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finalized {
+    /// The transaction id.
+    pub txid: Txid,
+    /// The file with the raw transaction in hex.
+    pub file: PathBuf,
+    /// Its virtual size.
+    pub vsize: u64,
+}
+
+impl Coordinator {
+    /// Reads a PSBT strictly and checks that it belongs to this vault.
+    pub fn read_psbt(&self, path: &Path) -> Result<Psbt, CoordinatorError> {
+        let doc = PsbtDocument::read(path).map_err(|e| CoordinatorError::Psbt {
+            path: path.to_owned(),
+            source: e,
+        })?;
+        let psbt = doc.psbt().clone();
+        match policy_tag(&psbt) {
+            PolicyTag::Present(id) if id == self.policy().id() => Ok(psbt),
+            PolicyTag::Present(id) => Err(CoordinatorError::OtherVault {
+                path: path.to_owned(),
+                expected: self.policy().id(),
+                found: id.to_string(),
+            }),
+            PolicyTag::Missing => Err(CoordinatorError::OtherVault {
+                path: path.to_owned(),
+                expected: self.policy().id(),
+                found: "(no custodia policy id)".into(),
+            }),
+            PolicyTag::Malformed => Err(CoordinatorError::OtherVault {
+                path: path.to_owned(),
+                expected: self.policy().id(),
+                found: "(a malformed policy id)".into(),
+            }),
+        }
+    }
+
+    /// Reads copies of one proposal and merges their approvals and signatures.
+    pub fn merge_psbts(&self, paths: &[PathBuf]) -> Result<Psbt, CoordinatorError> {
+        let (first_path, rest) = paths
+            .split_first()
+            .ok_or_else(|| CoordinatorError::BadArgument("no PSBT files given".into()))?;
+        let mut merged = self.read_psbt(first_path)?;
+        let expected = merged.unsigned_tx.compute_txid();
+        for path in rest {
+            let other = self.read_psbt(path)?;
+            let found = other.unsigned_tx.compute_txid();
+            if found != expected {
+                return Err(CoordinatorError::DifferentTransactions {
+                    first_path: first_path.clone(),
+                    expected,
+                    path: path.clone(),
+                    found,
+                });
+            }
+            merged.combine(other).map_err(|e| {
+                CoordinatorError::bad_file(path, format!("cannot be combined: {e}"))
+            })?;
+        }
+        Ok(merged)
+    }
+
+    /// The approvals and signatures of a (merged) PSBT.
+    pub fn collection_status(&self, psbt: &Psbt) -> Result<CollectionStatus, CoordinatorError> {
+        let policy = self.policy();
+        let review = Review::of(policy, psbt, &self.spent_today()?);
+        let rule = policy.rules().cold_to_hot();
+        let approvals_required = review.movement == Some(Movement::ColdToHot);
+        let empty = ApprovalStatus {
+            checks: Vec::new(),
+            valid_approvers: BTreeSet::new(),
+            departments: BTreeSet::new(),
+        };
+        let status = review.approvals.clone().unwrap_or(empty);
+        let approved_by: Vec<(String, String)> = status
+            .valid_approvers
+            .iter()
+            .map(|a| {
+                let dept = status
+                    .checks
+                    .iter()
+                    .find(|c| &c.approver == a)
+                    .and_then(|c| c.department.clone())
+                    .unwrap_or_default();
+                (a.clone(), dept)
+            })
+            .collect();
+        let departments_missing = policy
+            .departments()
+            .into_iter()
+            .filter(|d| !status.departments.contains(*d))
+            .map(str::to_owned)
+            .collect();
+        let needed = review
+            .source
+            .map(|t| policy.wallet(t).threshold())
+            .unwrap_or(usize::MAX);
+        let inputs: Vec<InputSignatures> = psbt
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(index, i)| InputSignatures {
+                index,
+                signatures: if i.final_script_witness.is_some() {
+                    needed
+                } else {
+                    i.partial_sigs.len().max(i.tap_script_sigs.len())
+                },
+                needed,
+            })
+            .collect();
+        Ok(CollectionStatus {
+            txid: review.txid,
+            movement: review.movement,
+            approvals_required,
+            min_approvals: if approvals_required {
+                rule.min_approvals()
+            } else {
+                0
+            },
+            min_departments: if approvals_required {
+                rule.min_departments()
+            } else {
+                0
+            },
+            departments_approved: status.departments.iter().cloned().collect(),
+            approvals_complete: !approvals_required
+                || status.meets(rule.min_approvals(), rule.min_departments()),
+            approved_by,
+            departments_missing,
+            approval_checks: status.checks.clone(),
+            signatures_complete: inputs.iter().all(|i| i.signatures >= i.needed),
+            inputs,
+            other_failures: review
+                .failures()
+                .filter(|f| f.rule != RuleId::Approvals)
+                .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+                .collect(),
+        })
+    }
+
+    /// `approvals`: merges the files in memory, reports, and logs approvals
+    /// seen for the first time.
+    pub fn approvals(&self, paths: &[PathBuf]) -> Result<CollectionStatus, CoordinatorError> {
+        let psbt = self.merge_psbts(paths)?;
+        let status = self.collection_status(&psbt)?;
+        if let Some(m) = status.movement {
+            self.log_new_approvals(status.txid, m, &status.approved_by)?;
+        }
+        Ok(status)
+    }
+
+    /// `combine`: merges copies of one proposal into a new file.
+    pub fn combine(
+        &self,
+        paths: &[PathBuf],
+        out: &Path,
+    ) -> Result<CollectionStatus, CoordinatorError> {
+        let psbt = self.merge_psbts(paths)?;
+        let status = self.collection_status(&psbt)?;
+        write_new_atomically(out, psbt.to_string().as_bytes())
+            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        if let Some(m) = status.movement {
+            self.log_new_approvals(status.txid, m, &status.approved_by)?;
+        }
+        self.log(json!({
+            "kind": "combine",
+            "txid": status.txid.to_string(),
+            "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "out": out.display().to_string(),
+            "approvers": status.approved_by.iter().map(|(a, _)| a).collect::<Vec<_>>(),
+            "signatures": status.inputs.iter().map(|i| i.signatures).collect::<Vec<_>>(),
+        }))?;
+        Ok(status)
+    }
+
+    /// `finalize`: only when every rule holds (approvals included) and every
+    /// input has its quorum; writes the raw transaction as hex.
+    pub fn finalize(&self, paths: &[PathBuf], out: &Path) -> Result<Finalized, CoordinatorError> {
+        let mut psbt = self.merge_psbts(paths)?;
+        let status = self.collection_status(&psbt)?;
+        if !status.other_failures.is_empty() {
+            return Err(CoordinatorError::Refused(status.other_failures.join("; ")));
+        }
+        if !status.approvals_complete {
+            return Err(CoordinatorError::NotReady(format!(
+                "{} of {} approvals from {} of {} departments (missing: {}); collect approvals with `custodia-signer approve`, then `combine`",
+                status.approved_by.len(),
+                status.min_approvals,
+                status.departments_approved.len(),
+                status.min_departments,
+                status.departments_missing.join(", ")
+            )));
+        }
+        if !status.signatures_complete {
+            let short: Vec<String> = status
+                .inputs
+                .iter()
+                .filter(|i| i.signatures < i.needed)
+                .map(|i| format!("input {} has {} of {}", i.index, i.signatures, i.needed))
+                .collect();
+            return Err(CoordinatorError::NotReady(format!(
+                "signatures missing ({}); collect more signed copies and `combine` them",
+                short.join(", ")
+            )));
+        }
+        let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+        psbt.finalize_mut(&secp).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            CoordinatorError::NotReady(format!(
+                "the signatures do not complete the scripts: {}",
+                list.join("; ")
+            ))
+        })?;
+        let tx = psbt.extract_tx().map_err(|e| {
+            CoordinatorError::Refused(format!("cannot extract the transaction: {e}"))
+        })?;
+        let txid = tx.compute_txid();
+        write_new_atomically(out, serialize_hex(&tx).as_bytes())
+            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        self.log(json!({
+            "kind": "finalize",
+            "txid": txid.to_string(),
+            "movement": status.movement.map(|m| m.as_str()),
+            "out": out.display().to_string(),
+        }))?;
+        Ok(Finalized {
+            txid,
+            file: out.to_owned(),
+            vsize: tx.vsize() as u64,
+        })
+    }
+
+    /// `broadcast`: a raw transaction (hex) or a finalized PSBT.
+    pub fn broadcast(&self, path: &Path) -> Result<Txid, CoordinatorError> {
+        let tx = self.read_transaction(path)?;
+        let (node, _) = self.connect()?;
+        let proposal = self.proposal_entry(tx.compute_txid())?;
+        let txid = node.broadcast(&tx)?;
+        let field = |name: &str| proposal.as_ref().and_then(|p| p.event.get(name)).cloned();
+        self.log(json!({
+            "kind": BROADCAST,
+            "txid": txid.to_string(),
+            "movement": field("movement"),
+            "amount_sat": field("amount_sat"),
+            "proposed": proposal.is_some(),
+        }))?;
+        Ok(txid)
+    }
+
+    fn read_transaction(&self, path: &Path) -> Result<Transaction, CoordinatorError> {
+        let data = std::fs::read(path)
+            .map_err(|e| CoordinatorError::bad_file(path, format!("cannot read: {e}")))?;
+        let text = String::from_utf8_lossy(&data);
+        if let Ok(tx) = deserialize_hex::<Transaction>(text.trim()) {
+            return Ok(tx);
+        }
+        let psbt = self.read_psbt(path)?;
+        if psbt
+            .inputs
+            .iter()
+            .any(|i| i.final_script_witness.is_none() && i.final_script_sig.is_none())
+        {
+            return Err(CoordinatorError::NotReady(format!(
+                "{} is not finalized; run `custodia-coordinator finalize` first",
+                path.display()
+            )));
+        }
+        psbt.extract_tx().map_err(|e| {
+            CoordinatorError::bad_file(path, format!("cannot extract the transaction: {e}"))
+        })
+    }
+}

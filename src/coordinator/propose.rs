@@ -1,0 +1,433 @@
+//! Proposals: a cold→hot (or hot→cold) transfer, a batch of payouts from hot,
+//! and a rebalance to the target ratio. Each is built by the source tier's
+//! bdk wallet, given the BIP-32 derivations of every vault output so that
+//! signers can re-derive it, tagged with the policy id, and reviewed by the
+//! same code the signers run before it is written.
+
+use std::path::{Path, PathBuf};
+
+use bdk_wallet::KeychainKind;
+use bitcoin::{Amount, FeeRate, Psbt, ScriptBuf, Txid};
+use miniscript::psbt::PsbtExt;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::policy::{Chain, FeeRateLimit, Tier};
+use crate::psbt::{set_policy_id, Destination, Movement, Review, RuleId};
+use crate::transport::write_new_atomically;
+
+use super::balance::{btc, percent, VaultBalance};
+use super::error::CoordinatorError;
+use super::payout_csv::read_payouts;
+use super::vault::Coordinator;
+use super::wallets::VaultWallets;
+
+/// Fee rate used when none is given and the node has no estimate (regtest).
+pub const FALLBACK_SAT_PER_VB: u64 = 2;
+
+/// Parses `"5 sat/vB"` or a bare number of sat/vB.
+pub fn parse_fee_rate(text: &str) -> Result<FeeRate, CoordinatorError> {
+    let t = text.trim();
+    let with_unit = if t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        format!("{t} sat/vB")
+    } else {
+        t.to_owned()
+    };
+    let limit: FeeRateLimit = with_unit
+        .parse()
+        .map_err(|e: String| CoordinatorError::BadArgument(format!("--fee-rate: {e}")))?;
+    Ok(FeeRate::from_sat_per_kwu(limit.sat_per_kvb() / 4))
+}
+
+/// One output of a proposal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposedOutput {
+    /// The address.
+    pub address: Option<String>,
+    /// The amount.
+    pub amount_sat: u64,
+    /// `change`, `cold`, `hot` or `external`.
+    pub role: String,
+}
+
+/// What a proposal produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    /// The kind of movement.
+    pub movement: Movement,
+    /// The unsigned transaction's id.
+    pub txid: Txid,
+    /// Where the PSBT was written.
+    pub file: PathBuf,
+    /// What leaves the source wallet (to the other tier or outside).
+    pub amount_sat: u64,
+    /// The fee.
+    pub fee_sat: u64,
+    /// The fee rate asked of the wallet, sat/vB.
+    pub fee_rate_sat_vb: f64,
+    /// Estimated size once signed.
+    pub vsize: u64,
+    /// Outputs.
+    pub outputs: Vec<ProposedOutput>,
+    /// The cold share after the transaction confirms.
+    pub cold_percent_after: f64,
+    /// Approvals needed before signers sign (cold→hot).
+    pub approvals_needed: usize,
+    /// Departments needed among them.
+    pub departments_needed: usize,
+}
+
+impl Proposal {
+    /// The proposal for people.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "proposed {} {}: {} moves, fee {} ({} sat/vB, ~{} vB)\n",
+            self.movement.describe(),
+            self.txid,
+            btc(Amount::from_sat(self.amount_sat)),
+            btc(Amount::from_sat(self.fee_sat)),
+            self.fee_rate_sat_vb,
+            self.vsize
+        );
+        for o in &self.outputs {
+            s.push_str(&format!(
+                "  {:>20}  {:<8} {}\n",
+                btc(Amount::from_sat(o.amount_sat)),
+                o.role,
+                o.address.as_deref().unwrap_or("(no address)")
+            ));
+        }
+        s.push_str(&format!(
+            "cold share after it confirms: {:.2}%\nwritten to {}\n",
+            self.cold_percent_after,
+            self.file.display()
+        ));
+        if self.approvals_needed > 0 {
+            s.push_str(&format!(
+                "next: collect {} approvals from {} departments, then signatures\n",
+                self.approvals_needed, self.departments_needed
+            ));
+        } else {
+            s.push_str("next: collect signatures\n");
+        }
+        s
+    }
+}
+
+/// A payee of a proposal inside the vault, so its derivation can be added.
+struct VaultRecipient {
+    tier: Tier,
+    index: u32,
+    script: ScriptBuf,
+}
+
+impl Coordinator {
+    fn fee_rate_or_estimate(&self, fee_rate: Option<FeeRate>) -> Result<FeeRate, CoordinatorError> {
+        if let Some(r) = fee_rate {
+            return Ok(r);
+        }
+        let (node, _) = self.connect()?;
+        Ok(node
+            .estimate_sat_per_vb(6)
+            .map(|r| FeeRate::from_sat_per_kwu((r * 250.0).ceil() as u64))
+            .unwrap_or(FeeRate::from_sat_per_kwu(FALLBACK_SAT_PER_VB * 250)))
+    }
+
+    /// `propose transfer`: moves `amount` from one tier to a fresh receive
+    /// address of the other.
+    pub fn propose_transfer(
+        &self,
+        from: Tier,
+        to: Tier,
+        amount: Amount,
+        fee_rate: Option<FeeRate>,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
+        if from == to {
+            return Err(CoordinatorError::BadArgument(format!(
+                "--from and --to are both {from}; a transfer goes from one tier to the other"
+            )));
+        }
+        let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
+        let mut wallets = self.wallets()?;
+        let dest = wallets
+            .tier_mut(to)
+            .wallet_mut()
+            .reveal_next_address(KeychainKind::External);
+        let recipient = VaultRecipient {
+            tier: to,
+            index: dest.index,
+            script: dest.address.script_pubkey(),
+        };
+        let recipients = vec![(recipient.script.clone(), amount)];
+        self.propose(
+            &mut wallets,
+            from,
+            recipients,
+            vec![recipient],
+            fee_rate,
+            out,
+        )
+    }
+
+    /// `propose payout`: pays the rows of a CSV file from hot.
+    pub fn propose_payout(
+        &self,
+        csv: &Path,
+        fee_rate: Option<FeeRate>,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
+        let payouts = read_payouts(csv, self.policy().network())?;
+        let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
+        let mut wallets = self.wallets()?;
+        let recipients = payouts
+            .iter()
+            .map(|p| (p.address.script_pubkey(), p.amount))
+            .collect();
+        self.propose(
+            &mut wallets,
+            Tier::Hot,
+            recipients,
+            Vec::new(),
+            fee_rate,
+            out,
+        )
+    }
+
+    /// `propose rebalance`: the transfer that brings the hot share back to
+    /// its target, or `None` when the vault is within 1 % of it.
+    pub fn propose_rebalance(
+        &self,
+        fee_rate: Option<FeeRate>,
+        out: &Path,
+    ) -> Result<Option<Proposal>, CoordinatorError> {
+        let balance = self.balance()?;
+        match rebalance_move(&balance) {
+            None => Ok(None),
+            Some((from, amount)) => {
+                let amount = if from == Tier::Cold {
+                    amount.min(self.policy().rules().cold_to_hot().max_amount())
+                } else {
+                    amount
+                };
+                self.propose_transfer(from, from.other(), amount, fee_rate, out)
+                    .map(Some)
+            }
+        }
+    }
+
+    fn propose(
+        &self,
+        wallets: &mut VaultWallets,
+        from: Tier,
+        recipients: Vec<(ScriptBuf, Amount)>,
+        vault_recipients: Vec<VaultRecipient>,
+        fee_rate: FeeRate,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
+        let policy = self.policy();
+        let before = VaultBalance::of(wallets, policy.rules().ratio());
+        let mut psbt = {
+            let wallet = wallets.tier_mut(from).wallet_mut();
+            let mut builder = wallet.build_tx();
+            builder.set_recipients(recipients).fee_rate(fee_rate);
+            builder.finish().map_err(|e| CoordinatorError::Build {
+                what: format!("{from} wallet transaction"),
+                reason: format!("{e}; run `sync` and check `balance`"),
+            })?
+        };
+        for r in &vault_recipients {
+            add_vault_output_origin(&mut psbt, self, r)?;
+        }
+        set_policy_id(&mut psbt, policy.id()).expect("a new PSBT names no policy");
+
+        let review = Review::of(policy, &psbt, &self.spent_today()?);
+        let failures: Vec<String> = review
+            .failures()
+            .filter(|f| f.rule != RuleId::Approvals)
+            .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+            .collect();
+        if !failures.is_empty() {
+            return Err(CoordinatorError::Refused(failures.join("; ")));
+        }
+        let movement = review.movement.ok_or_else(|| {
+            CoordinatorError::Refused(
+                "the transaction is not one movement of one vault wallet".into(),
+            )
+        })?;
+        let fee = Amount::from_sat(review.fee_sat.unwrap_or(0).max(0) as u64);
+        let (cold_after, total_after) = after(&before, &review, fee);
+        if movement == Movement::ColdToHot && !before.ratio.cold_share_ok(cold_after, total_after) {
+            return Err(CoordinatorError::Refused(format!(
+                "after this transfer cold would hold {:.2}% of the vault ({} of {}), below the minimum of {}%; move less",
+                percent(cold_after, total_after),
+                btc(cold_after),
+                btc(total_after),
+                before.ratio.cold_min_percent()
+            )));
+        }
+
+        write_new_atomically(out, psbt.to_string().as_bytes())
+            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        // Only now are the revealed addresses (destination, change) kept.
+        for tier in Tier::ALL {
+            wallets.tier_mut(tier).persist()?;
+        }
+        let rule = policy.rules().cold_to_hot();
+        let needs_approvals = movement == Movement::ColdToHot;
+        let proposal = Proposal {
+            movement,
+            txid: review.txid,
+            file: out.to_owned(),
+            amount_sat: review.moved_sat,
+            fee_sat: fee.to_sat(),
+            fee_rate_sat_vb: fee_rate.to_sat_per_kwu() as f64 / 250.0,
+            vsize: review.vsize,
+            outputs: review
+                .outputs
+                .iter()
+                .map(|o| ProposedOutput {
+                    address: o.address.clone(),
+                    amount_sat: o.amount_sat,
+                    role: match o.destination {
+                        Destination::Vault { tier } if tier == from => "change".into(),
+                        Destination::Vault { tier } => tier.to_string(),
+                        Destination::External { .. } => "external".into(),
+                    },
+                })
+                .collect(),
+            cold_percent_after: percent(cold_after, total_after),
+            approvals_needed: if needs_approvals {
+                rule.min_approvals()
+            } else {
+                0
+            },
+            departments_needed: if needs_approvals {
+                rule.min_departments()
+            } else {
+                0
+            },
+        };
+        self.log(json!({
+            "kind": "proposal",
+            "movement": movement.as_str(),
+            "txid": proposal.txid.to_string(),
+            "amount_sat": proposal.amount_sat,
+            "fee_sat": proposal.fee_sat,
+            "outputs": proposal.outputs,
+            "file": out.display().to_string(),
+        }))?;
+        Ok(proposal)
+    }
+}
+
+/// Adds the BIP-32 derivations (and scripts) of an output paying another
+/// wallet of the vault: bdk adds them only for the spending wallet's change.
+fn add_vault_output_origin(
+    psbt: &mut Psbt,
+    c: &Coordinator,
+    r: &VaultRecipient,
+) -> Result<(), CoordinatorError> {
+    let descriptor = c.policy().descriptor(r.tier).at(Chain::Receive, r.index);
+    let positions: Vec<usize> = psbt
+        .unsigned_tx
+        .output
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.script_pubkey == r.script)
+        .map(|(i, _)| i)
+        .collect();
+    for i in positions {
+        psbt.update_output_with_descriptor(i, &descriptor)
+            .map_err(|e| CoordinatorError::Build {
+                what: "proposal".into(),
+                reason: format!("cannot add the {} output's derivation: {e}", r.tier),
+            })?;
+    }
+    Ok(())
+}
+
+/// Cold holdings and vault total once the reviewed transaction confirms.
+fn after(before: &VaultBalance, review: &Review, fee: Amount) -> (Amount, Amount) {
+    let mut cold = before.cold.total().to_sat() as i128;
+    let mut total = before.total().to_sat() as i128;
+    if review.source == Some(Tier::Cold) {
+        cold -= review.moved_sat as i128 + fee.to_sat() as i128;
+    }
+    for o in &review.outputs {
+        match (o.destination, review.source) {
+            (Destination::Vault { tier: Tier::Cold }, Some(Tier::Hot)) => {
+                cold += o.amount_sat as i128
+            }
+            (Destination::External { .. }, _) => total -= o.amount_sat as i128,
+            _ => {}
+        }
+    }
+    total -= fee.to_sat() as i128;
+    let clamp = |v: i128| Amount::from_sat(v.max(0) as u64);
+    (clamp(cold), clamp(total))
+}
+
+/// The move that brings the hot share to its target: (source tier, amount),
+/// or `None` when the hot share is within one percentage point of it.
+pub fn rebalance_move(balance: &VaultBalance) -> Option<(Tier, Amount)> {
+    let total = balance.total().to_sat() as u128;
+    if total == 0 {
+        return None;
+    }
+    let target = total * u128::from(balance.ratio.hot_target_percent()) / 100;
+    let hot = balance.hot.total().to_sat() as u128;
+    let diff = target.abs_diff(hot);
+    if diff * 100 < total {
+        return None;
+    }
+    let from = if hot < target { Tier::Cold } else { Tier::Hot };
+    Some((from, Amount::from_sat(diff as u64)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coordinator::TierBalance;
+
+    fn balance(cold: u64, hot: u64) -> VaultBalance {
+        let policy = crate::policy::VaultPolicy::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/policies/regtest-exchange.toml"
+        )))
+        .unwrap();
+        let tier = |sat| TierBalance {
+            confirmed: Amount::from_sat(sat),
+            unconfirmed: Amount::ZERO,
+            immature: Amount::ZERO,
+        };
+        VaultBalance {
+            cold: tier(cold),
+            hot: tier(hot),
+            ratio: policy.rules().ratio().clone(),
+        }
+    }
+
+    #[test]
+    fn rebalance_goes_either_way() {
+        // Target hot share is 10 %.
+        assert_eq!(
+            rebalance_move(&balance(100_000, 0)),
+            Some((Tier::Cold, Amount::from_sat(10_000)))
+        );
+        assert_eq!(
+            rebalance_move(&balance(50_000, 50_000)),
+            Some((Tier::Hot, Amount::from_sat(40_000)))
+        );
+        assert_eq!(rebalance_move(&balance(90_000, 10_000)), None);
+        assert_eq!(rebalance_move(&balance(90_500, 9_500)), None);
+        assert_eq!(rebalance_move(&balance(0, 0)), None);
+    }
+
+    #[test]
+    fn fee_rates_parse_with_or_without_unit() {
+        assert_eq!(parse_fee_rate("5").unwrap().to_sat_per_vb_ceil(), 5);
+        assert_eq!(parse_fee_rate("2.5 sat/vB").unwrap().to_sat_per_kwu(), 625);
+        assert!(parse_fee_rate("fast").is_err());
+    }
+}
