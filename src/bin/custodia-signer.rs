@@ -1,1 +1,347 @@
-fn main() {}
+//! custodia-signer: the air-gapped key holder's and approver's program.
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use custodia::policy::{parse_network, ApproverId, VaultPolicy};
+use custodia::signer::keystore::{read_backup, AccountXpubs, BackupRecipient, SeedOrigin};
+use custodia::signer::registry::RegistrationStatus;
+use custodia::signer::{prompt, ApproverSecret, Mnemonic, Passphrase, RegistryError, SignerHome};
+
+/// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
+#[derive(Parser)]
+#[command(name = "custodia-signer", version, about)]
+struct Cli {
+    /// Data directory (default: $CUSTODIA_SIGNER_DIR, else ~/.custodia-signer).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file instead of the terminal.
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new 24-word seed from the OS random generator, encrypted under a passphrase.
+    Init {
+        /// bitcoin, testnet, signet or regtest.
+        #[arg(long)]
+        network: String,
+        /// Do not show the words (scripts; make a backup right away).
+        #[arg(long)]
+        no_display: bool,
+    },
+    /// Restore a seed from its BIP-39 words (typed on stdin, or from a file).
+    Restore {
+        /// bitcoin, testnet, signet or regtest.
+        #[arg(long)]
+        network: String,
+        /// File holding the words (only its owner may read it).
+        #[arg(long)]
+        words_file: Option<PathBuf>,
+    },
+    /// Print the BIP-48 account xpubs (wsh and tr) with origin, for a policy.
+    Xpub {
+        /// Account number.
+        #[arg(long, default_value_t = 0)]
+        account: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the seed, age-encrypted to one or more recipients, to a new file.
+    Backup {
+        /// age x25519 recipient (age1...); repeat for several.
+        #[arg(long = "recipient", required = true)]
+        recipients: Vec<BackupRecipient>,
+        /// The backup file to create (never overwritten).
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Restore the seed from a backup; checks the fingerprint against key.json if present.
+    RestoreBackup {
+        /// The backup file.
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1...) of one of the backup's recipients.
+        #[arg(long)]
+        identity: PathBuf,
+        /// Network, if this data dir has no key.json yet.
+        #[arg(long)]
+        network: Option<String>,
+    },
+    /// Approval keys (BIP-340) of approvers.
+    #[command(subcommand)]
+    Approver(ApproverCommand),
+    /// Register a vault policy, after showing it and what this signer holds of it.
+    Register {
+        /// The policy file.
+        policy: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Replace the registered policy of the same vault.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List the registered policies.
+    Policies {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The signer's hash-chained log.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Subcommand)]
+enum ApproverCommand {
+    /// Create a new approval key; prints its x-only public key for the policy.
+    Init {
+        /// Approver id, as in the policy's [[approvers]].
+        #[arg(long)]
+        id: ApproverId,
+    },
+    /// Store an existing secret (64 hex characters in a file). For migration and tests only.
+    Import {
+        /// Approver id.
+        #[arg(long)]
+        id: ApproverId,
+        /// File holding the secret (only its owner may read it).
+        #[arg(long)]
+        secret_file: PathBuf,
+    },
+    /// List the approval keys stored here.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Check the hash chain; exit 1 naming the first changed line.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn passphrase(cli_file: &Option<PathBuf>, new: bool) -> Result<Passphrase> {
+    Ok(Passphrase::obtain(cli_file.as_deref(), new)?)
+}
+
+fn network(name: &str) -> Result<bitcoin::Network> {
+    parse_network(name).with_context(|| {
+        format!("unknown network `{name}`; use bitcoin, testnet, signet or regtest")
+    })
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Result<()> {
+    let reg = home.prepare_registration(VaultPolicy::load(policy)?)?;
+    print!("{}", reg.to_text());
+    match &reg.status {
+        RegistrationStatus::AlreadyRegistered => return Ok(()),
+        RegistrationStatus::Replaces { old, .. } if !replace => {
+            bail!(RegistryError::NeedsReplace {
+                vault: reg.policy.name().to_owned(),
+                old: old.id(),
+                new: reg.policy.id(),
+            })
+        }
+        _ => {}
+    }
+    if !yes && !prompt::confirm("Register this policy?")? {
+        bail!(RegistryError::NotConfirmed);
+    }
+    home.register(&reg, replace)?;
+    println!(
+        "registered policy {} for vault {}",
+        reg.policy.id(),
+        reg.policy.name()
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let home = SignerHome::open(cli.data_dir.clone())?;
+    let pass_file = &cli.passphrase_file;
+    match cli.command {
+        Command::Init {
+            network: net,
+            no_display,
+        } => {
+            let net = network(&net)?;
+            if home.has_seed() {
+                bail!(custodia::signer::KeyStoreError::SeedExists(
+                    home.seed_path()
+                ));
+            }
+            let pass = passphrase(pass_file, true)?;
+            let words = Mnemonic::generate();
+            let info = home.create_seed(&words, net, &pass, SeedOrigin::Init)?;
+            if !no_display {
+                println!("Write these 24 words on paper and keep them as safe as the key itself.\nThey are shown only now.\n\n{}", *words.numbered());
+            }
+            println!(
+                "seed created: master fingerprint {} ({}), stored in {}",
+                info.fingerprint,
+                info.network,
+                home.seed_path().display()
+            );
+        }
+        Command::Restore {
+            network: net,
+            words_file,
+        } => {
+            let net = network(&net)?;
+            let words = match &words_file {
+                Some(f) => Mnemonic::from_file(f)?,
+                None => Mnemonic::prompt()?,
+            };
+            let info = home.create_seed(
+                &words,
+                net,
+                &passphrase(pass_file, true)?,
+                SeedOrigin::Restore,
+            )?;
+            println!(
+                "seed restored: master fingerprint {} ({})",
+                info.fingerprint, info.network
+            );
+        }
+        Command::Xpub { account, json } => {
+            let info = home
+                .key_info()?
+                .ok_or_else(|| custodia::signer::KeyStoreError::NoSeed(home.dir().to_owned()))?;
+            let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
+            let xpubs = AccountXpubs::new(&seed, info.network(), account);
+            if json {
+                print_json(&xpubs)?
+            } else {
+                print!("{}", xpubs.to_text())
+            }
+        }
+        Command::Backup { recipients, output } => {
+            let fp = home.backup(&passphrase(pass_file, false)?, &recipients, &output)?;
+            println!(
+                "backup of master fingerprint {fp} written to {} for {} recipient(s)",
+                output.display(),
+                recipients.len()
+            );
+        }
+        Command::RestoreBackup {
+            file,
+            identity,
+            network: net,
+        } => {
+            let words = read_backup(&file, &identity)?;
+            let old = home.key_info()?;
+            let net = match (&old, net) {
+                (_, Some(n)) => network(&n)?,
+                (Some(info), None) => info.network(),
+                (None, None) => bail!("this data dir has no key.json; pass --network (bitcoin, testnet, signet or regtest)"),
+            };
+            let info = home.create_seed(
+                &words,
+                net,
+                &passphrase(pass_file, true)?,
+                SeedOrigin::RestoreBackup,
+            )?;
+            let check = if old.is_some() {
+                "matches key.json"
+            } else {
+                "compare it with the fingerprint in your policy"
+            };
+            println!(
+                "seed restored from backup: master fingerprint {} ({check})",
+                info.fingerprint
+            );
+        }
+        Command::Approver(ApproverCommand::Init { id }) => {
+            let info = home.approver_init(&id, &passphrase(pass_file, true)?)?;
+            println!("approval key `{}` created; for the policy:\n\n[[approvers]]\nid = \"{}\"\npubkey = \"{}\"", id, id, info.pubkey);
+        }
+        Command::Approver(ApproverCommand::Import { id, secret_file }) => {
+            let secret = ApproverSecret::from_file(&secret_file)?;
+            let info = home.approver_import(&id, secret, &passphrase(pass_file, true)?)?;
+            println!("approval key `{id}` imported; pubkey {}", info.pubkey);
+        }
+        Command::Approver(ApproverCommand::List { json }) => {
+            let list = home.approvers()?;
+            if json {
+                print_json(&list)?
+            }
+            for a in list.iter().filter(|_| !json) {
+                println!(
+                    "{:<16} {} ({}, {})",
+                    a.id,
+                    a.pubkey,
+                    serde_json::to_value(a.origin)?.as_str().unwrap_or(""),
+                    a.created
+                );
+            }
+        }
+        Command::Register {
+            policy,
+            yes,
+            replace,
+        } => register(&home, &policy, yes, replace)?,
+        Command::Policies { json } => {
+            let list = home.registered_summary()?;
+            if json {
+                print_json(&list)?
+            }
+            for p in list.iter().filter(|_| !json) {
+                let held: Vec<&str> = p
+                    .holdings
+                    .keys
+                    .iter()
+                    .map(|k| k.key.as_str())
+                    .chain(p.holdings.approvers.iter().map(|a| a.as_str()))
+                    .collect();
+                let held = if held.is_empty() {
+                    "nothing (review only)".to_owned()
+                } else {
+                    held.join(", ")
+                };
+                println!(
+                    "{} {} ({}) cold {} hot {}; holds {held}",
+                    p.policy_id, p.vault, p.network, p.cold, p.hot
+                );
+            }
+        }
+        Command::Log(LogCommand::Verify { json }) => {
+            let log = home.log();
+            let verified = log.verify()?;
+            if json {
+                print_json(
+                    &serde_json::json!({"valid": true, "file": log.path(), "entries": verified.entries.len(), "head": verified.head()}),
+                )?;
+            } else {
+                println!(
+                    "ok: {} entries, head {}",
+                    verified.entries.len(),
+                    verified.head()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    custodia::cli::main_with(|| run(Cli::parse()))
+}

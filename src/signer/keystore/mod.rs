@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 pub use crypt::BackupRecipient;
 pub use error::KeyStoreError;
 pub use secret::{Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
-pub use seed::{read_backup, KeyInfo, SeedOrigin};
+pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 
 pub(crate) use seed::now_unix;
 

@@ -2,6 +2,7 @@
 //! implements `Debug` or `Display` (so a secret cannot end up in a log line or
 //! an error message by accident), and each is zeroized when dropped.
 
+use std::fmt::Write as _;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use bitcoin::secp256k1::{rand::RngCore, Secp256k1};
 use bitcoin::Network;
 use zeroize::Zeroizing;
 
-use super::perms::check_private_file;
+use super::perms::{check_private_file, read_private};
 use super::KeyStoreError;
 use crate::policy::{OriginXpub, ScriptKind};
 use crate::signer::account::account_xpub;
@@ -135,6 +136,41 @@ impl Mnemonic {
                     other => other.to_string(),
                 })
             })
+    }
+
+    /// Reads words from a file only its owner can read (first lines, any spacing).
+    pub fn from_file(path: &Path) -> Result<Self, KeyStoreError> {
+        let bytes = Zeroizing::new(read_private(path)?.ok_or_else(|| {
+            KeyStoreError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            )
+        })?);
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| KeyStoreError::BadMnemonic(format!("{} is not text", path.display())))?;
+        Mnemonic::parse(text)
+    }
+
+    /// Asks for the words on stderr and reads one line from stdin.
+    pub fn prompt() -> Result<Self, KeyStoreError> {
+        eprint!("Enter the words, separated by spaces, on one line: ");
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(KeyStoreError::NoTerminal)?;
+        Mnemonic::parse(&line)
+    }
+
+    /// The words numbered, four to a line, for writing down.
+    pub fn numbered(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::new());
+        for (i, word) in self.0.words().enumerate() {
+            // Written straight into the zeroized buffer: no stray copies.
+            let _ = write!(*out, "{:>2}. {:<10}", i + 1, word);
+            out.push_str(if i % 4 == 3 { "\n" } else { " " });
+        }
+        out
     }
 
     /// The words separated by single spaces, for showing once or encrypting.

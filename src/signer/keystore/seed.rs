@@ -97,6 +97,47 @@ pub(crate) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// The BIP-48 account xpubs of a seed, for the policy's `[[keys]]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountXpubs {
+    /// Master fingerprint.
+    pub fingerprint: String,
+    /// Network the xpubs are written for.
+    pub network: String,
+    /// BIP-48 account number.
+    pub account: u32,
+    /// `[fp/48'/coin'/account'/2']xpub` for `script = "wsh"`.
+    pub wsh: String,
+    /// `[fp/48'/coin'/account'/3']xpub` for `script = "tr"`.
+    pub tr: String,
+}
+
+impl AccountXpubs {
+    /// Derives both account xpubs.
+    pub fn new(seed: &UnlockedSeed, network: Network, account: u32) -> Self {
+        use crate::policy::ScriptKind;
+        AccountXpubs {
+            fingerprint: seed.fingerprint().to_string(),
+            network: network.to_string(),
+            account,
+            wsh: seed
+                .account_xpub(network, ScriptKind::Wsh, account)
+                .to_string(),
+            tr: seed
+                .account_xpub(network, ScriptKind::Tr, account)
+                .to_string(),
+        }
+    }
+
+    /// Lines for people, ready to paste as `xpub = "..."`.
+    pub fn to_text(&self) -> String {
+        format!(
+            "master fingerprint {} ({}), account {}\nwsh  {}\ntr   {}\n",
+            self.fingerprint, self.network, self.account, self.wsh, self.tr
+        )
+    }
+}
+
 impl SignerHome {
     /// Whether `seed.age` exists.
     pub fn has_seed(&self) -> bool {

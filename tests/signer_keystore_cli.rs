@@ -1,0 +1,573 @@
+//! custodia-signer's key store from the command line: init, xpub, backup and
+//! restore, approval keys, registration and the log, including every way a
+//! key file can be wrong (passphrase, truncation, permissions).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use custodia::policy::OriginXpub;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "correct horse battery";
+
+fn crate_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+#[derive(serde::Deserialize)]
+struct TestKeys {
+    keys: Vec<TestKey>,
+    approvers: Vec<TestApprover>,
+}
+#[derive(serde::Deserialize)]
+struct TestKey {
+    id: String,
+    mnemonic: String,
+    wsh_xpub: String,
+    tr_xpub: String,
+}
+#[derive(serde::Deserialize)]
+struct TestApprover {
+    id: String,
+    secret_hex: String,
+    pubkey: String,
+}
+
+fn test_keys() -> TestKeys {
+    toml::from_str(&std::fs::read_to_string(crate_path("tests/data/test-keys.toml")).unwrap())
+        .unwrap()
+}
+
+fn test_key(id: &str) -> TestKey {
+    test_keys().keys.into_iter().find(|k| k.id == id).unwrap()
+}
+
+/// A scratch directory (0700) holding signer data dirs and secret files.
+struct Scratch {
+    tmp: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let s = Scratch { tmp };
+        s.secret_file("pass", PASSPHRASE);
+        s
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// Writes a file only its owner can read.
+    fn secret_file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, format!("{content}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    }
+
+    /// custodia-signer on data dir `home`, passphrase from file `pass`.
+    fn signer(&self, home: &str, pass: &str) -> Command {
+        let mut cmd = Command::cargo_bin("custodia-signer").unwrap();
+        cmd.env_remove("CUSTODIA_SIGNER_DIR")
+            .arg("--data-dir")
+            .arg(self.path(home))
+            .arg("--passphrase-file")
+            .arg(self.path(pass));
+        cmd
+    }
+
+    fn cmd(&self, home: &str) -> Command {
+        self.signer(home, "pass")
+    }
+
+    fn restore(&self, home: &str, key: &str) {
+        let words = self.secret_file(&format!("{home}-words"), &test_key(key).mnemonic);
+        self.cmd(home)
+            .args(["restore", "--network", "regtest", "--words-file"])
+            .arg(words)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("seed restored"));
+    }
+
+    fn xpubs(&self, home: &str) -> Value {
+        let out = self.cmd(home).args(["xpub", "--json"]).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_makes_a_private_encrypted_seed_and_xpubs_for_policies() {
+    let s = Scratch::new();
+    let out = s
+        .cmd("home")
+        .args(["init", "--network", "regtest"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("24. "))
+        .stdout(predicate::str::contains("seed created: master fingerprint"));
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let home = s.path("home");
+    assert_eq!(mode(&home), 0o700);
+    for f in ["seed.age", "key.json", "log.jsonl"] {
+        assert_eq!(mode(&home.join(f)), 0o600, "{f}");
+    }
+    // The words are on screen once, never on disk in the clear.
+    let first_word = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("1. "))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let seed = std::fs::read(home.join("seed.age")).unwrap();
+    assert!(seed.starts_with(b"age-encryption.org/v1"));
+    assert!(!String::from_utf8_lossy(&seed).contains(&first_word));
+
+    let info: Value =
+        serde_json::from_slice(&std::fs::read(home.join("key.json")).unwrap()).unwrap();
+    let xpubs = s.xpubs("home");
+    let wsh: OriginXpub = xpubs["wsh"].as_str().unwrap().parse().unwrap();
+    let tr: OriginXpub = xpubs["tr"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        wsh.fingerprint().to_string(),
+        info["fingerprint"].as_str().unwrap()
+    );
+    assert_eq!(wsh.path().to_string(), "48'/1'/0'/2'");
+    assert_eq!(tr.path().to_string(), "48'/1'/0'/3'");
+    let acc3 = s
+        .cmd("home")
+        .args(["xpub", "--account", "3"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&acc3.get_output().stdout).contains("/48'/1'/3'/2']tpub"));
+
+    // A second init never replaces the seed.
+    s.cmd("home")
+        .args(["init", "--network", "regtest", "--no-display"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(std::fs::read(home.join("seed.age")).unwrap(), seed);
+}
+
+#[test]
+fn no_display_hides_the_words_and_short_passphrases_are_refused() {
+    let s = Scratch::new();
+    s.secret_file("short", "short");
+    s.signer("home", "short")
+        .args(["init", "--network", "regtest"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 8 characters"));
+    assert!(!s.path("home/seed.age").exists());
+    s.cmd("home")
+        .args(["init", "--network", "regtest", "--no-display"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("24. ").not());
+}
+
+#[test]
+fn wrong_passphrase_is_exit_2_and_changes_nothing() {
+    let s = Scratch::new();
+    s.restore("home", "cold-2");
+    let before = std::fs::read(s.path("home/seed.age")).unwrap();
+    s.secret_file("wrong", "not the passphrase");
+    s.signer("home", "wrong")
+        .args(["xpub"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrong passphrase"));
+    s.signer("home", "wrong")
+        .args(["backup", "--recipient"])
+        .arg(age::x25519::Identity::generate().to_public().to_string())
+        .arg("-o")
+        .arg(s.path("b.age"))
+        .assert()
+        .code(2);
+    assert!(!s.path("b.age").exists());
+    assert_eq!(std::fs::read(s.path("home/seed.age")).unwrap(), before);
+}
+
+#[test]
+fn truncated_or_altered_seed_is_exit_2() {
+    let s = Scratch::new();
+    s.restore("home", "cold-2");
+    let seed_path = s.path("home/seed.age");
+    let good = std::fs::read(&seed_path).unwrap();
+    for bad in [good[..good.len() - 20].to_vec(), good[..40].to_vec(), {
+        let mut b = good.clone();
+        let last = b.len() - 5;
+        b[last] ^= 1;
+        b
+    }] {
+        std::fs::write(&seed_path, &bad).unwrap();
+        s.cmd("home")
+            .arg("xpub")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("damaged").or(predicate::str::contains("altered")));
+        assert_eq!(std::fs::read(&seed_path).unwrap(), bad);
+    }
+}
+
+#[test]
+fn loose_permissions_are_refused_with_the_chmod_fix() {
+    let s = Scratch::new();
+    s.restore("home", "cold-2");
+    let seed = s.path("home/seed.age");
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o644)).unwrap();
+    s.cmd("home")
+        .arg("xpub")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "chmod 600 {}",
+            seed.display()
+        )));
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    s.cmd("home").arg("xpub").assert().success();
+
+    let home = s.path("home");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.cmd("home")
+        .args(["log", "verify"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "chmod 700 {}",
+            home.display()
+        )));
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // A passphrase file others can read is refused too.
+    std::fs::set_permissions(s.path("pass"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    s.cmd("home")
+        .arg("xpub")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("chmod 600"));
+}
+
+#[test]
+fn backup_and_restore_backup_give_the_same_key() {
+    let s = Scratch::new();
+    s.cmd("home")
+        .args(["init", "--network", "regtest", "--no-display"])
+        .assert()
+        .success();
+    let original = s.xpubs("home");
+    let site_a = age::x25519::Identity::generate();
+    let site_b = age::x25519::Identity::generate();
+    let id_b = {
+        use age::secrecy::ExposeSecret;
+        s.secret_file("site-b.key", site_b.to_string().expose_secret())
+    };
+    let backup = s.path("seed-backup.age");
+    s.cmd("home")
+        .args(["backup", "--recipient"])
+        .arg(site_a.to_public().to_string())
+        .arg("--recipient")
+        .arg(site_b.to_public().to_string())
+        .arg("-o")
+        .arg(&backup)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            original["fingerprint"].as_str().unwrap(),
+        ));
+    // Never overwrites.
+    s.cmd("home")
+        .args(["backup", "--recipient"])
+        .arg(site_a.to_public().to_string())
+        .arg("-o")
+        .arg(&backup)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+
+    s.secret_file("pass2", "a new passphrase here");
+    s.signer("restored", "pass2")
+        .args(["restore-backup"])
+        .arg(&backup)
+        .arg("--identity")
+        .arg(&id_b)
+        .args(["--network", "regtest"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            original["fingerprint"].as_str().unwrap(),
+        ));
+    let restored: Value = {
+        let out = s
+            .signer("restored", "pass2")
+            .args(["xpub", "--json"])
+            .assert()
+            .success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    assert_eq!(restored, original);
+
+    // Into a data dir that lost its seed.age: key.json must match.
+    std::fs::remove_file(s.path("home/seed.age")).unwrap();
+    s.cmd("home")
+        .arg("restore-backup")
+        .arg(&backup)
+        .arg("--identity")
+        .arg(&id_b)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("matches key.json"));
+    // A different key's data dir refuses the backup.
+    s.restore("other", "cold-3");
+    std::fs::remove_file(s.path("other/seed.age")).unwrap();
+    s.cmd("other")
+        .arg("restore-backup")
+        .arg(&backup)
+        .arg("--identity")
+        .arg(&id_b)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("different key"));
+    assert!(!s.path("other/seed.age").exists());
+    // The wrong identity cannot open it.
+    let stranger = {
+        use age::secrecy::ExposeSecret;
+        s.secret_file(
+            "stranger.key",
+            age::x25519::Identity::generate()
+                .to_string()
+                .expose_secret(),
+        )
+    };
+    s.cmd("third")
+        .arg("restore-backup")
+        .arg(&backup)
+        .arg("--identity")
+        .arg(&stranger)
+        .args(["--network", "regtest"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not encrypted to any identity"));
+}
+
+#[test]
+fn restoring_the_test_mnemonic_gives_its_published_xpubs() {
+    let s = Scratch::new();
+    let key = test_key("cold-1");
+    // Words typed on stdin, in capitals with extra spaces.
+    s.cmd("home")
+        .args(["restore", "--network", "regtest"])
+        .write_stdin(format!(
+            "  {}\n",
+            key.mnemonic.to_uppercase().replace(' ', "   ")
+        ))
+        .assert()
+        .success();
+    let xpubs = s.xpubs("home");
+    assert_eq!(xpubs["wsh"], key.wsh_xpub.as_str());
+    assert_eq!(xpubs["tr"], key.tr_xpub.as_str());
+
+    // A word out of order fails the checksum, and nothing is stored.
+    let mut words: Vec<&str> = key.mnemonic.split(' ').collect();
+    words.swap(0, 1);
+    s.cmd("bad")
+        .args(["restore", "--network", "regtest"])
+        .write_stdin(words.join(" "))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("checksum"));
+    assert!(!s.path("bad/seed.age").exists());
+}
+
+#[test]
+fn approval_keys_generate_and_import() {
+    let s = Scratch::new();
+    let sato = test_keys()
+        .approvers
+        .into_iter()
+        .find(|a| a.id == "sato")
+        .unwrap();
+    let secret = s.secret_file("sato.hex", &sato.secret_hex);
+    s.cmd("home")
+        .args(["approver", "import", "--id", "sato", "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&sato.pubkey));
+    assert_eq!(mode(&s.path("home/approvers/sato.age")), 0o600);
+    assert_eq!(mode(&s.path("home/approvers")), 0o700);
+    s.cmd("home")
+        .args(["approver", "import", "--id", "sato", "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+
+    let out = s
+        .cmd("home")
+        .args(["approver", "init", "--id", "risk-officer"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[[approvers]]"));
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let pubkey = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("pubkey = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    assert!(pubkey.parse::<bitcoin::secp256k1::XOnlyPublicKey>().is_ok());
+
+    let list = s
+        .cmd("home")
+        .args(["approver", "list", "--json"])
+        .assert()
+        .success();
+    let list: Value = serde_json::from_slice(&list.get_output().stdout).unwrap();
+    assert_eq!(list[0]["id"], "risk-officer");
+    assert_eq!(list[0]["pubkey"], pubkey);
+    assert_eq!(list[1]["pubkey"], sato.pubkey.as_str());
+    let log = std::fs::read_to_string(s.path("home/log.jsonl")).unwrap();
+    assert!(!log.contains(&sato.secret_hex));
+}
+
+#[test]
+fn register_shows_what_this_signer_holds_and_guards_replacement() {
+    let s = Scratch::new();
+    let policy = crate_path("policies/regtest-exchange.toml");
+    s.restore("home", "cold-1");
+    let sato = test_keys()
+        .approvers
+        .into_iter()
+        .find(|a| a.id == "sato")
+        .unwrap();
+    let secret = s.secret_file("sato.hex", &sato.secret_hex);
+    s.cmd("home")
+        .args(["approver", "import", "--id", "sato", "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .success();
+
+    // Declined at the prompt: exit 1, nothing registered.
+    s.cmd("home")
+        .arg("register")
+        .arg(&policy)
+        .write_stdin("n\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("holds key cold-1 (cold)"));
+    s.cmd("home")
+        .args(["register", "--yes"])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("holds key cold-1 (cold)"))
+        .stdout(predicate::str::contains("approver sato"))
+        .stdout(predicate::str::contains("registered policy"));
+    let list = s
+        .cmd("home")
+        .args(["policies", "--json"])
+        .assert()
+        .success();
+    let list: Value = serde_json::from_slice(&list.get_output().stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["vault"], "exchange-main");
+    assert_eq!(list[0]["holdings"]["keys"][0]["key"], "cold-1");
+    let old_id = list[0]["policy_id"].as_str().unwrap().to_owned();
+
+    // A changed policy of the same vault: shows the change, needs --replace.
+    let changed_text = std::fs::read_to_string(&policy).unwrap().replacen(
+        "max_amount = \"5 BTC\"",
+        "max_amount = \"4 BTC\"",
+        1,
+    );
+    let changed = s.path("changed.toml");
+    std::fs::write(&changed, changed_text).unwrap();
+    s.cmd("home")
+        .args(["register", "--yes"])
+        .arg(&changed)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("- max_amount = \"5 BTC\""))
+        .stdout(predicate::str::contains("+ max_amount = \"4 BTC\""))
+        .stderr(predicate::str::contains("--replace"));
+    s.cmd("home")
+        .args(["register", "--yes", "--replace"])
+        .arg(&changed)
+        .assert()
+        .success();
+    let list = s
+        .cmd("home")
+        .args(["policies", "--json"])
+        .assert()
+        .success();
+    let list: Value = serde_json::from_slice(&list.get_output().stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_ne!(list[0]["policy_id"], old_id.as_str());
+
+    let log = s
+        .cmd("home")
+        .args(["log", "verify", "--json"])
+        .assert()
+        .success();
+    let log: Value = serde_json::from_slice(&log.get_output().stdout).unwrap();
+    assert_eq!(log["entries"], 4); // restore, approver-import, register, register
+    let lines: Vec<Value> = std::fs::read_to_string(s.path("home/log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[3]["event"]["kind"], "register");
+    assert_eq!(lines[3]["event"]["replaced"], old_id.as_str());
+
+    // A signer holding nothing of the policy is told it can only review.
+    s.restore("stranger", "hot-1");
+    s.cmd("stranger")
+        .args(["register", "--yes"])
+        .arg(crate_path("policies/regtest-taproot.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("holds key hot-1 (hot)"));
+    s.restore("outsider", "recovery-1");
+    s.cmd("outsider")
+        .args(["register", "--yes"])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("can only review"));
+}
+
+#[test]
+fn log_verify_names_an_edited_line() {
+    let s = Scratch::new();
+    s.restore("home", "cold-1");
+    s.cmd("home")
+        .args(["register", "--yes"])
+        .arg(crate_path("policies/regtest-exchange.toml"))
+        .assert()
+        .success();
+    s.cmd("home")
+        .args(["log", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: 2 entries"));
+    let log = s.path("home/log.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("exchange-main", "exchange-evil", 1)).unwrap();
+    s.cmd("home")
+        .args(["log", "verify"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("line 2"));
+}
