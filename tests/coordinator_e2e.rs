@@ -42,6 +42,11 @@ impl<'a> Coord<'a> {
     }
 
     fn cmd(&self) -> Command {
+        self.cmd_at(&self.node.rpc_url())
+    }
+
+    /// A command pointed at the node URL `url`.
+    fn cmd_at(&self, url: &str) -> Command {
         let mut c = Command::cargo_bin("custodia-coordinator").unwrap();
         c.env_remove("CUSTODIA_COORDINATOR_DIR")
             .env_remove("CUSTODIA_RPC_URL")
@@ -49,7 +54,7 @@ impl<'a> Coord<'a> {
             .arg("--data-dir")
             .arg(self.data_dir())
             .arg("--rpc-url")
-            .arg(self.node.rpc_url())
+            .arg(url)
             .arg("--rpc-cookie")
             .arg(self.node.cookie_file());
         c
@@ -465,4 +470,311 @@ fn transfer_that_breaks_the_cold_ratio_is_refused() {
         "-o",
         p.to_str().unwrap(),
     ]);
+}
+
+const PAYEE_1: &str = "bcrt1qn6y5jd4gp208cx6px2crc48dvkc5k3028w88ml";
+const PAYEE_2: &str = "bcrt1qgdkc6pm0dca7gv44juwa0ks43u3qe2jehqn8hu";
+const PAYEE_3_NOT_ALLOWED: &str = "bcrt1q4z607574hehmxrjqsvg6v8fmds3dfjpeafc4ua";
+
+/// Signs `psbt` with `keys` of `tier`, combines, finalizes, broadcasts and mines.
+fn sign_and_send(
+    node: &common::Node,
+    c: &Coord,
+    policy: &VaultPolicy,
+    tier: Tier,
+    keys: &[&str],
+    psbt: &Path,
+) -> String {
+    let name = psbt.file_stem().unwrap().to_str().unwrap().to_owned();
+    let mut args = vec!["combine".to_owned()];
+    for key in keys {
+        let out = c.path(&format!("{name}-{key}.psbt"));
+        sign_with_core(node, policy, tier, key, psbt, &out);
+        args.push(out.to_str().unwrap().to_owned());
+    }
+    let combined = c.path(&format!("{name}-all.psbt"));
+    let hex = c.path(&format!("{name}.hex"));
+    args.extend(["-o".to_owned(), combined.to_str().unwrap().to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    c.json(&args);
+    c.json(&[
+        "finalize",
+        combined.to_str().unwrap(),
+        "-o",
+        hex.to_str().unwrap(),
+    ]);
+    let sent = c.json(&["broadcast", hex.to_str().unwrap()]);
+    node.mine_elsewhere(1);
+    sent["txid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn rebalance_and_hot_payouts() {
+    let node = common::Node::start();
+    let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
+    let c = init_and_fund(&node, 1);
+    let hot = c.json(&["address", "--tier", "hot"]);
+    node.mine_to_descriptor(1, hot["descriptor"].as_str().unwrap());
+    node.mine_elsewhere(100);
+    let b = c.balance();
+    assert_eq!(sat(&b["hot"]["total_sat"]), 50 * 100_000_000);
+    assert_eq!(b["ratio_ok"], false);
+    let text = c.cmd().arg("balance").output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("BELOW MINIMUM"));
+
+    // Hot holds half; the target is 10 %: move 40 BTC hot → cold, no approvals needed.
+    let p = c.path("rebalance.psbt");
+    let r = c.json(&[
+        "propose",
+        "rebalance",
+        "--fee-rate",
+        "2",
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposal"]["movement"], "hot-to-cold");
+    assert_eq!(sat(&r["proposal"]["amount_sat"]), 40 * 100_000_000);
+    assert_eq!(r["proposal"]["approvals_needed"], 0);
+    sign_and_send(&node, &c, &policy, Tier::Hot, &["hot-1", "hot-3"], &p);
+    let b = c.balance();
+    assert_eq!(sat(&b["cold"]["total_sat"]), 90 * 100_000_000);
+    assert_eq!(b["ratio_ok"], true);
+    let r = c.json(&[
+        "propose",
+        "rebalance",
+        "-o",
+        c.path("nothing.psbt").to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposed"], false);
+    assert!(!c.path("nothing.psbt").exists());
+
+    // Payouts: two allowlisted payees in one transaction.
+    let csv = c.path("payouts.csv");
+    std::fs::write(
+        &csv,
+        format!("address,amount\n{PAYEE_1},0.5 BTC\n{PAYEE_2},25000000 sat\n"),
+    )
+    .unwrap();
+    let p = c.path("payout.psbt");
+    let r = c.json(&[
+        "propose",
+        "payout",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--fee-rate",
+        "3",
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposal"]["movement"], "hot-payout");
+    assert_eq!(sat(&r["proposal"]["amount_sat"]), 75_000_000);
+    let before_hot = sat(&b["hot"]["total_sat"]);
+    sign_and_send(&node, &c, &policy, Tier::Hot, &["hot-1", "hot-2"], &p);
+    let b = c.balance();
+    let fee = before_hot - 75_000_000 - sat(&b["hot"]["total_sat"]);
+    assert!(fee > 0 && fee < 10_000, "fee {fee}");
+    let paid = node.call(
+        "scantxoutset",
+        &[
+            json!("start"),
+            json!([format!("addr({PAYEE_1})"), format!("addr({PAYEE_2})")]),
+        ],
+    );
+    assert_eq!(paid["total_amount"].as_f64().unwrap(), 0.75);
+
+    // Refused by the shared rules: an address not on the allowlist, an amount over the cap.
+    for (row, words) in [
+        (format!("{PAYEE_3_NOT_ALLOWED},0.1 BTC\n"), "allowlist"),
+        (format!("{PAYEE_1},2 BTC\n"), "amount"),
+    ] {
+        std::fs::write(&csv, &row).unwrap();
+        let out = c.path("refused.psbt");
+        let err = c.fails(
+            &[
+                "propose",
+                "payout",
+                "--csv",
+                csv.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            1,
+        );
+        assert!(err.contains(words), "{row}: {err}");
+        assert!(!out.exists());
+    }
+    // Bad rows: exit 2 naming the line.
+    std::fs::write(&csv, format!("{PAYEE_1},0.1 BTC\n{PAYEE_1},0.2 BTC\n")).unwrap();
+    let err = c.fails(
+        &[
+            "propose",
+            "payout",
+            "--csv",
+            csv.to_str().unwrap(),
+            "-o",
+            c.path("x.psbt").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(err.contains("line 2") && err.contains("twice"), "{err}");
+    c.json(&["log", "verify"]);
+}
+
+fn dead_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn node_down_wrong_network_and_changed_policy() {
+    let node = common::Node::start();
+    let c = Coord::new(&node);
+    // Node down at init: exit 3, clear message, nothing written.
+    let out = c
+        .cmd_at(&dead_url())
+        .args(["init", POLICY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach bitcoind at http://127.0.0.1:") && err.contains("--rpc-url"),
+        "{err}"
+    );
+    assert!(!c.data_dir().exists());
+
+    c.json(&["init", POLICY]);
+    c.json(&["sync"]);
+    let sync_state = std::fs::read(c.data_dir().join("sync.json")).unwrap();
+    for cmd in ["status", "sync"] {
+        let out = c.cmd_at(&dead_url()).arg(cmd).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{cmd}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach bitcoind"));
+    }
+    assert_eq!(
+        std::fs::read(c.data_dir().join("sync.json")).unwrap(),
+        sync_state
+    );
+
+    // A node on another network than the policy: refused, exit 3.
+    let dir = tempfile::tempdir().unwrap();
+    let signet = dir.path().join("signet.toml");
+    let text = std::fs::read_to_string(POLICY)
+        .unwrap()
+        .replace("network = \"regtest\"", "network = \"signet\"");
+    let start = text.find("allowlist = [").unwrap();
+    let end = start + text[start..].find(']').unwrap() + 1;
+    std::fs::write(
+        &signet,
+        format!("{}allow_any = true{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let other = Coord::new(&node);
+    let err = other.fails(&["init", signet.to_str().unwrap()], 3);
+    assert!(
+        err.contains("runs on `regtest`") && err.contains("signet"),
+        "{err}"
+    );
+    assert!(!other.data_dir().exists());
+
+    // A changed policy is refused, naming the change, unless --replace-policy.
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(POLICY)
+            .unwrap()
+            .replace("max_amount = \"5 BTC\"", "max_amount = \"7 BTC\""),
+    )
+    .unwrap();
+    let err = c.fails(&["init", changed.to_str().unwrap()], 2);
+    assert!(
+        err.contains("- max_amount = \"5 BTC\"")
+            && err.contains("+ max_amount = \"7 BTC\"")
+            && err.contains("--replace-policy"),
+        "{err}"
+    );
+    let r = c.json(&["init", changed.to_str().unwrap(), "--replace-policy"]);
+    assert_eq!(r["action"], "replaced");
+    let v = c.json(&["log", "verify"]);
+    assert_eq!(v["entries"], 2);
+    let r = c.json(&["init", changed.to_str().unwrap()]);
+    assert_eq!(r["action"], "unchanged");
+}
+
+#[test]
+fn psbts_of_other_vaults_and_other_transactions_are_refused() {
+    let node = common::Node::start();
+    let c = init_and_fund(&node, 2);
+    c.balance();
+    let p1 = c.path("one.psbt");
+    let p2 = c.path("two.psbt");
+    for (p, amount) in [(&p1, "1 BTC"), (&p2, "2 BTC")] {
+        c.json(&[
+            "propose",
+            "transfer",
+            "--from",
+            "cold",
+            "--to",
+            "hot",
+            "--amount",
+            amount,
+            "-o",
+            p.to_str().unwrap(),
+        ]);
+    }
+    let out = c.path("mixed.psbt");
+    let err = c.fails(
+        &[
+            "combine",
+            p1.to_str().unwrap(),
+            p2.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        err.contains("only copies of the same proposal can be combined"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // The same transaction named for another vault.
+    let mut psbt = read_psbt(&p1);
+    psbt.proprietary
+        .insert(custodia::psbt::fields::policy_id_key(), vec![7; 32]);
+    let foreign = c.path("foreign.psbt");
+    std::fs::write(&foreign, psbt.to_string()).unwrap();
+    for args in [
+        vec!["approvals", foreign.to_str().unwrap()],
+        vec![
+            "combine",
+            p1.to_str().unwrap(),
+            foreign.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "finalize",
+            foreign.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let err = c.fails(&args, 2);
+        assert!(
+            err.contains("belongs to vault policy 0707"),
+            "{args:?}: {err}"
+        );
+    }
+    // Not a PSBT at all.
+    std::fs::write(&foreign, "hello").unwrap();
+    c.fails(&["approvals", foreign.to_str().unwrap()], 2);
+    // A PSBT that is not finalized cannot be broadcast.
+    let err = c.fails(&["broadcast", p1.to_str().unwrap()], 1);
+    assert!(err.contains("not finalized"), "{err}");
 }
