@@ -282,8 +282,7 @@ impl Coordinator {
     ) -> Result<CollectionStatus, CoordinatorError> {
         let psbt = self.merge_psbts(paths)?;
         let status = self.collection_status(&psbt)?;
-        write_new_atomically(out, psbt.to_string().as_bytes())
-            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        write_new_atomically(out, psbt.to_string().as_bytes())?;
         if let Some(m) = status.movement {
             self.log_new_approvals(status.txid, m, &status.approved_by)?;
         }
@@ -340,8 +339,7 @@ impl Coordinator {
             CoordinatorError::Refused(format!("cannot extract the transaction: {e}"))
         })?;
         let txid = tx.compute_txid();
-        write_new_atomically(out, serialize_hex(&tx).as_bytes())
-            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        write_new_atomically(out, serialize_hex(&tx).as_bytes())?;
         self.log(json!({
             "kind": "finalize",
             "txid": txid.to_string(),

@@ -140,12 +140,7 @@ impl DataDir {
 
 /// Writes a file atomically with mode 0600.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CoordinatorError> {
-    write_atomically(path, bytes).map_err(|e| match e {
-        crate::transport::FileError::Write { path, source } => {
-            CoordinatorError::Io { path, source }
-        }
-        other => CoordinatorError::io(path, std::io::Error::other(other.to_string())),
-    })?;
+    write_atomically(path, bytes)?;
     set_mode(path, 0o600)
 }
 

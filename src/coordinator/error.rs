@@ -155,6 +155,9 @@ pub enum CoordinatorError {
     /// The event log could not be written or does not verify.
     #[error(transparent)]
     Log(#[from] crate::audit::LogError),
+    /// An output file could not be written (or already exists).
+    #[error(transparent)]
+    File(#[from] crate::transport::FileError),
     /// The node refused the transaction.
     #[error("the node rejects transaction {txid}: {reason}; nothing was broadcast")]
     Rejected {
@@ -186,6 +189,7 @@ impl Classify for CoordinatorError {
         use CoordinatorError::*;
         match self {
             Log(e) => e.exit_code(),
+            File(e) => e.exit_code(),
             Psbt { source, .. } => source.exit_code(),
             Refused(_) | NotReady(_) | Rejected { .. } => ExitCode::Refused,
             NotInitialized(_)

@@ -267,8 +267,7 @@ impl Coordinator {
             )));
         }
 
-        write_new_atomically(out, psbt.to_string().as_bytes())
-            .map_err(|e| CoordinatorError::bad_file(out, e.to_string()))?;
+        write_new_atomically(out, psbt.to_string().as_bytes())?;
         // Only now are the revealed addresses (destination, change) kept.
         for tier in Tier::ALL {
             wallets.tier_mut(tier).persist()?;
