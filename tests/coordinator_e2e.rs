@@ -12,7 +12,7 @@ use assert_cmd::Command;
 use bitcoin::bip32::Xpriv;
 use bitcoin::secp256k1::{Keypair, Secp256k1, SecretKey};
 use bitcoin::{Network, Psbt};
-use custodia::policy::{ScriptKind, Tier, VaultPolicy};
+use custodia::policy::{Tier, VaultPolicy};
 use custodia::psbt::approvals::{add_approval, sign_approval};
 use custodia::psbt::Movement;
 use serde_json::{json, Value};
@@ -166,7 +166,8 @@ fn private_descriptors(policy: &VaultPolicy, tier: Tier, key_id: &str) -> Vec<St
     let mnemonic = bip39::Mnemonic::parse(entry["mnemonic"].as_str().unwrap()).unwrap();
     let secp = Secp256k1::new();
     let master = Xpriv::new_master(Network::Regtest, &mnemonic.to_seed("")).unwrap();
-    let path = custodia::signer::account::account_path(Network::Regtest, ScriptKind::Wsh, 0);
+    let script = policy.wallet(tier).script();
+    let path = custodia::signer::account::account_path(Network::Regtest, script, 0);
     let xprv = master.derive_priv(&secp, &path).unwrap();
     let xpub = bitcoin::bip32::Xpub::from_priv(&secp, &xprv);
     let multipath = policy.descriptor(tier).multipath().to_string();
@@ -176,9 +177,13 @@ fn private_descriptors(policy: &VaultPolicy, tier: Tier, key_id: &str) -> Vec<St
         "{key_id} is not in the {tier} wallet"
     );
     let with_private = text.replace(&xpub.to_string(), &xprv.to_string());
-    ["0", "1"]
+    [("0", "2"), ("1", "3")]
         .iter()
-        .map(|chain| with_private.replace("<0;1>", chain))
+        .map(|(main, recovery)| {
+            with_private
+                .replace("<0;1>", main)
+                .replace("<2;3>", recovery)
+        })
         .collect()
 }
 
@@ -777,4 +782,73 @@ fn psbts_of_other_vaults_and_other_transactions_are_refused() {
     // A PSBT that is not finalized cannot be broadcast.
     let err = c.fails(&["broadcast", p1.to_str().unwrap()], 1);
     assert!(err.contains("not finalized"), "{err}");
+}
+
+/// Taproot (multi_a) and a wsh policy with a timelocked recovery path: the
+/// coordinator builds, Core signs with three cold keys, the coordinator
+/// finalizes and broadcasts.
+#[test]
+fn taproot_and_recovery_policies_transfer() {
+    for file in [
+        "policies/regtest-taproot.toml",
+        "policies/regtest-recovery.toml",
+    ] {
+        let node = common::Node::start();
+        let policy = VaultPolicy::load(Path::new(file)).unwrap();
+        let c = Coord::new(&node);
+        c.json(&["init", file]);
+        let a = c.json(&["address", "--tier", "cold"]);
+        node.mine_to_descriptor(2, a["descriptor"].as_str().unwrap());
+        node.mine_elsewhere(100);
+        assert_eq!(
+            sat(&c.balance()["cold"]["total_sat"]),
+            100 * 100_000_000,
+            "{file}"
+        );
+        let p = c.path("t.psbt");
+        c.json(&[
+            "propose",
+            "transfer",
+            "--from",
+            "cold",
+            "--to",
+            "hot",
+            "--amount",
+            "3 BTC",
+            "--fee-rate",
+            "2",
+            "-o",
+            p.to_str().unwrap(),
+        ]);
+        let psbt = read_psbt(&p);
+        for o in &psbt.outputs {
+            assert!(
+                !o.bip32_derivation.is_empty() || !o.tap_key_origins.is_empty(),
+                "{file}: an output without origin"
+            );
+        }
+        let a1 = c.path("a1.psbt");
+        let a2 = c.path("a2.psbt");
+        approve(&policy, "sato", Movement::ColdToHot, &p, &a1);
+        approve(&policy, "tanaka", Movement::ColdToHot, &p, &a2);
+        let approved = c.path("approved.psbt");
+        c.json(&[
+            "combine",
+            a1.to_str().unwrap(),
+            a2.to_str().unwrap(),
+            "-o",
+            approved.to_str().unwrap(),
+        ]);
+        sign_and_send(
+            &node,
+            &c,
+            &policy,
+            Tier::Cold,
+            &["cold-2", "cold-3", "cold-4"],
+            &approved,
+        );
+        let b = c.balance();
+        assert_eq!(sat(&b["hot"]["confirmed_sat"]), 3 * 100_000_000, "{file}");
+        c.json(&["log", "verify"]);
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bdk_wallet::descriptor::Condition;
 use bdk_wallet::KeychainKind;
 use bitcoin::{Amount, FeeRate, Psbt, ScriptBuf, Txid};
 use miniscript::psbt::PsbtExt;
@@ -230,7 +231,12 @@ impl Coordinator {
         let mut psbt = {
             let wallet = wallets.tier_mut(from).wallet_mut();
             let mut builder = wallet.build_tx();
-            builder.set_recipients(recipients).fee_rate(fee_rate);
+            // The main multisig path: no timelock, so a recovery path (or the
+            // taproot key path, whose key nobody holds) is never chosen.
+            builder
+                .set_recipients(recipients)
+                .fee_rate(fee_rate)
+                .set_condition(Condition::default());
             builder.finish().map_err(|e| CoordinatorError::Build {
                 what: format!("{from} wallet transaction"),
                 reason: format!("{e}; run `sync` and check `balance`"),
