@@ -4,12 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use bitcoin::Network;
 use clap::{Parser, Subcommand};
 use custodia::policy::{parse_network, ApproverId, VaultPolicy};
 use custodia::signer::keystore::{read_backup, AccountXpubs, BackupRecipient, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
-use custodia::signer::{prompt, ApproverSecret, Mnemonic, Passphrase, RegistryError, SignerHome};
+use custodia::signer::{prompt, ApproverSecret, KeyStoreError, Mnemonic, Passphrase};
+use custodia::signer::{RegistryError, SignerHome};
 
 /// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
 #[derive(Parser)]
@@ -30,8 +32,8 @@ enum Command {
     /// Create a new 24-word seed from the OS random generator, encrypted under a passphrase.
     Init {
         /// bitcoin, testnet, signet or regtest.
-        #[arg(long)]
-        network: String,
+        #[arg(long, value_parser = network)]
+        network: Network,
         /// Do not show the words (scripts; make a backup right away).
         #[arg(long)]
         no_display: bool,
@@ -39,8 +41,8 @@ enum Command {
     /// Restore a seed from its BIP-39 words (typed on stdin, or from a file).
     Restore {
         /// bitcoin, testnet, signet or regtest.
-        #[arg(long)]
-        network: String,
+        #[arg(long, value_parser = network)]
+        network: Network,
         /// File holding the words (only its owner may read it).
         #[arg(long)]
         words_file: Option<PathBuf>,
@@ -71,8 +73,8 @@ enum Command {
         #[arg(long)]
         identity: PathBuf,
         /// Network, if this data dir has no key.json yet.
-        #[arg(long)]
-        network: Option<String>,
+        #[arg(long, value_parser = network)]
+        network: Option<Network>,
     },
     /// Approval keys (BIP-340) of approvers.
     #[command(subcommand)]
@@ -134,14 +136,12 @@ enum LogCommand {
     },
 }
 
-fn passphrase(cli_file: &Option<PathBuf>, new: bool) -> Result<Passphrase> {
-    Ok(Passphrase::obtain(cli_file.as_deref(), new)?)
+fn network(name: &str) -> Result<Network, String> {
+    parse_network(name).map_err(|_| "use bitcoin, testnet, signet or regtest".to_owned())
 }
 
-fn network(name: &str) -> Result<bitcoin::Network> {
-    parse_network(name).with_context(|| {
-        format!("unknown network `{name}`; use bitcoin, testnet, signet or regtest")
-    })
+fn passphrase(file: &Option<PathBuf>, new: bool) -> Result<Passphrase, KeyStoreError> {
+    Passphrase::obtain(file.as_deref(), new)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
@@ -180,40 +180,33 @@ fn run(cli: Cli) -> Result<()> {
     let pass_file = &cli.passphrase_file;
     match cli.command {
         Command::Init {
-            network: net,
+            network,
             no_display,
         } => {
-            let net = network(&net)?;
-            if home.has_seed() {
-                bail!(custodia::signer::KeyStoreError::SeedExists(
-                    home.seed_path()
-                ));
-            }
+            home.ensure_no_seed()?;
             let pass = passphrase(pass_file, true)?;
             let words = Mnemonic::generate();
-            let info = home.create_seed(&words, net, &pass, SeedOrigin::Init)?;
+            let info = home.create_seed(&words, network, &pass, SeedOrigin::Init)?;
             if !no_display {
                 println!("Write these 24 words on paper and keep them as safe as the key itself.\nThey are shown only now.\n\n{}", *words.numbered());
             }
             println!(
-                "seed created: master fingerprint {} ({}), stored in {}",
-                info.fingerprint,
-                info.network,
-                home.seed_path().display()
+                "seed created: master fingerprint {} ({})",
+                info.fingerprint, info.network
             );
         }
         Command::Restore {
-            network: net,
+            network,
             words_file,
         } => {
-            let net = network(&net)?;
+            home.ensure_no_seed()?;
             let words = match &words_file {
                 Some(f) => Mnemonic::from_file(f)?,
                 None => Mnemonic::prompt()?,
             };
             let info = home.create_seed(
                 &words,
-                net,
+                network,
                 &passphrase(pass_file, true)?,
                 SeedOrigin::Restore,
             )?;
@@ -225,7 +218,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Xpub { account, json } => {
             let info = home
                 .key_info()?
-                .ok_or_else(|| custodia::signer::KeyStoreError::NoSeed(home.dir().to_owned()))?;
+                .ok_or_else(|| KeyStoreError::NoSeed(home.dir().to_owned()))?;
             let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
             let xpubs = AccountXpubs::new(&seed, info.network(), account);
             if json {
@@ -245,22 +238,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::RestoreBackup {
             file,
             identity,
-            network: net,
+            network,
         } => {
+            home.ensure_no_seed()?;
             let words = read_backup(&file, &identity)?;
-            let old = home.key_info()?;
-            let net = match (&old, net) {
-                (_, Some(n)) => network(&n)?,
-                (Some(info), None) => info.network(),
-                (None, None) => bail!("this data dir has no key.json; pass --network (bitcoin, testnet, signet or regtest)"),
-            };
-            let info = home.create_seed(
-                &words,
-                net,
-                &passphrase(pass_file, true)?,
-                SeedOrigin::RestoreBackup,
-            )?;
-            let check = if old.is_some() {
+            let (info, checked) =
+                home.restore_backup(&words, network, || passphrase(pass_file, true))?;
+            let check = if checked {
                 "matches key.json"
             } else {
                 "compare it with the fingerprint in your policy"
@@ -272,70 +256,38 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Approver(ApproverCommand::Init { id }) => {
             let info = home.approver_init(&id, &passphrase(pass_file, true)?)?;
-            println!("approval key `{}` created; for the policy:\n\n[[approvers]]\nid = \"{}\"\npubkey = \"{}\"", id, id, info.pubkey);
+            println!(
+                "approval key `{id}` created; for the policy:\n\n{}",
+                info.policy_snippet()
+            );
         }
         Command::Approver(ApproverCommand::Import { id, secret_file }) => {
             let secret = ApproverSecret::from_file(&secret_file)?;
             let info = home.approver_import(&id, secret, &passphrase(pass_file, true)?)?;
             println!("approval key `{id}` imported; pubkey {}", info.pubkey);
         }
-        Command::Approver(ApproverCommand::List { json }) => {
-            let list = home.approvers()?;
-            if json {
-                print_json(&list)?
-            }
-            for a in list.iter().filter(|_| !json) {
-                println!(
-                    "{:<16} {} ({}, {})",
-                    a.id,
-                    a.pubkey,
-                    serde_json::to_value(a.origin)?.as_str().unwrap_or(""),
-                    a.created
-                );
-            }
-        }
+        Command::Approver(ApproverCommand::List { json: true }) => print_json(&home.approvers()?)?,
+        Command::Approver(ApproverCommand::List { json: false }) => home
+            .approvers()?
+            .iter()
+            .for_each(|a| println!("{}", a.to_line())),
         Command::Register {
             policy,
             yes,
             replace,
         } => register(&home, &policy, yes, replace)?,
-        Command::Policies { json } => {
-            let list = home.registered_summary()?;
-            if json {
-                print_json(&list)?
-            }
-            for p in list.iter().filter(|_| !json) {
-                let held: Vec<&str> = p
-                    .holdings
-                    .keys
-                    .iter()
-                    .map(|k| k.key.as_str())
-                    .chain(p.holdings.approvers.iter().map(|a| a.as_str()))
-                    .collect();
-                let held = if held.is_empty() {
-                    "nothing (review only)".to_owned()
-                } else {
-                    held.join(", ")
-                };
-                println!(
-                    "{} {} ({}) cold {} hot {}; holds {held}",
-                    p.policy_id, p.vault, p.network, p.cold, p.hot
-                );
-            }
-        }
+        Command::Policies { json: true } => print_json(&home.registered_summary()?)?,
+        Command::Policies { json: false } => home
+            .registered_summary()?
+            .iter()
+            .for_each(|p| println!("{}", p.to_line())),
         Command::Log(LogCommand::Verify { json }) => {
-            let log = home.log();
-            let verified = log.verify()?;
+            let verified = home.log().verify()?;
+            let (n, head) = (verified.entries.len(), verified.head());
             if json {
-                print_json(
-                    &serde_json::json!({"valid": true, "file": log.path(), "entries": verified.entries.len(), "head": verified.head()}),
-                )?;
+                print_json(&serde_json::json!({"valid": true, "entries": n, "head": head}))?;
             } else {
-                println!(
-                    "ok: {} entries, head {}",
-                    verified.entries.len(),
-                    verified.head()
-                );
+                println!("ok: {n} entries, head {head}");
             }
         }
     }

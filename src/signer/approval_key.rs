@@ -77,6 +77,29 @@ pub struct ApproverInfo {
     pub created: String,
 }
 
+impl ApproverInfo {
+    /// The `[[approvers]]` entry for a policy (the department is the policy
+    /// writer's to fill in).
+    pub fn policy_snippet(&self) -> String {
+        format!(
+            "[[approvers]]\nid = \"{}\"\ndepartment = \"...\"\npubkey = \"{}\"\n",
+            self.id, self.pubkey
+        )
+    }
+
+    /// One line for `approver list`.
+    pub fn to_line(&self) -> String {
+        let origin = match self.origin {
+            ApproverOrigin::Generated => "generated",
+            ApproverOrigin::Imported => "imported",
+        };
+        format!(
+            "{:<16} {} ({origin}, {})",
+            self.id, self.pubkey, self.created
+        )
+    }
+}
+
 /// A secret approval key read from a hex file, for `approver import`.
 pub struct ApproverSecret(SecretKey);
 

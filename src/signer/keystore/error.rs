@@ -99,9 +99,9 @@ pub enum KeyStoreError {
     /// An age recipient or identity is malformed.
     #[error("{0}")]
     BadAgeKey(String),
-    /// The network name is unknown.
-    #[error("unknown network `{0}`; use bitcoin, testnet, signet or regtest")]
-    BadNetwork(String),
+    /// A restore into a data dir without `key.json` needs to be told the network.
+    #[error("this data dir has no key.json to take the network from; pass --network (bitcoin, testnet, signet or regtest)")]
+    NeedNetwork,
 }
 
 impl KeyStoreError {

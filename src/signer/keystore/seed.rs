@@ -144,6 +144,34 @@ impl SignerHome {
         self.seed_path().exists()
     }
 
+    /// Refuses early (before asking for words or a passphrase) when the data
+    /// dir holds a seed already.
+    pub fn ensure_no_seed(&self) -> Result<(), KeyStoreError> {
+        match self.has_seed() {
+            true => Err(KeyStoreError::SeedExists(self.seed_path())),
+            false => Ok(()),
+        }
+    }
+
+    /// Stores the seed read from a backup under a new passphrase (asked for
+    /// only once the backup has been opened). The network is `network` or,
+    /// if not given, `key.json`'s. Returns the new `key.json` and whether a
+    /// previous `key.json` confirmed the fingerprint.
+    pub fn restore_backup(
+        &self,
+        words: &Mnemonic,
+        network: Option<Network>,
+        passphrase: impl FnOnce() -> Result<Passphrase, KeyStoreError>,
+    ) -> Result<(KeyInfo, bool), KeyStoreError> {
+        self.ensure_no_seed()?;
+        let old = self.key_info()?;
+        let network = network
+            .or(old.as_ref().map(|i| i.network()))
+            .ok_or(KeyStoreError::NeedNetwork)?;
+        let info = self.create_seed(words, network, &passphrase()?, SeedOrigin::RestoreBackup)?;
+        Ok((info, old.is_some()))
+    }
+
     /// `key.json`, if there is one.
     pub fn key_info(&self) -> Result<Option<KeyInfo>, KeyStoreError> {
         let path = self.key_info_path();

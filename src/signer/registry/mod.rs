@@ -193,6 +193,27 @@ pub struct RegisteredPolicy {
     pub holdings: Holdings,
 }
 
+impl RegisteredPolicy {
+    /// One line for `policies`.
+    pub fn to_line(&self) -> String {
+        let held: Vec<&str> = self
+            .holdings
+            .keys
+            .iter()
+            .map(|k| k.key.as_str())
+            .chain(self.holdings.approvers.iter().map(|a| a.as_str()))
+            .collect();
+        let held = match held.is_empty() {
+            true => "nothing (review only)".to_owned(),
+            false => held.join(", "),
+        };
+        format!(
+            "{} {} ({}) cold {} hot {}; holds {held}",
+            self.policy_id, self.vault, self.network, self.cold, self.hot
+        )
+    }
+}
+
 impl SignerHome {
     /// What this signer holds of `policy`: wallet keys by master fingerprint
     /// (read from `key.json`, no passphrase needed) and approval keys by id
