@@ -571,3 +571,35 @@ fn log_verify_names_an_edited_line() {
         .code(1)
         .stderr(predicate::str::contains("line 2"));
 }
+
+#[test]
+fn data_dir_comes_from_flag_then_env_then_home() {
+    let s = Scratch::new();
+    let run = |envs: &[(&str, PathBuf)]| {
+        let mut cmd = Command::cargo_bin("custodia-signer").unwrap();
+        cmd.env_remove("CUSTODIA_SIGNER_DIR");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.arg("--passphrase-file")
+            .arg(s.path("pass"))
+            .args(["init", "--network", "regtest", "--no-display"])
+            .assert()
+            .success();
+    };
+    run(&[("HOME", s.path("home-dir"))]);
+    assert!(s.path("home-dir/.custodia-signer/seed.age").exists());
+    run(&[
+        ("HOME", s.path("home-dir")),
+        ("CUSTODIA_SIGNER_DIR", s.path("from-env")),
+    ]);
+    assert!(s.path("from-env/seed.age").exists());
+    assert_eq!(mode(&s.path("from-env")), 0o700);
+    // The flag wins over the environment.
+    s.cmd("from-flag")
+        .env("CUSTODIA_SIGNER_DIR", s.path("from-env"))
+        .args(["init", "--network", "regtest", "--no-display"])
+        .assert()
+        .success();
+    assert!(s.path("from-flag/seed.age").exists());
+}

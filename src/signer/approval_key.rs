@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 use crate::audit::utc_timestamp;
 use crate::policy::ApproverId;
 use crate::signer::keystore::{
-    open_with_passphrase, read_private, seal_with_passphrase, KeyStoreError, Passphrase, SignerHome,
+    check_private_file, open_with_passphrase, read_private, seal_with_passphrase, KeyStoreError,
+    Passphrase, SignerHome,
 };
 use crate::transport::{write_atomically, write_new_atomically, FileError};
 
@@ -239,6 +240,7 @@ impl SignerHome {
     /// Every approval key stored here, by id.
     pub fn approvers(&self) -> Result<Vec<ApproverInfo>, KeyStoreError> {
         let dir = self.approvers_dir();
+        check_private_file(&dir)?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -30,7 +30,7 @@ pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 pub(crate) use seed::now_unix;
 
 pub(crate) use crypt::{open_with_passphrase, seal_with_passphrase};
-pub(crate) use perms::{ensure_private_dir, read_private};
+pub(crate) use perms::{check_private_file, ensure_private_dir, read_private};
 
 use crate::audit::EventLog;
 

@@ -33,12 +33,13 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), KeyStoreError> {
     }
 }
 
-/// Checks that an existing file is not accessible to group or others.
-/// Returns `Ok(false)` if the file does not exist.
+/// Checks that an existing file (or directory) is not accessible to group
+/// or others. Returns `Ok(false)` if it does not exist.
 pub(crate) fn check_private_file(path: &Path) -> Result<bool, KeyStoreError> {
     match std::fs::metadata(path) {
         Ok(meta) => {
-            check_mode(path, &meta, 0o600)?;
+            let fix = if meta.is_dir() { 0o700 } else { 0o600 };
+            check_mode(path, &meta, fix)?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

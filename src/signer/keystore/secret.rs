@@ -114,12 +114,14 @@ impl Mnemonic {
     /// Parses words typed or read from a file; case and spacing do not matter.
     /// The checksum is verified.
     pub fn parse(text: &str) -> Result<Self, KeyStoreError> {
-        let normalized = Zeroizing::new(
-            text.split_whitespace()
-                .map(|w| w.to_lowercase())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        // Built in place in a zeroized buffer: no stray copies of the words.
+        let mut normalized = Zeroizing::new(String::with_capacity(3 * text.len()));
+        for word in text.split_whitespace() {
+            if !normalized.is_empty() {
+                normalized.push(' ');
+            }
+            normalized.extend(word.chars().flat_map(char::to_lowercase));
+        }
         bip39::Mnemonic::parse_in_normalized(bip39::Language::English, &normalized)
             .map(Mnemonic)
             .map_err(|e| {

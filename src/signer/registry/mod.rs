@@ -17,7 +17,7 @@ pub use diff::{diff_lines, render_diff, DiffLine};
 
 use crate::error::{Classify, ExitCode};
 use crate::policy::{PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};
-use crate::signer::keystore::{read_private, KeyStoreError, SignerHome};
+use crate::signer::keystore::{check_private_file, read_private, KeyStoreError, SignerHome};
 use crate::transport::{write_new_atomically, FileError};
 
 /// Why a registration or a registered policy failed.
@@ -289,6 +289,7 @@ impl SignerHome {
     /// Every registered policy, ordered by vault name.
     pub fn registered_policies(&self) -> Result<Vec<VaultPolicy>, RegistryError> {
         let dir = self.policies_dir();
+        check_private_file(&dir)?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
