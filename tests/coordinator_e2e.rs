@@ -852,3 +852,26 @@ fn taproot_and_recovery_policies_transfer() {
         c.json(&["log", "verify"]);
     }
 }
+
+#[test]
+fn start_height_skips_older_blocks() {
+    let node = common::Node::start();
+    let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
+    // Coins paid to the vault at height 1, before its birth height.
+    let early = policy
+        .descriptor(Tier::Cold)
+        .at(custodia::policy::Chain::Receive, 0);
+    node.mine_to_descriptor(1, &early.to_string());
+    node.mine_elsewhere(110);
+    let c = Coord::new(&node);
+    c.json(&["init", POLICY, "--start-height", "100"]);
+    let b = c.balance();
+    assert_eq!(sat(&b["cold"]["total_sat"]), 0);
+    let status = c.json(&["status"]);
+    assert_eq!(status["wallet_tips"][0]["height"], 111);
+    assert_eq!(status["wallet_tips"][1]["height"], 111);
+    // From genesis they are found.
+    let full = Coord::new(&node);
+    full.json(&["init", POLICY]);
+    assert_eq!(sat(&full.balance()["cold"]["total_sat"]), 50 * 100_000_000);
+}

@@ -23,7 +23,7 @@ pub use collect::{CollectionStatus, Finalized, InputSignatures};
 pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
 pub use events::{APPROVAL, BROADCAST, PROPOSAL};
-pub use node::{Node, NodeArgs, NodeHealth, NodeSettings};
+pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use propose::{parse_fee_rate, rebalance_move, Proposal, ProposedOutput, FALLBACK_SAT_PER_VB};
 pub use sync::SyncReport;

@@ -53,40 +53,53 @@ pub struct NodeSettings {
     pub rpc_pass: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The data dir's `config.toml`: node settings and where syncing starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct Config {
+    /// How to reach the node.
     #[serde(default)]
-    node: NodeSettings,
+    pub node: NodeSettings,
+    /// Sync settings.
+    #[serde(default)]
+    pub sync: SyncSettings,
 }
 
-impl NodeSettings {
-    /// Reads `config.toml` from the data dir (empty settings if there is none).
-    pub fn load(dir: &DataDir) -> Result<NodeSettings, CoordinatorError> {
+/// Where syncing starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// The vault's birth height: blocks below it are never fetched (0: from genesis).
+    #[serde(default)]
+    pub start_height: u32,
+}
+
+impl Config {
+    /// Reads `config.toml` from the data dir (defaults if there is none).
+    pub fn load(dir: &DataDir) -> Result<Config, CoordinatorError> {
         let path = dir.config_path();
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str::<ConfigFile>(&text)
-                .map(|c| c.node)
-                .map_err(|e| {
-                    CoordinatorError::NodeSettings(format!(
-                        "{} is invalid: {e}; fix it or run init again",
-                        path.display()
-                    ))
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(NodeSettings::default()),
+            Ok(text) => toml::from_str::<Config>(&text).map_err(|e| {
+                CoordinatorError::NodeSettings(format!(
+                    "{} is invalid: {e}; fix it or run init again",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(CoordinatorError::io(path, e)),
         }
     }
 
     /// Writes `config.toml` (0600: it may hold a password).
     pub fn store(&self, dir: &DataDir) -> Result<(), CoordinatorError> {
-        let text =
-            toml::to_string(&ConfigFile { node: self.clone() }).expect("node settings serialize");
+        let text = toml::to_string(self).expect("settings serialize");
         let header =
-            "# custodia-coordinator node connection; flags and CUSTODIA_RPC_* override it\n";
+            "# custodia-coordinator settings; flags and CUSTODIA_RPC_* override the node ones\n";
         write_private(&dir.config_path(), format!("{header}{text}").as_bytes())
     }
+}
 
+impl NodeSettings {
     /// These settings with whatever the command line gives replacing them; a
     /// new way to authenticate replaces the old one as a whole.
     pub fn overridden_by(&self, args: &NodeArgs) -> NodeSettings {

@@ -38,84 +38,117 @@ pub struct SyncReport {
     pub time: String,
 }
 
-fn progress_bar(tier: Tier, from: u32, to: u64, show: bool) -> ProgressBar {
+fn progress_bar(label: &str, from: u32, to: u64, show: bool) -> ProgressBar {
     if !show || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(to.saturating_sub(u64::from(from)));
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>5} [{bar:40}] {pos}/{len} blocks {eta}")
+        ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} blocks {eta}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    bar.set_prefix(tier.to_string());
+    bar.set_prefix(label.to_owned());
     bar
 }
 
-fn sync_tier(
+/// Drives `group` (wallets whose tips are the same block) from one emitter, so
+/// each block is fetched once. Returns the blocks applied.
+fn sync_group(
     node: &Node,
-    tw: &mut TierWallet,
+    group: &mut [&mut TierWallet],
+    start_height: u32,
     tip: u64,
     show_progress: bool,
-) -> Result<(u32, usize), CoordinatorError> {
-    let tier = tw.tier();
-    let wallet = tw.wallet();
-    let start = wallet.latest_checkpoint();
-    let unconfirmed: Vec<Arc<Transaction>> = wallet
-        .transactions()
-        .filter(|t| t.chain_position.is_unconfirmed())
-        .map(|t| t.tx_node.tx.clone())
+) -> Result<u32, CoordinatorError> {
+    let start = group[0].wallet().latest_checkpoint();
+    let unconfirmed: Vec<Arc<Transaction>> = group
+        .iter()
+        .flat_map(|tw| {
+            tw.wallet()
+                .transactions()
+                .filter(|t| t.chain_position.is_unconfirmed())
+                .map(|t| t.tx_node.tx.clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
-    let bar = progress_bar(tier, start.height(), tip, show_progress);
-    let mut emitter = Emitter::new(node.client(), start, 0, unconfirmed);
+    let label: Vec<&str> = group.iter().map(|tw| tw.tier().as_str()).collect();
+    let bar = progress_bar(&label.join("+"), start.height(), tip, show_progress);
+    let mut emitter = Emitter::new(node.client(), start, start_height, unconfirmed);
     let mut applied = 0u32;
     while let Some(event) = emitter
         .next_block()
         .map_err(|e| node.rpc_error("getblock", e))?
     {
         let height = event.block_height();
-        tw.wallet_mut()
-            .apply_block_connected_to(&event.block, height, event.connected_to())
-            .map_err(|e| CoordinatorError::Connect {
-                tier,
-                reason: e.to_string(),
-            })?;
+        for tw in group.iter_mut() {
+            let tier = tw.tier();
+            tw.wallet_mut()
+                .apply_block_connected_to(&event.block, height, event.connected_to())
+                .map_err(|e| CoordinatorError::Connect {
+                    tier,
+                    reason: e.to_string(),
+                })?;
+        }
         applied += 1;
         if applied % PERSIST_EVERY == 0 {
-            tw.persist()?;
+            for tw in group.iter_mut() {
+                tw.persist()?;
+            }
         }
         bar.set_position(u64::from(height).min(tip));
     }
     let mempool = emitter
         .mempool()
         .map_err(|e| node.rpc_error("getrawmempool", e))?;
-    let wallet = tw.wallet_mut();
-    wallet.apply_evicted_txs(mempool.evicted);
-    wallet.apply_unconfirmed_txs(mempool.update);
-    let pending = wallet
-        .transactions()
-        .filter(|t| t.chain_position.is_unconfirmed())
-        .count();
-    tw.persist()?;
+    for tw in group.iter_mut() {
+        let wallet = tw.wallet_mut();
+        wallet.apply_evicted_txs(mempool.evicted.clone());
+        wallet.apply_unconfirmed_txs(mempool.update.clone());
+        tw.persist()?;
+    }
     bar.finish_and_clear();
-    Ok((applied, pending))
+    Ok(applied)
 }
 
 /// Syncs both wallets to the node's tip and mempool and records when.
+/// Blocks below `start_height` are skipped on a wallet's first sync (the
+/// vault's birth height: nothing can be older).
 pub fn sync(
     dir: &DataDir,
     node: &Node,
     wallets: &mut VaultWallets,
+    start_height: u32,
     show_progress: bool,
 ) -> Result<SyncReport, CoordinatorError> {
     let tip = node.health()?.blocks;
+    let VaultWallets { cold, hot } = wallets;
+    let together =
+        cold.wallet().latest_checkpoint().block_id() == hot.wallet().latest_checkpoint().block_id();
     let mut blocks_applied = Vec::new();
-    let mut mempool_txs = 0;
-    for tier in Tier::ALL {
-        let (applied, pending) = sync_tier(node, wallets.tier_mut(tier), tip, show_progress)?;
-        blocks_applied.push((tier, applied));
-        mempool_txs += pending;
+    if together {
+        let n = sync_group(node, &mut [cold, hot], start_height, tip, show_progress)?;
+        blocks_applied = vec![(Tier::Cold, n), (Tier::Hot, n)];
+    } else {
+        for tw in [cold, hot] {
+            let tier = tw.tier();
+            let n = sync_group(node, &mut [tw], start_height, tip, show_progress)?;
+            blocks_applied.push((tier, n));
+        }
     }
+    let mempool_txs = Tier::ALL
+        .into_iter()
+        .flat_map(|t| {
+            wallets
+                .tier(t)
+                .wallet()
+                .transactions()
+                .filter(|t| t.chain_position.is_unconfirmed())
+                .map(|t| t.tx_node.txid)
+                .collect::<Vec<_>>()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let cp = wallets.cold.wallet().latest_checkpoint();
     let now = super::now_unix();
     let state = SyncState {

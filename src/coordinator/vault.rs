@@ -14,7 +14,7 @@ use crate::policy::{Tier, VaultPolicy};
 use super::balance::VaultBalance;
 use super::datadir::{line_diff, DataDir, SyncState};
 use super::error::CoordinatorError;
-use super::node::{Node, NodeArgs, NodeHealth, NodeSettings};
+use super::node::{Config, Node, NodeArgs, NodeHealth};
 use super::sync::{sync, SyncReport};
 use super::wallets::{TierWallet, VaultWallets};
 
@@ -118,6 +118,7 @@ impl Coordinator {
         policy_file: &Path,
         node_args: NodeArgs,
         replace_policy: bool,
+        start_height: Option<u32>,
     ) -> Result<(Coordinator, InitReport), CoordinatorError> {
         let policy = VaultPolicy::load(policy_file).map_err(|e| CoordinatorError::BadFile {
             path: policy_file.to_owned(),
@@ -137,15 +138,16 @@ impl Coordinator {
                 });
             }
         }
-        let stored = if dir.config_path().exists() {
-            NodeSettings::load(&dir)?
-        } else {
-            NodeSettings::default()
-        };
-        let settings = stored.overridden_by(&node_args);
+        let stored = Config::load(&dir)?;
+        let mut config = stored.clone();
+        config.node = stored.node.overridden_by(&node_args);
+        if let Some(h) = start_height {
+            config.sync.start_height = h;
+        }
+        let settings = &config.node;
         let node_checked = settings.rpc_cookie.is_some() || settings.rpc_user.is_some();
         if node_checked {
-            Node::connect(&settings, policy.network())?;
+            Node::connect(settings, policy.network())?;
         }
 
         dir.create()?;
@@ -172,8 +174,8 @@ impl Coordinator {
             }
         }
         dir.store_policy(&coordinator.policy)?;
-        if settings != stored || !dir.config_path().exists() {
-            settings.store(dir)?;
+        if config != stored || !dir.config_path().exists() {
+            config.store(dir)?;
         }
         for tier in Tier::ALL {
             TierWallet::open_or_create(dir, &coordinator.policy, tier)?.persist()?;
@@ -227,7 +229,7 @@ impl Coordinator {
 
     /// Connects to the node (flags and environment over `config.toml`).
     pub fn connect(&self) -> Result<(Node, NodeHealth), CoordinatorError> {
-        let settings = NodeSettings::load(&self.dir)?.overridden_by(&self.node_args);
+        let settings = Config::load(&self.dir)?.node.overridden_by(&self.node_args);
         Node::connect(&settings, self.policy.network())
     }
 
@@ -251,7 +253,8 @@ impl Coordinator {
     pub fn sync(&self, show_progress: bool) -> Result<SyncReport, CoordinatorError> {
         let (node, _) = self.connect()?;
         let mut wallets = self.wallets()?;
-        sync(&self.dir, &node, &mut wallets, show_progress)
+        let start_height = Config::load(&self.dir)?.sync.start_height;
+        sync(&self.dir, &node, &mut wallets, start_height, show_progress)
     }
 
     /// `status`.

@@ -39,6 +39,9 @@ pub enum VaultCommand {
         /// Switch an initialized data dir to a different policy (logged).
         #[arg(long)]
         replace_policy: bool,
+        /// The vault's birth height: sync never fetches older blocks (default 0).
+        #[arg(long)]
+        start_height: Option<u32>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -152,10 +155,11 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
     if let VaultCommand::Init {
         policy,
         replace_policy,
+        start_height,
         json,
     } = &command
     {
-        let (_, r) = Coordinator::init(dir, policy, global.node, *replace_policy)?;
+        let (_, r) = Coordinator::init(dir, policy, global.node, *replace_policy, *start_height)?;
         if *json {
             print_json(&r);
         } else {
