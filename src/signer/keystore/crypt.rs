@@ -46,12 +46,7 @@ pub(crate) fn seal_with_passphrase(
 ) -> Result<Vec<u8>, KeyStoreError> {
     let mut recipient = age::scrypt::Recipient::new(pass.to_age());
     recipient.set_work_factor(SCRYPT_LOG_N);
-    age::encrypt(&recipient, plain).map_err(|e| {
-        KeyStoreError::io(
-            "memory",
-            std::io::Error::other(format!("age encryption failed: {e}")),
-        )
-    })
+    age::encrypt(&recipient, plain).map_err(|e| KeyStoreError::Encrypt(e.to_string()))
 }
 
 /// Decrypts a passphrase-encrypted file's bytes; `path` names it in errors.
@@ -97,7 +92,7 @@ pub(crate) fn seal_to_recipients(
         age::Encryptor::with_recipients(recipients.iter().map(|r| &r.0 as &dyn age::Recipient))
             .map_err(|e| KeyStoreError::BadAgeKey(e.to_string()))?;
     let mut out = Vec::new();
-    let io = |e| KeyStoreError::io("memory", e);
+    let io = |e: std::io::Error| KeyStoreError::Encrypt(e.to_string());
     let mut writer = encryptor.wrap_output(&mut out).map_err(io)?;
     std::io::Write::write_all(&mut writer, plain).map_err(io)?;
     writer.finish().map_err(io)?;

@@ -29,7 +29,7 @@ pub enum KeyStoreError {
     #[error("{0} is not a directory; pass another --data-dir")]
     NotADirectory(PathBuf),
     /// The file system failed.
-    #[error("cannot access {path}: {source}")]
+    #[error("cannot access {path}: {source}; check that the path exists and that you own it")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -99,6 +99,9 @@ pub enum KeyStoreError {
     /// An age recipient or identity is malformed.
     #[error("{0}")]
     BadAgeKey(String),
+    /// age could not encrypt (out of memory, say); nothing was written.
+    #[error("encryption failed: {0}; nothing was written, free some memory and try again")]
+    Encrypt(String),
     /// A restore into a data dir without `key.json` needs to be told the network.
     #[error("this data dir has no key.json to take the network from; pass --network (bitcoin, testnet, signet or regtest)")]
     NeedNetwork,
@@ -123,7 +126,7 @@ impl KeyStoreError {
 impl Classify for KeyStoreError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            KeyStoreError::Io { .. } => ExitCode::NodeOrIo,
+            KeyStoreError::Io { .. } | KeyStoreError::Encrypt(_) => ExitCode::NodeOrIo,
             KeyStoreError::File(e) => e.exit_code(),
             KeyStoreError::Log(e) => e.exit_code(),
             _ => ExitCode::BadInput,
