@@ -603,3 +603,18 @@ fn data_dir_comes_from_flag_then_env_then_home() {
         .success();
     assert!(s.path("from-flag/seed.age").exists());
 }
+
+#[test]
+fn a_swapped_seed_file_is_caught_by_key_json() {
+    let s = Scratch::new();
+    s.restore("a", "cold-1");
+    s.restore("b", "cold-2");
+    // Same passphrase, other key: the file decrypts, but it is not this signer's key.
+    std::fs::copy(s.path("b/seed.age"), s.path("a/seed.age")).unwrap();
+    s.cmd("a")
+        .arg("xpub")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("different key"))
+        .stderr(predicate::str::contains("02a6288e"));
+}

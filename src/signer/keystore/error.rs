@@ -71,7 +71,7 @@ pub enum KeyStoreError {
     #[error("no terminal to ask on ({0}); use --passphrase-file FILE (first line is the passphrase) for scripted use")]
     NoTerminal(std::io::Error),
     /// The key found is not the key this data dir was made for.
-    #[error("the restored seed has master fingerprint {found}, but {path} records {expected}; this is a different key — check you used the right backup")]
+    #[error("the seed has master fingerprint {found}, but {path} records {expected}: it is a different key; use the words or backup of the key this data dir was set up with, or another --data-dir")]
     FingerprintMismatch {
         /// key.json.
         path: PathBuf,
