@@ -364,6 +364,9 @@ fn cold_to_hot_transfer_end_to_end() {
     assert_eq!(fin["txid"], txid.as_str());
     let sent = c.json(&["broadcast", hex.to_str().unwrap()]);
     assert_eq!(sent["txid"], txid.as_str());
+    // The node's reason is shown when it refuses; nothing is logged as sent.
+    let err = c.fails(&["broadcast", hex.to_str().unwrap()], 1);
+    assert!(err.contains("txn-already-in-mempool"), "{err}");
 
     let b = c.balance();
     assert_eq!(sat(&b["hot"]["unconfirmed_sat"]), 5 * 100_000_000);

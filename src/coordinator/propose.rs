@@ -77,6 +77,9 @@ pub struct Proposal {
     pub approvals_needed: usize,
     /// Departments needed among them.
     pub departments_needed: usize,
+    /// Anything the operator should know, e.g. a rebalance capped by a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Proposal {
@@ -104,6 +107,9 @@ impl Proposal {
             self.cold_percent_after,
             self.file.display()
         ));
+        if let Some(note) = &self.note {
+            s.push_str(&format!("note: {note}\n"));
+        }
         if self.approvals_needed > 0 {
             s.push_str(&format!(
                 "next: collect {} approvals from {} departments, then signatures\n",
@@ -206,14 +212,23 @@ impl Coordinator {
         let balance = self.balance()?;
         match rebalance_move(&balance) {
             None => Ok(None),
-            Some((from, amount)) => {
+            Some((from, wanted)) => {
+                let cap = self.policy().rules().cold_to_hot().max_amount();
                 let amount = if from == Tier::Cold {
-                    amount.min(self.policy().rules().cold_to_hot().max_amount())
+                    wanted.min(cap)
                 } else {
-                    amount
+                    wanted
                 };
-                self.propose_transfer(from, from.other(), amount, fee_rate, out)
-                    .map(Some)
+                let mut proposal =
+                    self.propose_transfer(from, from.other(), amount, fee_rate, out)?;
+                if amount < wanted {
+                    proposal.note = Some(format!(
+                        "the target needs {} moved, capped at the rule's maximum of {} per transfer; propose another rebalance once this one confirms",
+                        btc(wanted),
+                        btc(cap)
+                    ));
+                }
+                Ok(Some(proposal))
             }
         }
     }
@@ -313,6 +328,7 @@ impl Coordinator {
             } else {
                 0
             },
+            note: None,
         };
         self.log(json!({
             "kind": "proposal",

@@ -338,6 +338,13 @@ impl Coordinator {
                 });
             }
         }
+        coins.sort_by_key(|c| {
+            (
+                c.tier,
+                c.confirmation_height.unwrap_or(u32::MAX),
+                c.outpoint,
+            )
+        });
         Ok(coins)
     }
 }
