@@ -751,6 +751,21 @@ fn psbts_of_other_vaults_and_other_transactions_are_refused() {
     );
     assert!(!out.exists());
 
+    // A binary PSBT stays binary when combined.
+    let binary = c.path("one.bin.psbt");
+    std::fs::write(&binary, read_psbt(&p1).serialize()).unwrap();
+    let merged = c.path("merged.bin.psbt");
+    c.json(&[
+        "combine",
+        binary.to_str().unwrap(),
+        p1.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&merged).unwrap();
+    assert!(bytes.starts_with(b"psbt\xff"));
+    assert_eq!(Psbt::deserialize(&bytes).unwrap(), read_psbt(&p1));
+
     // The same transaction named for another vault.
     let mut psbt = read_psbt(&p1);
     psbt.proprietary

@@ -134,13 +134,18 @@ pub struct Finalized {
 impl Coordinator {
     /// Reads a PSBT strictly and checks that it belongs to this vault.
     pub fn read_psbt(&self, path: &Path) -> Result<Psbt, CoordinatorError> {
+        Ok(self.read_psbt_document(path)?.psbt().clone())
+    }
+
+    /// Reads a PSBT strictly, keeping its version and encoding, and checks
+    /// that it belongs to this vault.
+    pub fn read_psbt_document(&self, path: &Path) -> Result<PsbtDocument, CoordinatorError> {
         let doc = PsbtDocument::read(path).map_err(|e| CoordinatorError::Psbt {
             path: path.to_owned(),
             source: e,
         })?;
-        let psbt = doc.psbt().clone();
-        match policy_tag(&psbt) {
-            PolicyTag::Present(id) if id == self.policy().id() => Ok(psbt),
+        match policy_tag(doc.psbt()) {
+            PolicyTag::Present(id) if id == self.policy().id() => Ok(doc),
             PolicyTag::Present(id) => Err(CoordinatorError::OtherVault {
                 path: path.to_owned(),
                 expected: self.policy().id(),
@@ -161,10 +166,17 @@ impl Coordinator {
 
     /// Reads copies of one proposal and merges their approvals and signatures.
     pub fn merge_psbts(&self, paths: &[PathBuf]) -> Result<Psbt, CoordinatorError> {
+        Ok(self.merge_documents(paths)?.1)
+    }
+
+    /// Like [`Coordinator::merge_psbts`], also returning the first file as
+    /// read, whose version and encoding the merged file keeps.
+    fn merge_documents(&self, paths: &[PathBuf]) -> Result<(PsbtDocument, Psbt), CoordinatorError> {
         let (first_path, rest) = paths
             .split_first()
             .ok_or_else(|| CoordinatorError::BadArgument("no PSBT files given".into()))?;
-        let mut merged = self.read_psbt(first_path)?;
+        let first = self.read_psbt_document(first_path)?;
+        let mut merged = first.psbt().clone();
         let expected = merged.unsigned_tx.compute_txid();
         for path in rest {
             let other = self.read_psbt(path)?;
@@ -181,7 +193,7 @@ impl Coordinator {
                 CoordinatorError::bad_file(path, format!("cannot be combined: {e}"))
             })?;
         }
-        Ok(merged)
+        Ok((first, merged))
     }
 
     /// The approvals and signatures of a (merged) PSBT.
@@ -280,9 +292,16 @@ impl Coordinator {
         paths: &[PathBuf],
         out: &Path,
     ) -> Result<CollectionStatus, CoordinatorError> {
-        let psbt = self.merge_psbts(paths)?;
+        let (first, psbt) = self.merge_documents(paths)?;
         let status = self.collection_status(&psbt)?;
-        write_new_atomically(out, psbt.to_string().as_bytes())?;
+        // The merged file keeps the first file's PSBT version and encoding.
+        let bytes = first
+            .encode(&psbt, first.encoding())
+            .map_err(|e| CoordinatorError::Psbt {
+                path: out.to_owned(),
+                source: e,
+            })?;
+        write_new_atomically(out, &bytes)?;
         if let Some(m) = status.movement {
             self.log_new_approvals(status.txid, m, &status.approved_by)?;
         }
