@@ -734,6 +734,32 @@ fn psbts_of_other_vaults_and_other_transactions_are_refused() {
             p.to_str().unwrap(),
         ]);
     }
+    // Each proposal reserved one of the two coins: a third finds none free.
+    let coins = c.json(&["utxos"]);
+    assert!(coins
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["reserved"] == true));
+    let p3 = c.path("three.psbt");
+    let third = [
+        "propose",
+        "transfer",
+        "--from",
+        "cold",
+        "--to",
+        "hot",
+        "--amount",
+        "1 BTC",
+        "-o",
+        p3.to_str().unwrap(),
+    ];
+    let err = c.fails(&third, 1);
+    assert!(err.contains("reserved by pending proposals"), "{err}");
+    let a = c.json(&["abandon", p2.to_str().unwrap()]);
+    assert_eq!(a["released"], 1);
+    c.json(&third);
+
     let out = c.path("mixed.psbt");
     let err = c.fails(
         &[

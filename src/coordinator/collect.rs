@@ -389,6 +389,33 @@ impl Coordinator {
         Ok(txid)
     }
 
+    /// `abandon`: releases the coins a proposal reserved, so that new
+    /// proposals may spend them. Copies of the abandoned PSBT must not be
+    /// signed any more; if one is broadcast anyway, the later proposal that
+    /// spends the same coins is the one that fails.
+    pub fn abandon(&self, path: &Path) -> Result<(Txid, usize), CoordinatorError> {
+        let psbt = self.read_psbt(path)?;
+        let txid = psbt.unsigned_tx.compute_txid();
+        let mut wallets = self.wallets()?;
+        let mut released = 0;
+        for tier in crate::policy::Tier::ALL {
+            let tw = wallets.tier_mut(tier);
+            for input in &psbt.unsigned_tx.input {
+                if tw.wallet().is_outpoint_locked(input.previous_output) {
+                    tw.wallet_mut().unlock_outpoint(input.previous_output);
+                    released += 1;
+                }
+            }
+            tw.persist()?;
+        }
+        self.log(json!({
+            "kind": "abandon",
+            "txid": txid.to_string(),
+            "released": released,
+        }))?;
+        Ok((txid, released))
+    }
+
     fn read_transaction(&self, path: &Path) -> Result<Transaction, CoordinatorError> {
         let data = std::fs::read(path)
             .map_err(|e| CoordinatorError::bad_file(path, format!("cannot read: {e}")))?;

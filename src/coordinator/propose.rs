@@ -246,6 +246,14 @@ impl Coordinator {
         let before = VaultBalance::of(wallets, policy.rules().ratio());
         let mut psbt = {
             let wallet = wallets.tier_mut(from).wallet_mut();
+            let reserved = wallet.list_locked_unspent().count();
+            let hint = if reserved > 0 {
+                format!(
+                    "; {reserved} coin(s) of the {from} wallet are reserved by pending proposals (`utxos` shows them; `abandon FILE` releases a proposal's coins)"
+                )
+            } else {
+                String::new()
+            };
             let mut builder = wallet.build_tx();
             // The main multisig path: no timelock, so a recovery path (or the
             // taproot key path, whose key nobody holds) is never chosen.
@@ -255,7 +263,7 @@ impl Coordinator {
                 .set_condition(Condition::default());
             builder.finish().map_err(|e| CoordinatorError::Build {
                 what: format!("{from} wallet transaction"),
-                reason: format!("{e}; run `sync` and check `balance`"),
+                reason: format!("{e}; run `sync` and check `balance`{hint}"),
             })?
         };
         for r in &vault_recipients {
@@ -290,7 +298,12 @@ impl Coordinator {
         }
 
         write_new_atomically(out, psbt.to_string().as_bytes())?;
-        // Only now are the revealed addresses (destination, change) kept.
+        // Only now are the revealed addresses (destination, change) kept, and
+        // the coins reserved so that the next proposal does not spend them too.
+        let source = wallets.tier_mut(from).wallet_mut();
+        for input in &psbt.unsigned_tx.input {
+            source.lock_outpoint(input.previous_output);
+        }
         for tier in Tier::ALL {
             wallets.tier_mut(tier).persist()?;
         }

@@ -107,6 +107,8 @@ pub struct Coin {
     pub index: u32,
     /// Height of the block that confirmed it, if any.
     pub confirmation_height: Option<u32>,
+    /// Reserved by a pending proposal (released by `abandon`).
+    pub reserved: bool,
 }
 
 impl Coordinator {
@@ -335,6 +337,7 @@ impl Coordinator {
                     },
                     index: o.derivation_index,
                     confirmation_height: o.chain_position.confirmation_height_upper_bound(),
+                    reserved: w.is_outpoint_locked(o.outpoint),
                 });
             }
         }

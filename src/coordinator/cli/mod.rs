@@ -126,6 +126,14 @@ pub enum VaultCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Drop a proposal: release the coins it reserved (logged).
+    Abandon {
+        /// The proposal's PSBT (any copy).
+        psbt: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The event log.
     #[command(subcommand)]
     Log(LogCommand),
@@ -266,6 +274,11 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
                         .confirmation_height
                         .map(|h| format!("block {h}"))
                         .unwrap_or_else(|| "unconfirmed".into());
+                    let conf = if coin.reserved {
+                        format!("{conf}, reserved by a proposal")
+                    } else {
+                        conf
+                    };
                     println!(
                         "{:<4} {} {:>20} {} {}/{} {}",
                         coin.tier.as_str(),
@@ -284,6 +297,14 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
         VaultCommand::Combine { psbts, out, json } => movements::combine(&c, &psbts, &out, json)?,
         VaultCommand::Finalize { psbts, out, json } => movements::finalize(&c, &psbts, &out, json)?,
         VaultCommand::Broadcast { file, json } => movements::broadcast(&c, &file, json)?,
+        VaultCommand::Abandon { psbt, json } => {
+            let (txid, released) = c.abandon(&psbt)?;
+            if json {
+                print_json(&json!({"txid": txid, "released": released}));
+            } else {
+                println!("abandoned {txid}: {released} coin(s) released; do not sign or broadcast its copies");
+            }
+        }
         VaultCommand::Log(LogCommand::Verify { json }) => {
             let log = c.dir().event_log();
             match log.verify() {
