@@ -268,6 +268,27 @@ fn cold_to_hot_transfer_end_to_end() {
     assert!(err.contains("amount"), "{err}");
     assert!(!p.exists());
 
+    // Over the fee-rate cap of 200 sat/vB: refused too.
+    let err = c.fails(
+        &[
+            "propose",
+            "transfer",
+            "--from",
+            "cold",
+            "--to",
+            "hot",
+            "--amount",
+            "1 BTC",
+            "--fee-rate",
+            "500",
+            "-o",
+            p.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.contains("fee-rate"), "{err}");
+    assert!(!p.exists());
+
     let p = c.path("transfer.psbt");
     let prop = c.json(&[
         "propose",
