@@ -706,3 +706,145 @@ fn signed_psbt_is_written_back_with_only_signatures_added() {
     assert_eq!(back.psbt(), &signed);
     assert_eq!(back.psbt().inputs[0].partial_sigs.len(), 1);
 }
+
+// ---------- the command line ----------
+
+#[test]
+fn cli_review_sign_and_approve_with_exit_codes() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+
+    // Garbage and truncated PSBTs: exit 2.
+    let garbage = cli.path("garbage.psbt");
+    std::fs::write(&garbage, "this is not a psbt").unwrap();
+    cli.cmd().arg("review").arg(&garbage).assert().code(2);
+    let psbt = cold_to_hot(&policy, 2 * BTC);
+    let truncated = cli.path("truncated.psbt");
+    let bytes = psbt.serialize();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 7]).unwrap();
+    cli.cmd().arg("review").arg(&truncated).assert().code(2);
+
+    // Without approvals the transfer is refused: exit 1, and sign writes nothing.
+    let unapproved = cli.write_psbt("unapproved.psbt", &psbt);
+    let out = cli
+        .cmd()
+        .args(["review", "--json"])
+        .arg(&unapproved)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["would_sign"], false);
+    cli.cmd()
+        .arg("sign")
+        .arg(&unapproved)
+        .arg("-o")
+        .arg(cli.path("never.psbt"))
+        .arg("--yes")
+        .assert()
+        .code(1);
+    assert!(!cli.path("never.psbt").exists());
+
+    // Two approvers approve through the CLI (any signer machine can hold approval keys).
+    cli.import_approver("sato");
+    cli.import_approver("tanaka");
+    cli.cmd()
+        .arg("approve")
+        .arg(&unapproved)
+        .args(["--approver", "sato", "--yes", "-o"])
+        .arg(cli.path("a1.psbt"))
+        .assert()
+        .success();
+    cli.cmd()
+        .arg("approve")
+        .arg(cli.path("a1.psbt"))
+        .args(["--approver", "tanaka", "--yes", "-o"])
+        .arg(cli.path("a2.psbt"))
+        .assert()
+        .success();
+    cli.cmd()
+        .arg("review")
+        .arg(cli.path("a2.psbt"))
+        .assert()
+        .success();
+
+    // Sign: the output is new, the input untouched, the log has the entry.
+    let before = std::fs::read(cli.path("a2.psbt")).unwrap();
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.psbt"))
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(cli.path("a2.psbt")).unwrap(), before);
+    let signed = PsbtDocument::read(&cli.path("signed.psbt")).unwrap();
+    assert_eq!(signed.encoding(), custodia::psbt::Encoding::Base64);
+    assert_eq!(signed.psbt().inputs[0].partial_sigs.len(), 1);
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(sign.event["movement"], "cold-to-hot");
+    assert_eq!(sign.event["amount_sat"], 2 * BTC);
+    assert_eq!(sign.event["inputs_signed"], 1);
+
+    // Never overwrites: the same output again is refused.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.psbt"))
+        .arg("--yes")
+        .assert()
+        .code(2);
+
+    // Binary output on request.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.bin"))
+        .args(["--yes", "--format", "binary"])
+        .assert()
+        .success();
+    assert!(std::fs::read(cli.path("signed.bin"))
+        .unwrap()
+        .starts_with(b"psbt\xff"));
+
+    // Without --yes and no one to confirm, nothing is signed.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("unconfirmed.psbt"))
+        .write_stdin("n\n")
+        .assert()
+        .code(1);
+    assert!(!cli.path("unconfirmed.psbt").exists());
+}
+
+#[test]
+fn cli_refuses_a_psbt_of_an_unregistered_or_missing_policy() {
+    let taproot = policy("regtest-taproot");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let psbt = cold_to_hot(&taproot, BTC);
+    let f = cli.write_psbt("other.psbt", &psbt);
+    cli.cmd()
+        .arg("review")
+        .arg(&f)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not registered"));
+    let mut untagged = psbt.clone();
+    untagged.proprietary.clear();
+    let f = cli.write_psbt("untagged.psbt", &untagged);
+    cli.cmd()
+        .arg("review")
+        .arg(&f)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("coordinator"));
+}

@@ -8,8 +8,10 @@ use anyhow::{bail, Result};
 use bitcoin::Network;
 use clap::{Parser, Subcommand};
 use custodia::policy::{parse_network, ApproverId, VaultPolicy};
+use custodia::psbt::Encoding;
 use custodia::signer::keystore::{read_backup, AccountXpubs, BackupRecipient, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
+use custodia::signer::signing::session::{PsbtUnderReview, SessionError};
 use custodia::signer::{prompt, ApproverSecret, KeyStoreError, Mnemonic, Passphrase};
 use custodia::signer::{RegistryError, SignerHome};
 
@@ -99,6 +101,45 @@ enum Command {
     /// The signer's hash-chained log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Review a PSBT against the registered policy it names (exit 0 would sign, 1 refused, 2 bad input).
+    Review {
+        /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
+        psbt: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review, confirm, sign every input this seed can, log, and write a new file. Never finalizes.
+    Sign {
+        /// The PSBT file, or - for stdin.
+        psbt: PathBuf,
+        /// The signed PSBT to create (never overwritten).
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Do not ask for confirmation (scripts).
+        #[arg(long)]
+        yes: bool,
+        /// Output format, base64 or binary (default: as the input).
+        #[arg(long)]
+        format: Option<Encoding>,
+    },
+    /// Review a PSBT, then add this approver's BIP-340 approval to a new file.
+    Approve {
+        /// The PSBT file, or - for stdin.
+        psbt: PathBuf,
+        /// The approver id whose key is stored here.
+        #[arg(long)]
+        approver: ApproverId,
+        /// The approved PSBT to create (never overwritten).
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Do not ask for confirmation (scripts).
+        #[arg(long)]
+        yes: bool,
+        /// Output format, base64 or binary (default: as the input).
+        #[arg(long)]
+        format: Option<Encoding>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -173,6 +214,28 @@ fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Resul
         reg.policy.name()
     );
     Ok(())
+}
+
+/// Shows the review; refuses (exit 1) unless `approvable` says it may go on,
+/// then asks for confirmation unless `yes`.
+fn review_and_confirm(
+    home: &SignerHome,
+    psbt: &Path,
+    yes: bool,
+    question: &str,
+    approving: bool,
+) -> Result<PsbtUnderReview> {
+    let session = PsbtUnderReview::open(home, psbt)?;
+    eprint!("{}", session.review.to_text());
+    if approving {
+        session.require_approvable()?;
+    } else {
+        session.require_passing()?;
+    }
+    if !yes && !prompt::confirm(question)? {
+        bail!(SessionError::NotConfirmed);
+    }
+    Ok(session)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -281,6 +344,50 @@ fn run(cli: Cli) -> Result<()> {
             .registered_summary()?
             .iter()
             .for_each(|p| println!("{}", p.to_line())),
+        Command::Review { psbt, json } => {
+            let session = PsbtUnderReview::open(&home, &psbt)?;
+            if json {
+                print_json(&session.review)?;
+            } else {
+                print!("{}", session.review.to_text());
+            }
+            session.require_passing()?;
+        }
+        Command::Sign {
+            psbt,
+            output,
+            yes,
+            format,
+        } => {
+            let session = review_and_confirm(&home, &psbt, yes, "Sign this transaction?", false)?;
+            let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
+            let master = seed.master_xpriv(session.policy.network());
+            let report = session.sign(&home, &master, &output, format)?;
+            println!(
+                "signed {} input(s) with {}; wrote {}",
+                report.outcome.inputs_signed,
+                report
+                    .outcome
+                    .keys
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                output.display()
+            );
+        }
+        Command::Approve {
+            psbt,
+            approver,
+            output,
+            yes,
+            format,
+        } => {
+            let session = review_and_confirm(&home, &psbt, yes, "Approve this movement?", true)?;
+            let key = home.unlock_approver(&approver, &passphrase(pass_file, false)?)?;
+            session.approve(&home, &key, &output, format)?;
+            println!("approval of {approver} added; wrote {}", output.display());
+        }
         Command::Log(LogCommand::Verify { json }) => {
             let verified = home.log().verify()?;
             let (n, head) = (verified.entries.len(), verified.head());

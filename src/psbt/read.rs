@@ -26,6 +26,19 @@ pub enum Encoding {
     Binary,
 }
 
+impl std::str::FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "base64" => Ok(Encoding::Base64),
+            "binary" => Ok(Encoding::Binary),
+            other => Err(format!(
+                "unknown PSBT format `{other}`; use base64 or binary"
+            )),
+        }
+    }
+}
+
 /// BIP-174 (v0) or BIP-370 (v2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PsbtVersion {

@@ -35,6 +35,9 @@ pub enum SessionError {
     /// The policy refuses.
     #[error("refused by the vault policy ({0}); nothing was written")]
     Refused(String),
+    /// The operator did not confirm.
+    #[error("not confirmed; nothing was signed or written")]
+    NotConfirmed,
     /// The output file exists already.
     #[error("{0} already exists; choose a new output file (the signer never overwrites files)")]
     OutputExists(String),
@@ -61,9 +64,10 @@ pub enum SessionError {
 impl Classify for SessionError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            SessionError::Untagged | SessionError::NotRegistered(_) | SessionError::Refused(_) => {
-                ExitCode::Refused
-            }
+            SessionError::Untagged
+            | SessionError::NotRegistered(_)
+            | SessionError::Refused(_)
+            | SessionError::NotConfirmed => ExitCode::Refused,
             SessionError::MalformedTag | SessionError::OutputExists(_) => ExitCode::BadInput,
             SessionError::Psbt(e) => e.exit_code(),
             SessionError::Registry(e) => e.exit_code(),
@@ -118,6 +122,16 @@ impl PsbtUnderReview {
         })
     }
 
+    /// `Ok` if a signer would sign, else the refusal naming the failing rules.
+    pub fn require_passing(&self) -> Result<(), SessionError> {
+        self.refuse_unless(self.review.passes())
+    }
+
+    /// `Ok` if an approver may approve: every rule but the quorum holds.
+    pub fn require_approvable(&self) -> Result<(), SessionError> {
+        self.refuse_unless(self.review.passes_except(RuleId::Approvals))
+    }
+
     fn refuse_unless(&self, passes: bool) -> Result<(), SessionError> {
         if passes {
             return Ok(());
@@ -138,7 +152,7 @@ impl PsbtUnderReview {
         out: &Path,
         encoding: Option<Encoding>,
     ) -> Result<SignReport, SessionError> {
-        self.refuse_unless(self.review.passes())?;
+        self.require_passing()?;
         if out.exists() {
             return Err(SessionError::OutputExists(out.display().to_string()));
         }
@@ -165,7 +179,7 @@ impl PsbtUnderReview {
         out: &Path,
         encoding: Option<Encoding>,
     ) -> Result<(), SessionError> {
-        self.refuse_unless(self.review.passes_except(RuleId::Approvals))?;
+        self.require_approvable()?;
         let movement = self
             .review
             .movement
