@@ -17,7 +17,7 @@ use custodia::psbt::{
 };
 use custodia::signer::signing::sign_psbt;
 use serde_json::{json, Value};
-use signer_fixtures::{approver_keypair, master, policy};
+use signer_fixtures::{approver_keypair, master, policy, SignerCli};
 
 /// Funds the cold wallet's receive address 0 with one mature coinbase and
 /// returns its (txid, vout, amount).
@@ -111,6 +111,23 @@ fn sign_copy(policy: &VaultPolicy, base64: &str, signer: &str) -> String {
     String::from_utf8(out).unwrap().trim().to_owned()
 }
 
+/// Signs a copy through the `custodia-signer` binary, as a key holder would.
+fn sign_copy_with_cli(policy_name: &str, base64: &str, signer: &str) -> String {
+    let cli = SignerCli::new(signer, policy_name);
+    let input = cli.path("in.psbt");
+    std::fs::write(&input, base64).unwrap();
+    let output = cli.path("out.psbt");
+    cli.cmd()
+        .arg("sign")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .arg("--yes")
+        .assert()
+        .success();
+    std::fs::read_to_string(output).unwrap().trim().to_owned()
+}
+
 fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
     let node = common::Node::start();
     let policy = policy(policy_name);
@@ -124,9 +141,14 @@ fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
     assert_eq!(doc.version(), expected);
 
     let approved = tag_and_approve(&policy, &core_psbt);
+    // The first key holder uses the binary, the others the library.
     let copies: Vec<Value> = signers
         .iter()
-        .map(|s| json!(sign_copy(&policy, &approved, s)))
+        .enumerate()
+        .map(|(i, s)| match i {
+            0 => json!(sign_copy_with_cli(policy_name, &approved, s)),
+            _ => json!(sign_copy(&policy, &approved, s)),
+        })
         .collect();
 
     let combined = node.call("combinepsbt", &[Value::Array(copies)]);
