@@ -28,6 +28,15 @@ pub struct InputSignatures {
     pub needed: usize,
 }
 
+/// An approver whose approval verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovedBy {
+    /// The approver id.
+    pub approver: String,
+    /// The approver's department.
+    pub department: String,
+}
+
 /// Approvals and signatures of a proposal, from one or more copies of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CollectionStatus {
@@ -42,7 +51,7 @@ pub struct CollectionStatus {
     /// Departments needed.
     pub min_departments: usize,
     /// Approvers whose approval verifies, with their department.
-    pub approved_by: Vec<(String, String)>,
+    pub approved_by: Vec<ApprovedBy>,
     /// Departments with at least one valid approval.
     pub departments_approved: Vec<String>,
     /// Departments of the policy without a valid approval yet.
@@ -71,7 +80,7 @@ impl CollectionStatus {
             let who: Vec<String> = self
                 .approved_by
                 .iter()
-                .map(|(a, d)| format!("{a} ({d})"))
+                .map(|a| format!("{} ({})", a.approver, a.department))
                 .collect();
             s.push_str(&format!(
                 "approvals: {} of {} needed, from {} of {} departments needed: {}\n",
@@ -208,7 +217,7 @@ impl Coordinator {
             departments: BTreeSet::new(),
         };
         let status = review.approvals.clone().unwrap_or(empty);
-        let approved_by: Vec<(String, String)> = status
+        let approved_by: Vec<ApprovedBy> = status
             .valid_approvers
             .iter()
             .map(|a| {
@@ -218,7 +227,10 @@ impl Coordinator {
                     .find(|c| &c.approver == a)
                     .and_then(|c| c.department.clone())
                     .unwrap_or_default();
-                (a.clone(), dept)
+                ApprovedBy {
+                    approver: a.clone(),
+                    department: dept,
+                }
             })
             .collect();
         let departments_missing = policy
@@ -310,7 +322,7 @@ impl Coordinator {
             "txid": status.txid.to_string(),
             "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "out": out.display().to_string(),
-            "approvers": status.approved_by.iter().map(|(a, _)| a).collect::<Vec<_>>(),
+            "approvers": status.approved_by.iter().map(|a| &a.approver).collect::<Vec<_>>(),
             "signatures": status.inputs.iter().map(|i| i.signatures).collect::<Vec<_>>(),
         }))?;
         Ok(status)

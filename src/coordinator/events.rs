@@ -48,12 +48,16 @@ impl Coordinator {
         &self,
         txid: Txid,
         movement: Movement,
-        approvers: &[(String, String)],
+        approvers: &[super::collect::ApprovedBy],
     ) -> Result<usize, CoordinatorError> {
         let entries = self.log_entries()?;
         let txid_text = txid.to_string();
         let mut added = 0;
-        for (approver, department) in approvers {
+        for super::collect::ApprovedBy {
+            approver,
+            department,
+        } in approvers
+        {
             let known = entries.iter().any(|e| {
                 e.kind() == APPROVAL
                     && str_field(e, "txid") == Some(txid_text.as_str())

@@ -20,7 +20,7 @@ mod vault;
 mod wallets;
 
 pub use balance::{btc, percent, TierBalance, VaultBalance};
-pub use collect::{CollectionStatus, Finalized, InputSignatures};
+pub use collect::{ApprovedBy, CollectionStatus, Finalized, InputSignatures};
 pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
 pub use events::{APPROVAL, BROADCAST, PROPOSAL};

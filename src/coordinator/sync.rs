@@ -27,7 +27,7 @@ const PERSIST_EVERY: u32 = 100;
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     /// Blocks applied per tier (more than the chain grew after a reorg).
-    pub blocks_applied: Vec<(Tier, u32)>,
+    pub blocks_applied: std::collections::BTreeMap<Tier, u32>,
     /// Unconfirmed transactions of the vault seen in the mempool.
     pub mempool_txs: usize,
     /// Wallet tip height afterwards.
@@ -125,15 +125,15 @@ pub fn sync(
     let VaultWallets { cold, hot } = wallets;
     let together =
         cold.wallet().latest_checkpoint().block_id() == hot.wallet().latest_checkpoint().block_id();
-    let mut blocks_applied = Vec::new();
+    let mut blocks_applied = std::collections::BTreeMap::new();
     if together {
         let n = sync_group(node, &mut [cold, hot], start_height, tip, show_progress)?;
-        blocks_applied = vec![(Tier::Cold, n), (Tier::Hot, n)];
+        blocks_applied = [(Tier::Cold, n), (Tier::Hot, n)].into();
     } else {
         for tw in [cold, hot] {
             let tier = tw.tier();
             let n = sync_group(node, &mut [tw], start_height, tip, show_progress)?;
-            blocks_applied.push((tier, n));
+            blocks_applied.insert(tier, n);
         }
     }
     let mempool_txs = Tier::ALL
