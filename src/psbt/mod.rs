@@ -26,6 +26,7 @@ mod error;
 pub mod fields;
 mod movement;
 mod raw;
+mod v2;
 pub mod read;
 mod review;
 pub mod rules;

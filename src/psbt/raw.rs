@@ -3,16 +3,15 @@
 //! rust-bitcoin 0.32 reads only v0 and is lenient in places a signer must not
 //! be. So every PSBT first goes through this parser, which refuses duplicate
 //! keys, map counts that differ from the transaction, oversize fields,
-//! non-minimal sizes and trailing bytes. A v2 PSBT is then rewritten as v0 for
-//! review and signing, and written back as v2 by adding only the new fields to
-//! the original maps, so nothing the reviewer did not see can change.
+//! non-minimal sizes and trailing bytes. [`super::v2`] converts BIP-370 maps to
+//! v0 for review and signing; [`RawPsbt::with_additions`] writes back the
+//! original maps plus only the new fields, so nothing the reviewer did not see
+//! can change.
 
 use std::collections::HashSet;
 
 use bitcoin::consensus::encode::{deserialize, serialize};
-use bitcoin::hashes::Hash;
-use bitcoin::{absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn};
-use bitcoin::{TxOut, Txid, Witness};
+use bitcoin::Transaction;
 
 use super::error::PsbtError;
 
@@ -26,20 +25,20 @@ const MAX_VALUE_LEN: u64 = 4_000_000;
 const MAX_MAPS: u64 = 100_000;
 
 // Field types this module needs to know (BIP-174, BIP-370).
-const GLOBAL_UNSIGNED_TX: u8 = 0x00;
-const GLOBAL_TX_VERSION: u8 = 0x02;
-const GLOBAL_FALLBACK_LOCKTIME: u8 = 0x03;
-const GLOBAL_INPUT_COUNT: u8 = 0x04;
-const GLOBAL_OUTPUT_COUNT: u8 = 0x05;
-const GLOBAL_TX_MODIFIABLE: u8 = 0x06;
-const GLOBAL_VERSION: u8 = 0xFB;
-const IN_PREVIOUS_TXID: u8 = 0x0e;
-const IN_OUTPUT_INDEX: u8 = 0x0f;
-const IN_SEQUENCE: u8 = 0x10;
-const IN_REQUIRED_TIME_LOCKTIME: u8 = 0x11;
-const IN_REQUIRED_HEIGHT_LOCKTIME: u8 = 0x12;
-const OUT_AMOUNT: u8 = 0x03;
-const OUT_SCRIPT: u8 = 0x04;
+pub(super) const GLOBAL_UNSIGNED_TX: u8 = 0x00;
+pub(super) const GLOBAL_TX_VERSION: u8 = 0x02;
+pub(super) const GLOBAL_FALLBACK_LOCKTIME: u8 = 0x03;
+pub(super) const GLOBAL_INPUT_COUNT: u8 = 0x04;
+pub(super) const GLOBAL_OUTPUT_COUNT: u8 = 0x05;
+pub(super) const GLOBAL_TX_MODIFIABLE: u8 = 0x06;
+pub(super) const GLOBAL_VERSION: u8 = 0xFB;
+pub(super) const IN_PREVIOUS_TXID: u8 = 0x0e;
+pub(super) const IN_OUTPUT_INDEX: u8 = 0x0f;
+pub(super) const IN_SEQUENCE: u8 = 0x10;
+pub(super) const IN_REQUIRED_TIME_LOCKTIME: u8 = 0x11;
+pub(super) const IN_REQUIRED_HEIGHT_LOCKTIME: u8 = 0x12;
+pub(super) const OUT_AMOUNT: u8 = 0x03;
+pub(super) const OUT_SCRIPT: u8 = 0x04;
 
 /// One key-value pair; `key` starts with the key type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,16 +52,16 @@ pub(crate) struct Pair {
 pub(crate) struct RawMap(pub Vec<Pair>);
 
 impl RawMap {
-    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<&[u8]> {
         self.0
             .iter()
             .find(|p| p.key == key)
             .map(|p| p.value.as_slice())
     }
-    fn has_type(&self, t: u8) -> bool {
+    pub(super) fn has_type(&self, t: u8) -> bool {
         self.0.iter().any(|p| p.key.first() == Some(&t))
     }
-    fn without_types(&self, types: &[u8]) -> RawMap {
+    pub(super) fn without_types(&self, types: &[u8]) -> RawMap {
         RawMap(
             self.0
                 .iter()
@@ -177,7 +176,11 @@ fn compact_value(map: &RawMap, t: u8, what: &str) -> Result<u64, PsbtError> {
     Ok(n)
 }
 
-fn fixed<const N: usize>(map: &RawMap, t: u8, what: &str) -> Result<Option<[u8; N]>, PsbtError> {
+pub(super) fn fixed<const N: usize>(
+    map: &RawMap,
+    t: u8,
+    what: &str,
+) -> Result<Option<[u8; N]>, PsbtError> {
     map.get(&[t])
         .map(|v| {
             v.try_into()
@@ -311,105 +314,6 @@ impl RawPsbt {
         out
     }
 
-    /// The same PSBT as version 0, for rust-bitcoin to read.
-    pub fn to_v0(&self) -> Result<RawPsbt, PsbtError> {
-        if self.version == 0 {
-            return Ok(self.clone());
-        }
-        let tx = self.v2_unsigned_tx()?;
-        let mut global = self.global.without_types(&[
-            GLOBAL_TX_VERSION,
-            GLOBAL_FALLBACK_LOCKTIME,
-            GLOBAL_INPUT_COUNT,
-            GLOBAL_OUTPUT_COUNT,
-            GLOBAL_TX_MODIFIABLE,
-            GLOBAL_VERSION,
-        ]);
-        global.0.insert(
-            0,
-            Pair {
-                key: vec![GLOBAL_UNSIGNED_TX],
-                value: serialize(&tx),
-            },
-        );
-        Ok(RawPsbt {
-            version: 0,
-            global,
-            inputs: self
-                .inputs
-                .iter()
-                .map(|m| m.without_types(&[IN_PREVIOUS_TXID, IN_OUTPUT_INDEX, IN_SEQUENCE]))
-                .collect(),
-            outputs: self
-                .outputs
-                .iter()
-                .map(|m| m.without_types(&[OUT_AMOUNT, OUT_SCRIPT]))
-                .collect(),
-        })
-    }
-
-    fn v2_unsigned_tx(&self) -> Result<Transaction, PsbtError> {
-        let version = fixed::<4>(&self.global, GLOBAL_TX_VERSION, "PSBT_GLOBAL_TX_VERSION")?
-            .ok_or_else(|| PsbtError::Malformed("PSBT v2 without PSBT_GLOBAL_TX_VERSION".into()))?;
-        let lock_time = fixed::<4>(
-            &self.global,
-            GLOBAL_FALLBACK_LOCKTIME,
-            "PSBT_GLOBAL_FALLBACK_LOCKTIME",
-        )?
-        .map(u32::from_le_bytes)
-        .unwrap_or(0);
-        let mut input = Vec::with_capacity(self.inputs.len());
-        for (i, m) in self.inputs.iter().enumerate() {
-            if m.has_type(IN_REQUIRED_TIME_LOCKTIME) || m.has_type(IN_REQUIRED_HEIGHT_LOCKTIME) {
-                return Err(PsbtError::UnsupportedV2(format!(
-                    "input {i} requires a lock time"
-                )));
-            }
-            let txid =
-                fixed::<32>(m, IN_PREVIOUS_TXID, "PSBT_IN_PREVIOUS_TXID")?.ok_or_else(|| {
-                    PsbtError::Malformed(format!("input {i} of a PSBT v2 has no previous txid"))
-                })?;
-            let vout =
-                fixed::<4>(m, IN_OUTPUT_INDEX, "PSBT_IN_OUTPUT_INDEX")?.ok_or_else(|| {
-                    PsbtError::Malformed(format!("input {i} of a PSBT v2 has no output index"))
-                })?;
-            let sequence = fixed::<4>(m, IN_SEQUENCE, "PSBT_IN_SEQUENCE")?
-                .map(u32::from_le_bytes)
-                .unwrap_or(u32::MAX);
-            input.push(TxIn {
-                previous_output: OutPoint::new(
-                    Txid::from_byte_array(txid),
-                    u32::from_le_bytes(vout),
-                ),
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence(sequence),
-                witness: Witness::new(),
-            });
-        }
-        let mut output = Vec::with_capacity(self.outputs.len());
-        for (i, m) in self.outputs.iter().enumerate() {
-            let amount = fixed::<8>(m, OUT_AMOUNT, "PSBT_OUT_AMOUNT")?.ok_or_else(|| {
-                PsbtError::Malformed(format!("output {i} of a PSBT v2 has no amount"))
-            })?;
-            let amount = i64::from_le_bytes(amount);
-            let amount = u64::try_from(amount)
-                .map_err(|_| PsbtError::Malformed(format!("output {i} has a negative amount")))?;
-            let script = m.get(&[OUT_SCRIPT]).ok_or_else(|| {
-                PsbtError::Malformed(format!("output {i} of a PSBT v2 has no script"))
-            })?;
-            output.push(TxOut {
-                value: Amount::from_sat(amount),
-                script_pubkey: ScriptBuf::from_bytes(script.to_vec()),
-            });
-        }
-        Ok(Transaction {
-            version: transaction::Version(i32::from_le_bytes(version)),
-            lock_time: absolute::LockTime::from_consensus(lock_time),
-            input,
-            output,
-        })
-    }
-
     /// `self` plus the pairs `after` has and `before` had not. `before` and
     /// `after` are v0 forms of this PSBT before and after signing or
     /// approving. Any pair changed or removed is refused: custodia only adds.
@@ -488,8 +392,9 @@ fn unsigned_tx_of(global: &RawMap) -> Result<Transaction, PsbtError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use bitcoin::{absolute, transaction, Amount, ScriptBuf, TxIn, TxOut};
 
     fn pair(key: &[u8], value: &[u8]) -> Pair {
         Pair {
@@ -498,7 +403,7 @@ mod tests {
         }
     }
 
-    fn one_in_one_out() -> RawPsbt {
+    pub(in crate::psbt) fn one_in_one_out() -> RawPsbt {
         let tx = Transaction {
             version: transaction::Version::TWO,
             lock_time: absolute::LockTime::ZERO,
@@ -585,45 +490,5 @@ mod tests {
             RawPsbt::parse(&raw.serialize()),
             Err(PsbtError::Malformed(_))
         ));
-    }
-
-    #[test]
-    fn v2_converts_to_v0_and_back_adding_only() {
-        let v0 = one_in_one_out();
-        let tx: Transaction = deserialize(&v0.global.0[0].value).unwrap();
-        let v2 = RawPsbt {
-            version: 2,
-            global: RawMap(vec![
-                pair(&[GLOBAL_TX_VERSION], &2i32.to_le_bytes()),
-                pair(&[GLOBAL_INPUT_COUNT], &[1]),
-                pair(&[GLOBAL_OUTPUT_COUNT], &[1]),
-                pair(&[GLOBAL_VERSION], &2u32.to_le_bytes()),
-            ]),
-            inputs: vec![RawMap(vec![
-                pair(
-                    &[IN_PREVIOUS_TXID],
-                    &tx.input[0].previous_output.txid.to_byte_array(),
-                ),
-                pair(
-                    &[IN_OUTPUT_INDEX],
-                    &tx.input[0].previous_output.vout.to_le_bytes(),
-                ),
-            ])],
-            outputs: vec![RawMap(vec![
-                pair(&[OUT_AMOUNT], &1000u64.to_le_bytes()),
-                pair(&[OUT_SCRIPT], &[]),
-            ])],
-        };
-        let parsed = RawPsbt::parse(&v2.serialize()).unwrap();
-        let converted = parsed.to_v0().unwrap();
-        assert_eq!(converted, v0);
-        let mut signed = converted.clone();
-        signed.inputs[0].0.push(pair(&[0x02, 7], &[1, 2]));
-        let back = parsed.with_additions(&converted, &signed).unwrap();
-        assert_eq!(back.version, 2);
-        assert_eq!(back.inputs[0].0.len(), 3);
-        let mut changed = converted.clone();
-        changed.global.0[0].value.push(0);
-        assert!(parsed.with_additions(&converted, &changed).is_err());
     }
 }
