@@ -848,3 +848,34 @@ fn cli_refuses_a_psbt_of_an_unregistered_or_missing_policy() {
         .code(1)
         .stderr(predicates::str::contains("coordinator"));
 }
+
+// ---------- robustness ----------
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Damaged PSBTs are refused or reviewed, never a panic; one that still
+    /// passes every rule signs without panicking.
+    #[test]
+    fn damaged_psbts_never_panic(
+        flips in proptest::collection::vec((0usize..100_000, proptest::prelude::any::<u8>()), 1..4),
+        cut in proptest::option::of(0usize..100_000),
+    ) {
+        let policy = policy("regtest-exchange");
+        let mut bytes = hot_payout(&policy, 1, BTC / 2).serialize();
+        for (pos, byte) in flips {
+            let i = pos % bytes.len();
+            bytes[i] = byte;
+        }
+        if let Some(c) = cut {
+            bytes.truncate(c % (bytes.len() + 1));
+        }
+        if let Ok(doc) = PsbtDocument::from_bytes(&bytes) {
+            let r = review(&policy, doc.psbt());
+            let _ = r.to_text();
+            let mut psbt = doc.psbt().clone();
+            let signed = sign_psbt(&policy, &r, &mut psbt, &master("hot-1"));
+            proptest::prop_assert_eq!(signed.is_ok(), r.passes());
+        }
+    }
+}
