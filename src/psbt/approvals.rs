@@ -314,3 +314,46 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
     }
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::VaultPolicy;
+
+    fn policy(name: &str) -> VaultPolicy {
+        let path = format!("{}/policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        VaultPolicy::load(std::path::Path::new(&path)).unwrap()
+    }
+
+    #[test]
+    fn digest_names_every_component() {
+        let exchange = policy("regtest-exchange");
+        let taproot = policy("regtest-taproot");
+        let sato: ApproverId = "sato".parse().unwrap();
+        let ito: ApproverId = "ito".parse().unwrap();
+        let a = Txid::from_byte_array([1; 32]);
+        let b = Txid::from_byte_array([2; 32]);
+        let base = approval_digest(&exchange, a, Movement::ColdToHot, &sato);
+        assert_eq!(
+            base,
+            approval_digest(&exchange, a, Movement::ColdToHot, &sato)
+        );
+        for other in [
+            approval_digest(&taproot, a, Movement::ColdToHot, &sato),
+            approval_digest(&exchange, b, Movement::ColdToHot, &sato),
+            approval_digest(&exchange, a, Movement::HotToCold, &sato),
+            approval_digest(&exchange, a, Movement::ColdToHot, &ito),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn fields_decode_strictly() {
+        // Well-formed fields decode; whether they verify is judged later.
+        assert!(decode(b"sato", &[1; 65]).is_ok());
+        assert!(decode(b"sato", &[1; 64]).is_err());
+        assert!(decode(b"sato", &[9; 65]).is_err());
+        assert!(decode(b"not an id!", &[1; 65]).is_err());
+    }
+}

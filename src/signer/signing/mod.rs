@@ -167,6 +167,7 @@ pub fn sign_psbt(
             .descriptor
             .as_ref()
             .expect("owned inputs carry their descriptor");
+        let mut signed_here = false;
         for key in &keys {
             let child = key.chains[at.chain as usize]
                 .derive_priv(&secp, &[ChildNumber::Normal { index: at.index }])
@@ -195,6 +196,7 @@ pub fn sign_psbt(
                             sighash_type: EcdsaSighashType::All,
                         },
                     );
+                    signed_here = true;
                 }
                 ScriptKind::Tr => {
                     let xonly = XOnlyPublicKey::from(secret.public_key(&secp));
@@ -222,10 +224,11 @@ pub fn sign_psbt(
                             sighash_type: ty,
                         },
                     );
+                    signed_here = true;
                 }
             }
         }
-        signed += 1;
+        signed += usize::from(signed_here);
     }
     Ok(SignOutcome {
         inputs_signed: signed,
