@@ -940,3 +940,47 @@ fn start_height_skips_older_blocks() {
     full.json(&["init", POLICY]);
     assert_eq!(sat(&full.balance()["cold"]["total_sat"]), 50 * 100_000_000);
 }
+
+#[test]
+fn consolidation_of_cold_coins() {
+    let node = common::Node::start();
+    let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
+    let c = init_and_fund(&node, 3);
+    c.balance();
+    let p = c.path("consolidate.psbt");
+    let r = c.json(&[
+        "propose",
+        "consolidate",
+        "--tier",
+        "cold",
+        "--fee-rate",
+        "1",
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposal"]["movement"], "cold-consolidation");
+    assert_eq!(r["proposal"]["approvals_needed"], 0);
+    assert_eq!(read_psbt(&p).inputs.len(), 3);
+    sign_and_send(
+        &node,
+        &c,
+        &policy,
+        Tier::Cold,
+        &["cold-1", "cold-2", "cold-4"],
+        &p,
+    );
+    let b = c.balance();
+    let coins = c.json(&["utxos", "--tier", "cold"]);
+    assert_eq!(coins.as_array().unwrap().len(), 1);
+    let fee = 150 * 100_000_000 - sat(&b["cold"]["total_sat"]);
+    assert!(fee > 0 && fee < 5_000, "fee {fee}");
+    let r = c.json(&[
+        "propose",
+        "consolidate",
+        "--tier",
+        "cold",
+        "-o",
+        c.path("again.psbt").to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposed"], false);
+}

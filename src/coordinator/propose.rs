@@ -4,13 +4,12 @@
 //! signers can re-derive it, tagged with the policy id, and reviewed by the
 //! same code the signers run before it is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bdk_wallet::descriptor::Condition;
 use bdk_wallet::KeychainKind;
-use bitcoin::{Amount, FeeRate, Psbt, ScriptBuf, Txid};
+use bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf};
 use miniscript::psbt::PsbtExt;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::policy::{Chain, FeeRateLimit, Tier};
@@ -20,6 +19,7 @@ use crate::transport::write_new_atomically;
 use super::balance::{btc, percent, VaultBalance};
 use super::error::CoordinatorError;
 use super::payout_csv::read_payouts;
+use super::proposal::{Proposal, ProposedOutput};
 use super::rebalance::rebalance_move;
 use super::vault::Coordinator;
 use super::wallets::VaultWallets;
@@ -41,96 +41,32 @@ pub fn parse_fee_rate(text: &str) -> Result<FeeRate, CoordinatorError> {
     Ok(FeeRate::from_sat_per_kwu(limit.sat_per_kvb() / 4))
 }
 
-/// One output of a proposal.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProposedOutput {
-    /// The address.
-    pub address: Option<String>,
-    /// The amount.
-    pub amount_sat: u64,
-    /// `change`, `cold`, `hot` or `external`.
-    pub role: String,
-}
-
-/// What a proposal produced.
-#[derive(Debug, Clone, Serialize)]
-pub struct Proposal {
-    /// The kind of movement.
-    pub movement: Movement,
-    /// The unsigned transaction's id.
-    pub txid: Txid,
-    /// Where the PSBT was written.
-    pub file: PathBuf,
-    /// What leaves the source wallet (to the other tier or outside).
-    pub amount_sat: u64,
-    /// The fee.
-    pub fee_sat: u64,
-    /// The fee rate asked of the wallet, sat/vB.
-    pub fee_rate_sat_vb: f64,
-    /// Estimated size once signed.
-    pub vsize: u64,
-    /// Outputs.
-    pub outputs: Vec<ProposedOutput>,
-    /// The cold share after the transaction confirms.
-    pub cold_percent_after: f64,
-    /// Approvals needed before signers sign (cold→hot).
-    pub approvals_needed: usize,
-    /// Departments needed among them.
-    pub departments_needed: usize,
-    /// Anything the operator should know, e.g. a rebalance capped by a rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl Proposal {
-    /// The proposal for people.
-    pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "proposed {} {}: {} moves, fee {} ({} sat/vB, ~{} vB)\n",
-            self.movement.describe(),
-            self.txid,
-            btc(Amount::from_sat(self.amount_sat)),
-            btc(Amount::from_sat(self.fee_sat)),
-            self.fee_rate_sat_vb,
-            self.vsize
-        );
-        for o in &self.outputs {
-            s.push_str(&format!(
-                "  {:>20}  {:<8} {}\n",
-                btc(Amount::from_sat(o.amount_sat)),
-                o.role,
-                o.address.as_deref().unwrap_or("(no address)")
-            ));
-        }
-        s.push_str(&format!(
-            "cold share after it confirms: {:.2}%\nwritten to {}\n",
-            self.cold_percent_after,
-            self.file.display()
-        ));
-        if let Some(note) = &self.note {
-            s.push_str(&format!("note: {note}\n"));
-        }
-        if self.approvals_needed > 0 {
-            s.push_str(&format!(
-                "next: collect {} approvals from {} departments, then signatures\n",
-                self.approvals_needed, self.departments_needed
-            ));
-        } else {
-            s.push_str("next: collect signatures\n");
-        }
-        s
-    }
+/// What a proposal pays.
+pub(crate) enum Spend {
+    /// These amounts to these scripts; change goes back to the source wallet.
+    Pay(Vec<(ScriptBuf, Amount)>),
+    /// Exactly these coins, all of their value less the fee, to one script.
+    Sweep {
+        /// The destination.
+        to: ScriptBuf,
+        /// The coins.
+        coins: Vec<OutPoint>,
+    },
 }
 
 /// A payee of a proposal inside the vault, so its derivation can be added.
-struct VaultRecipient {
-    tier: Tier,
-    index: u32,
-    script: ScriptBuf,
+pub(crate) struct VaultRecipient {
+    pub(crate) tier: Tier,
+    pub(crate) chain: Chain,
+    pub(crate) index: u32,
+    pub(crate) script: ScriptBuf,
 }
 
 impl Coordinator {
-    fn fee_rate_or_estimate(&self, fee_rate: Option<FeeRate>) -> Result<FeeRate, CoordinatorError> {
+    pub(crate) fn fee_rate_or_estimate(
+        &self,
+        fee_rate: Option<FeeRate>,
+    ) -> Result<FeeRate, CoordinatorError> {
         if let Some(r) = fee_rate {
             return Ok(r);
         }
@@ -164,18 +100,12 @@ impl Coordinator {
             .reveal_next_address(KeychainKind::External);
         let recipient = VaultRecipient {
             tier: to,
+            chain: Chain::Receive,
             index: dest.index,
             script: dest.address.script_pubkey(),
         };
-        let recipients = vec![(recipient.script.clone(), amount)];
-        self.propose(
-            &mut wallets,
-            from,
-            recipients,
-            vec![recipient],
-            fee_rate,
-            out,
-        )
+        let spend = Spend::Pay(vec![(recipient.script.clone(), amount)]);
+        self.propose(&mut wallets, from, spend, vec![recipient], fee_rate, out)
     }
 
     /// `propose payout`: pays the rows of a CSV file from hot.
@@ -188,18 +118,13 @@ impl Coordinator {
         let payouts = read_payouts(csv, self.policy().network())?;
         let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
         let mut wallets = self.wallets()?;
-        let recipients = payouts
-            .iter()
-            .map(|p| (p.address.script_pubkey(), p.amount))
-            .collect();
-        self.propose(
-            &mut wallets,
-            Tier::Hot,
-            recipients,
-            Vec::new(),
-            fee_rate,
-            out,
-        )
+        let spend = Spend::Pay(
+            payouts
+                .iter()
+                .map(|p| (p.address.script_pubkey(), p.amount))
+                .collect(),
+        );
+        self.propose(&mut wallets, Tier::Hot, spend, Vec::new(), fee_rate, out)
     }
 
     /// `propose rebalance`: the transfer that brings the hot share back to
@@ -233,11 +158,11 @@ impl Coordinator {
         }
     }
 
-    fn propose(
+    pub(crate) fn propose(
         &self,
         wallets: &mut VaultWallets,
         from: Tier,
-        recipients: Vec<(ScriptBuf, Amount)>,
+        spend: Spend,
         vault_recipients: Vec<VaultRecipient>,
         fee_rate: FeeRate,
         out: &Path,
@@ -258,9 +183,23 @@ impl Coordinator {
             // The main multisig path: no timelock, so a recovery path (or the
             // taproot key path, whose key nobody holds) is never chosen.
             builder
-                .set_recipients(recipients)
                 .fee_rate(fee_rate)
                 .set_condition(Condition::default());
+            match spend {
+                Spend::Pay(recipients) => {
+                    builder.set_recipients(recipients);
+                }
+                Spend::Sweep { to, coins } => {
+                    builder
+                        .add_utxos(&coins)
+                        .map_err(|e| CoordinatorError::Build {
+                            what: format!("{from} wallet transaction"),
+                            reason: e.to_string(),
+                        })?
+                        .manually_selected_only()
+                        .drain_to(to);
+                }
+            }
             builder.finish().map_err(|e| CoordinatorError::Build {
                 what: format!("{from} wallet transaction"),
                 reason: format!("{e}; run `sync` and check `balance`{hint}"),
@@ -363,7 +302,7 @@ fn add_vault_output_origin(
     c: &Coordinator,
     r: &VaultRecipient,
 ) -> Result<(), CoordinatorError> {
-    let descriptor = c.policy().descriptor(r.tier).at(Chain::Receive, r.index);
+    let descriptor = c.policy().descriptor(r.tier).at(r.chain, r.index);
     let positions: Vec<usize> = psbt
         .unsigned_tx
         .output

@@ -59,6 +59,24 @@ pub enum ProposeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Many small confirmed coins of one tier into one (while fees are low).
+    Consolidate {
+        /// cold or hot.
+        #[arg(long)]
+        tier: Tier,
+        /// Only the N smallest coins.
+        #[arg(long)]
+        max_inputs: Option<usize>,
+        /// Fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// Where to write the PSBT.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
@@ -75,7 +93,7 @@ pub enum ProposeCommand {
 
 /// Runs a `propose` subcommand.
 pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorError> {
-    let (proposal, json) = match cmd {
+    let (proposal, json, nothing) = match cmd {
         ProposeCommand::Transfer {
             from,
             to,
@@ -86,28 +104,40 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         } => (
             Some(c.propose_transfer(from, to, amount, fee_rate, &out)?),
             json,
+            "",
         ),
         ProposeCommand::Payout {
             csv,
             fee_rate,
             out,
             json,
-        } => (Some(c.propose_payout(&csv, fee_rate, &out)?), json),
+        } => (Some(c.propose_payout(&csv, fee_rate, &out)?), json, ""),
+        ProposeCommand::Consolidate {
+            tier,
+            max_inputs,
+            fee_rate,
+            out,
+            json,
+        } => (
+            c.propose_consolidate(tier, max_inputs, fee_rate, &out)?,
+            json,
+            "fewer than two confirmed, unreserved coins to consolidate",
+        ),
         ProposeCommand::Rebalance {
             fee_rate,
             out,
             json,
-        } => (c.propose_rebalance(fee_rate, &out)?, json),
+        } => (
+            c.propose_rebalance(fee_rate, &out)?,
+            json,
+            "the hot share is within one percentage point of its target",
+        ),
     };
     match (proposal, json) {
         (Some(p), true) => print_json(&json!({"proposed": true, "proposal": p})),
         (Some(p), false) => print!("{}", p.to_text()),
-        (None, true) => print_json(
-            &json!({"proposed": false, "reason": "the hot share is within one point of its target"}),
-        ),
-        (None, false) => {
-            println!("nothing to do: the hot share is within one percentage point of its target")
-        }
+        (None, true) => print_json(&json!({"proposed": false, "reason": nothing})),
+        (None, false) => println!("nothing to do: {nothing}"),
     }
     Ok(())
 }
