@@ -13,7 +13,7 @@ pub mod session;
 
 use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
 use bitcoin::ecdsa;
-use bitcoin::secp256k1::{Keypair, Message, Secp256k1};
+use bitcoin::secp256k1::{Keypair, Message, Secp256k1, SecretKey};
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
 use bitcoin::{Psbt, TxOut, XOnlyPublicKey};
@@ -72,10 +72,25 @@ pub struct SignOutcome {
     pub keys: Vec<KeyId>,
 }
 
-/// One of the signer's keys in the spent wallet, derived to its two chains.
+/// One of the signer's keys in the spent wallet, derived to its two chains
+/// (private and public: an address key is then the chain key plus a tweak
+/// that costs one HMAC, with no elliptic-curve multiplication).
 struct ChainKeys {
     id: KeyId,
-    chains: [Xpriv; 2],
+    chains: [(Xpriv, Xpub); 2],
+}
+
+impl ChainKeys {
+    fn at(&self, chain: u32, index: u32) -> SecretKey {
+        let (xpriv, xpub) = &self.chains[chain as usize];
+        let (tweak, _) = xpub
+            .ckd_pub_tweak(ChildNumber::Normal { index })
+            .expect("unhardened derivation succeeds");
+        xpriv
+            .private_key
+            .add_tweak(&tweak.into())
+            .expect("a tweak that breaks BIP-32 has probability 2^-128")
+    }
 }
 
 fn signer_keys(
@@ -98,9 +113,10 @@ fn signer_keys(
             return Err(SigningError::SeedMismatch(id.clone()));
         }
         let chain = |c: u32| {
-            account
+            let xpriv = account
                 .derive_priv(secp, &[ChildNumber::Normal { index: c }])
-                .expect("unhardened derivation succeeds")
+                .expect("unhardened derivation succeeds");
+            (xpriv, Xpub::from_priv(secp, &xpriv))
         };
         out.push(ChainKeys {
             id: id.clone(),
@@ -169,10 +185,7 @@ pub fn sign_psbt(
             .expect("owned inputs carry their descriptor");
         let mut signed_here = false;
         for key in &keys {
-            let child = key.chains[at.chain as usize]
-                .derive_priv(&secp, &[ChildNumber::Normal { index: at.index }])
-                .expect("unhardened derivation succeeds");
-            let secret = child.private_key;
+            let secret = key.at(at.chain, at.index);
             let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
                 index,
                 reason: e.to_string(),
@@ -264,4 +277,38 @@ pub fn sign_event(review: &Review, outcome: &SignOutcome) -> serde_json::Value {
         "inputs_signed": outcome.inputs_signed,
         "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tweaked_chain_keys_equal_bip32_derivation() {
+        let secp = Secp256k1::new();
+        let master = Xpriv::new_master(bitcoin::Network::Regtest, &[5; 32]).unwrap();
+        let account = master
+            .derive_priv(&secp, &[ChildNumber::Hardened { index: 48 }])
+            .unwrap();
+        let chain = |c| {
+            let x = account
+                .derive_priv(&secp, &[ChildNumber::Normal { index: c }])
+                .unwrap();
+            (x, Xpub::from_priv(&secp, &x))
+        };
+        let keys = ChainKeys {
+            id: "k".parse().unwrap(),
+            chains: [chain(0), chain(1)],
+        };
+        for (c, i) in [(0, 0), (1, 5), (0, 99_999)] {
+            let path = [
+                ChildNumber::Normal { index: c },
+                ChildNumber::Normal { index: i },
+            ];
+            assert_eq!(
+                keys.at(c, i),
+                account.derive_priv(&secp, &path).unwrap().private_key
+            );
+        }
+    }
 }
