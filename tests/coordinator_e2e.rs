@@ -514,6 +514,20 @@ fn sign_and_send(
     keys: &[&str],
     psbt: &Path,
 ) -> String {
+    let txid = sign_and_broadcast(node, c, policy, tier, keys, psbt);
+    node.mine_elsewhere(1);
+    txid
+}
+
+/// Like [`sign_and_send`] without mining.
+fn sign_and_broadcast(
+    node: &common::Node,
+    c: &Coord,
+    policy: &VaultPolicy,
+    tier: Tier,
+    keys: &[&str],
+    psbt: &Path,
+) -> String {
     let name = psbt.file_stem().unwrap().to_str().unwrap().to_owned();
     let mut args = vec!["combine".to_owned()];
     for key in keys {
@@ -533,7 +547,6 @@ fn sign_and_send(
         hex.to_str().unwrap(),
     ]);
     let sent = c.json(&["broadcast", hex.to_str().unwrap()]);
-    node.mine_elsewhere(1);
     sent["txid"].as_str().unwrap().to_owned()
 }
 
@@ -983,4 +996,82 @@ fn consolidation_of_cold_coins() {
         c.path("again.psbt").to_str().unwrap(),
     ]);
     assert_eq!(r["proposed"], false);
+}
+
+/// A cold→hot transfer sent at 1 sat/vB is replaced at 20 sat/vB: new
+/// approvals, new signatures, the replacement confirms, the hot wallet gets
+/// the amount once.
+#[test]
+fn fee_bump_replaces_a_stuck_transfer() {
+    let node = common::Node::start();
+    let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
+    let c = init_and_fund(&node, 2);
+    c.balance();
+    let send_approved = |p: &Path, name: &str| {
+        let (a1, a2, approved) = (
+            c.path(&format!("{name}-a1.psbt")),
+            c.path(&format!("{name}-a2.psbt")),
+            c.path(&format!("{name}-approved.psbt")),
+        );
+        approve(&policy, "ito", Movement::ColdToHot, p, &a1);
+        approve(&policy, "tanaka", Movement::ColdToHot, p, &a2);
+        c.json(&[
+            "combine",
+            a1.to_str().unwrap(),
+            a2.to_str().unwrap(),
+            "-o",
+            approved.to_str().unwrap(),
+        ]);
+        sign_and_broadcast(
+            &node,
+            &c,
+            &policy,
+            Tier::Cold,
+            &["cold-1", "cold-2", "cold-3"],
+            &approved,
+        )
+    };
+    let slow = c.path("slow.psbt");
+    c.json(&[
+        "propose",
+        "transfer",
+        "--from",
+        "cold",
+        "--to",
+        "hot",
+        "--amount",
+        "2 BTC",
+        "--fee-rate",
+        "1",
+        "-o",
+        slow.to_str().unwrap(),
+    ]);
+    let stuck = send_approved(&slow, "slow");
+    assert_eq!(sat(&c.balance()["hot"]["unconfirmed_sat"]), 2 * 100_000_000);
+
+    let fast = c.path("fast.psbt");
+    let r = c.json(&[
+        "propose",
+        "bump",
+        "--txid",
+        &stuck,
+        "--fee-rate",
+        "20",
+        "-o",
+        fast.to_str().unwrap(),
+    ]);
+    assert_eq!(r["proposal"]["replaces"], stuck.as_str());
+    assert_eq!(r["proposal"]["movement"], "cold-to-hot");
+    assert_eq!(r["proposal"]["approvals_needed"], 2);
+    assert!(sat(&r["proposal"]["fee_sat"]) > 20 * 200);
+    let replacement = send_approved(&fast, "fast");
+    assert_ne!(replacement, stuck);
+    node.mine_elsewhere(1);
+    let b = c.balance();
+    assert_eq!(sat(&b["hot"]["confirmed_sat"]), 2 * 100_000_000);
+    assert_eq!(sat(&b["hot"]["unconfirmed_sat"]), 0);
+    assert_eq!(sat(&b["cold"]["unconfirmed_sat"]), 0);
+    let tx = node.call("getrawtransaction", &[json!(replacement), json!(true)]);
+    assert!(tx["confirmations"].as_u64().unwrap() >= 1);
+    c.json(&["log", "verify"]);
 }

@@ -6,12 +6,12 @@ use std::path::Path;
 use bdk_wallet::KeychainKind;
 use bitcoin::{Amount, FeeRate};
 
-use crate::policy::{Chain, Tier};
+use crate::policy::Tier;
 
 use super::balance::btc;
 use super::error::CoordinatorError;
 use super::proposal::Proposal;
-use super::propose::{Spend, VaultRecipient};
+use super::propose::Spend;
 use super::vault::Coordinator;
 
 /// Blocks before a coinbase output may be spent.
@@ -60,18 +60,11 @@ impl Coordinator {
             .tier_mut(tier)
             .wallet_mut()
             .reveal_next_address(KeychainKind::Internal);
-        let recipient = VaultRecipient {
-            tier,
-            chain: Chain::Change,
-            index: dest.index,
-            script: dest.address.script_pubkey(),
-        };
         let spend = Spend::Sweep {
-            to: recipient.script.clone(),
+            to: dest.address.script_pubkey(),
             coins: coins.iter().map(|(_, o)| *o).collect(),
         };
-        let mut proposal =
-            self.propose(&mut wallets, tier, spend, vec![recipient], fee_rate, out)?;
+        let mut proposal = self.propose(&mut wallets, tier, spend, fee_rate, out)?;
         proposal.note = Some(format!(
             "consolidates {} {tier} coins worth {} into one",
             coins.len(),

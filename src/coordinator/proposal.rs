@@ -48,6 +48,9 @@ pub struct Proposal {
     /// Anything the operator should know, e.g. a rebalance capped by a rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The transaction this one replaces (a fee bump).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Txid>,
 }
 
 impl Proposal {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bdk_wallet::descriptor::Condition;
 use bdk_wallet::KeychainKind;
-use bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf};
+use bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Txid};
 use miniscript::psbt::PsbtExt;
 use serde_json::json;
 
@@ -54,14 +54,6 @@ pub(crate) enum Spend {
     },
 }
 
-/// A payee of a proposal inside the vault, so its derivation can be added.
-pub(crate) struct VaultRecipient {
-    pub(crate) tier: Tier,
-    pub(crate) chain: Chain,
-    pub(crate) index: u32,
-    pub(crate) script: ScriptBuf,
-}
-
 impl Coordinator {
     pub(crate) fn fee_rate_or_estimate(
         &self,
@@ -98,14 +90,8 @@ impl Coordinator {
             .tier_mut(to)
             .wallet_mut()
             .reveal_next_address(KeychainKind::External);
-        let recipient = VaultRecipient {
-            tier: to,
-            chain: Chain::Receive,
-            index: dest.index,
-            script: dest.address.script_pubkey(),
-        };
-        let spend = Spend::Pay(vec![(recipient.script.clone(), amount)]);
-        self.propose(&mut wallets, from, spend, vec![recipient], fee_rate, out)
+        let spend = Spend::Pay(vec![(dest.address.script_pubkey(), amount)]);
+        self.propose(&mut wallets, from, spend, fee_rate, out)
     }
 
     /// `propose payout`: pays the rows of a CSV file from hot.
@@ -124,7 +110,7 @@ impl Coordinator {
                 .map(|p| (p.address.script_pubkey(), p.amount))
                 .collect(),
         );
-        self.propose(&mut wallets, Tier::Hot, spend, Vec::new(), fee_rate, out)
+        self.propose(&mut wallets, Tier::Hot, spend, fee_rate, out)
     }
 
     /// `propose rebalance`: the transfer that brings the hot share back to
@@ -163,13 +149,10 @@ impl Coordinator {
         wallets: &mut VaultWallets,
         from: Tier,
         spend: Spend,
-        vault_recipients: Vec<VaultRecipient>,
         fee_rate: FeeRate,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let policy = self.policy();
-        let before = VaultBalance::of(wallets, policy.rules().ratio());
-        let mut psbt = {
+        let psbt = {
             let wallet = wallets.tier_mut(from).wallet_mut();
             let reserved = wallet.list_locked_unspent().count();
             let hint = if reserved > 0 {
@@ -205,9 +188,23 @@ impl Coordinator {
                 reason: format!("{e}; run `sync` and check `balance`{hint}"),
             })?
         };
-        for r in &vault_recipients {
-            add_vault_output_origin(&mut psbt, self, r)?;
-        }
+        self.complete_proposal(wallets, from, psbt, fee_rate, None, out)
+    }
+
+    /// Adds what signers need, tags, reviews with the signers' rules, checks
+    /// the cold ratio, writes the PSBT, reserves its coins and logs it.
+    pub(crate) fn complete_proposal(
+        &self,
+        wallets: &mut VaultWallets,
+        from: Tier,
+        mut psbt: Psbt,
+        fee_rate: FeeRate,
+        replaces: Option<Txid>,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
+        let policy = self.policy();
+        let before = VaultBalance::of(wallets, policy.rules().ratio());
+        add_vault_output_origins(&mut psbt, self, wallets)?;
         set_policy_id(&mut psbt, policy.id()).expect("a new PSBT names no policy");
 
         let review = Review::of(policy, &psbt, &self.spent_today()?);
@@ -281,6 +278,7 @@ impl Coordinator {
                 0
             },
             note: None,
+            replaces,
         };
         self.log(json!({
             "kind": "proposal",
@@ -290,33 +288,41 @@ impl Coordinator {
             "fee_sat": proposal.fee_sat,
             "outputs": proposal.outputs,
             "file": out.display().to_string(),
+            "replaces": replaces.map(|t| t.to_string()),
         }))?;
         Ok(proposal)
     }
 }
 
-/// Adds the BIP-32 derivations (and scripts) of an output paying another
-/// wallet of the vault: bdk adds them only for the spending wallet's change.
-fn add_vault_output_origin(
+/// Adds the BIP-32 derivations (and scripts) of every output paying a
+/// wallet of the vault: bdk adds them only for the spending wallet's own
+/// outputs, and signers classify an output by re-deriving it from them.
+fn add_vault_output_origins(
     psbt: &mut Psbt,
     c: &Coordinator,
-    r: &VaultRecipient,
+    wallets: &VaultWallets,
 ) -> Result<(), CoordinatorError> {
-    let descriptor = c.policy().descriptor(r.tier).at(r.chain, r.index);
-    let positions: Vec<usize> = psbt
-        .unsigned_tx
-        .output
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.script_pubkey == r.script)
-        .map(|(i, _)| i)
-        .collect();
-    for i in positions {
-        psbt.update_output_with_descriptor(i, &descriptor)
-            .map_err(|e| CoordinatorError::Build {
-                what: "proposal".into(),
-                reason: format!("cannot add the {} output's derivation: {e}", r.tier),
-            })?;
+    for i in 0..psbt.unsigned_tx.output.len() {
+        let script = psbt.unsigned_tx.output[i].script_pubkey.clone();
+        for tier in Tier::ALL {
+            let Some((keychain, index)) = wallets
+                .tier(tier)
+                .wallet()
+                .derivation_of_spk(script.clone())
+            else {
+                continue;
+            };
+            let chain = match keychain {
+                KeychainKind::External => Chain::Receive,
+                KeychainKind::Internal => Chain::Change,
+            };
+            let descriptor = c.policy().descriptor(tier).at(chain, index);
+            psbt.update_output_with_descriptor(i, &descriptor)
+                .map_err(|e| CoordinatorError::Build {
+                    what: "proposal".into(),
+                    reason: format!("cannot add the derivation of output {i} ({tier}): {e}"),
+                })?;
+        }
     }
     Ok(())
 }

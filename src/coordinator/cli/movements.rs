@@ -59,6 +59,21 @@ pub enum ProposeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a stuck (unconfirmed) vault transaction by one with a higher fee rate.
+    Bump {
+        /// The stuck transaction.
+        #[arg(long)]
+        txid: bitcoin::Txid,
+        /// The new fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: FeeRate,
+        /// Where to write the PSBT.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Many small confirmed coins of one tier into one (while fees are low).
     Consolidate {
         /// cold or hot.
@@ -112,6 +127,12 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             out,
             json,
         } => (Some(c.propose_payout(&csv, fee_rate, &out)?), json, ""),
+        ProposeCommand::Bump {
+            txid,
+            fee_rate,
+            out,
+            json,
+        } => (Some(c.propose_bump(txid, fee_rate, &out)?), json, ""),
         ProposeCommand::Consolidate {
             tier,
             max_inputs,
