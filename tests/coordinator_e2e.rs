@@ -1075,3 +1075,205 @@ fn fee_bump_replaces_a_stuck_transfer() {
     assert!(tx["confirmations"].as_u64().unwrap() >= 1);
     c.json(&["log", "verify"]);
 }
+
+/// custodia-signer on data dir `home` inside the coordinator's scratch dir.
+fn signer(c: &Coord, home: &str) -> Command {
+    let pass = c.path("signer-pass");
+    if !pass.exists() {
+        private_file(&pass, "correct horse battery staple");
+    }
+    let mut cmd = Command::cargo_bin("custodia-signer").unwrap();
+    cmd.env_remove("CUSTODIA_SIGNER_DIR")
+        .arg("--data-dir")
+        .arg(c.path(home))
+        .arg("--passphrase-file")
+        .arg(pass);
+    cmd
+}
+
+fn private_file(path: &Path, content: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("{content}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn test_entry(section: &str, id: &str, field: &str) -> String {
+    test_keys()[section]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"].as_str() == Some(id))
+        .unwrap()[field]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A key holder's signer: seed restored from the test words, policy registered.
+fn key_holder(c: &Coord, key: &str, policy: &str) {
+    let words = c.path(&format!("{key}.words"));
+    private_file(&words, &test_entry("keys", key, "mnemonic"));
+    signer(c, key)
+        .args(["restore", "--network", "regtest", "--words-file"])
+        .arg(&words)
+        .assert()
+        .success();
+    signer(c, key)
+        .args(["register", policy, "--yes"])
+        .assert()
+        .success();
+}
+
+/// An approver's machine: approval key imported, policy registered.
+fn approver_machine(c: &Coord, id: &str, policy: &str) {
+    let secret = c.path(&format!("{id}.secret"));
+    private_file(&secret, &test_entry("approvers", id, "secret_hex"));
+    signer(c, id)
+        .args(["approver", "import", "--id", id, "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .success();
+    signer(c, id)
+        .args(["register", policy, "--yes"])
+        .assert()
+        .success();
+}
+
+/// The whole flow with custodia's own signer program: approvals and
+/// signatures come back as files, the coordinator combines, finalizes and
+/// broadcasts; a key holder refuses the transfer before it is approved.
+#[test]
+fn transfer_and_payout_with_custodia_signers() {
+    let node = common::Node::start();
+    let c = init_and_fund(&node, 2);
+    c.balance();
+    for key in ["cold-1", "cold-2", "cold-4", "hot-1", "hot-3"] {
+        key_holder(&c, key, POLICY);
+    }
+    for id in ["sato", "tanaka"] {
+        approver_machine(&c, id, POLICY);
+    }
+    let p = c.path("transfer.psbt");
+    c.json(&[
+        "propose",
+        "transfer",
+        "--from",
+        "cold",
+        "--to",
+        "hot",
+        "--amount",
+        "4 BTC",
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+
+    // Before approvals a key holder refuses: exit 1, nothing written.
+    let refused = c.path("refused.psbt");
+    signer(&c, "cold-1")
+        .arg("sign")
+        .arg(&p)
+        .arg("-o")
+        .arg(&refused)
+        .arg("--yes")
+        .assert()
+        .code(1);
+    assert!(!refused.exists());
+
+    let (a1, a2) = (c.path("t-sato.psbt"), c.path("t-tanaka.psbt"));
+    signer(&c, "sato")
+        .arg("approve")
+        .arg(&p)
+        .args(["--approver", "sato", "--yes", "-o"])
+        .arg(&a1)
+        .assert()
+        .success();
+    signer(&c, "tanaka")
+        .arg("approve")
+        .arg(&p)
+        .args(["--approver", "tanaka", "--yes", "-o"])
+        .arg(&a2)
+        .assert()
+        .success();
+    let approved = c.path("approved.psbt");
+    let st = c.json(&[
+        "combine",
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        "-o",
+        approved.to_str().unwrap(),
+    ]);
+    assert_eq!(st["status"]["approvals_complete"], true);
+    assert_eq!(st["status"]["signatures_complete"], false);
+
+    let mut signed = Vec::new();
+    for key in ["cold-1", "cold-2", "cold-4"] {
+        let out = c.path(&format!("t-{key}.psbt"));
+        signer(&c, key)
+            .arg("sign")
+            .arg(&approved)
+            .arg("-o")
+            .arg(&out)
+            .arg("--yes")
+            .assert()
+            .success();
+        signed.push(out);
+    }
+    let all = c.path("t-all.psbt");
+    let mut args = vec!["combine"];
+    args.extend(signed.iter().map(|s| s.to_str().unwrap()));
+    args.extend(["-o", all.to_str().unwrap()]);
+    c.json(&args);
+    let hex = c.path("t.hex");
+    c.json(&[
+        "finalize",
+        all.to_str().unwrap(),
+        "-o",
+        hex.to_str().unwrap(),
+    ]);
+    c.json(&["broadcast", hex.to_str().unwrap()]);
+    node.mine_elsewhere(1);
+    let b = c.balance();
+    assert_eq!(sat(&b["hot"]["confirmed_sat"]), 4 * 100_000_000);
+
+    // A payout from hot: two hot key holders sign, no approvals needed.
+    let csv = c.path("payouts.csv");
+    std::fs::write(&csv, format!("{PAYEE_1},0.3 BTC\n{PAYEE_2},0.2 BTC\n")).unwrap();
+    let p = c.path("payout.psbt");
+    c.json(&[
+        "propose",
+        "payout",
+        "--csv",
+        csv.to_str().unwrap(),
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+    let mut args = vec!["combine".to_owned()];
+    for key in ["hot-1", "hot-3"] {
+        let out = c.path(&format!("p-{key}.psbt"));
+        signer(&c, key)
+            .arg("sign")
+            .arg(&p)
+            .arg("-o")
+            .arg(&out)
+            .arg("--yes")
+            .assert()
+            .success();
+        args.push(out.to_str().unwrap().to_owned());
+    }
+    let all = c.path("p-all.psbt");
+    args.extend(["-o".into(), all.to_str().unwrap().into()]);
+    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let hex = c.path("p.hex");
+    c.json(&[
+        "finalize",
+        all.to_str().unwrap(),
+        "-o",
+        hex.to_str().unwrap(),
+    ]);
+    c.json(&["broadcast", hex.to_str().unwrap()]);
+    node.mine_elsewhere(1);
+    let b = c.balance();
+    let fee = 4 * 100_000_000 - 50_000_000 - sat(&b["hot"]["total_sat"]);
+    assert!(fee > 0 && fee < 10_000, "fee {fee}");
+    c.json(&["log", "verify"]);
+}
