@@ -879,3 +879,40 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn the_same_coin_spent_twice() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = spend(
+        &policy,
+        &[
+            (at(Tier::Hot, 0, 0), sat(BTC)),
+            (at(Tier::Hot, 0, 1), sat(BTC)),
+        ],
+        &[(To::Vault(at(Tier::Hot, 1, 0)), sat(2 * BTC - 20_000))],
+    );
+    psbt.unsigned_tx.input[1] = psbt.unsigned_tx.input[0].clone();
+    psbt.inputs[1] = psbt.inputs[0].clone();
+    assert_refused(&policy, &psbt, RuleId::InputsFromVault);
+}
+
+#[test]
+fn payout_amount_counts_only_what_leaves_the_vault() {
+    let policy = policy("regtest-exchange");
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 0), sat(3 * BTC))],
+        &[
+            (To::Address(payee(2)), sat(BTC / 4)),
+            (To::Vault(at(Tier::Cold, 0, 9)), sat(2 * BTC)),
+            (
+                To::Vault(at(Tier::Hot, 1, 1)),
+                sat(3 * BTC - BTC / 4 - 2 * BTC - 9_000),
+            ),
+        ],
+    );
+    let r = review(&policy, &psbt);
+    assert!(r.passes(), "{}", r.to_text());
+    assert_eq!(r.movement, Some(Movement::HotPayout));
+    assert_eq!(r.moved_sat, BTC / 4);
+}

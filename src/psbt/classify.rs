@@ -294,8 +294,15 @@ fn spent_output(
 pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> Vec<InputReview> {
     let nums: bitcoin::XOnlyPublicKey = NUMS_INTERNAL_KEY.parse().expect("NUMS key parses");
     let mut out = Vec::with_capacity(psbt.inputs.len());
+    let mut seen = HashMap::with_capacity(psbt.inputs.len());
     for (index, (txin, input)) in psbt.unsigned_tx.input.iter().zip(&psbt.inputs).enumerate() {
         let mut findings = Vec::new();
+        if let Some(first) = seen.insert(txin.previous_output, index) {
+            findings.push(finding(
+                RuleId::InputsFromVault,
+                format!("spends the same coin as input {first} (an invalid transaction)"),
+            ));
+        }
         let spent = spent_output(input, txin.previous_output, &mut findings);
         let mut owner = None;
         let mut descriptor = None;

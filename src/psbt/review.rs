@@ -36,7 +36,8 @@ pub struct Review {
     pub source: Option<Tier>,
     /// The kind of movement, if the source is one wallet.
     pub movement: Option<Movement>,
-    /// What leaves the source wallet (to the other tier or outside), in sat.
+    /// What the movement moves, in sat: for payouts the sum paid outside, for
+    /// transfers the sum paid to the other tier, for consolidations zero.
     pub moved_sat: u64,
     /// Inputs.
     pub inputs: Vec<InputReview>,
@@ -90,15 +91,21 @@ impl Review {
                 .any(|o| o.destination == Destination::Vault { tier: t.other() });
             Movement::of(t, external, other)
         });
-        let moved_sat = source
-            .map(|t| {
-                outputs
-                    .iter()
-                    .filter(|o| o.destination != Destination::Vault { tier: t })
-                    .map(|o| o.amount_sat)
-                    .sum()
-            })
-            .unwrap_or(0);
+        // Payouts count what goes outside (what the payout limits are
+        // about); transfers count what goes to the other tier.
+        let moved_sat = match (source, movement) {
+            (Some(t), Some(m)) => outputs
+                .iter()
+                .filter(|o| match m {
+                    Movement::HotPayout | Movement::ColdPayout => {
+                        matches!(o.destination, Destination::External { .. })
+                    }
+                    _ => o.destination == Destination::Vault { tier: t.other() },
+                })
+                .map(|o| o.amount_sat)
+                .sum(),
+            _ => 0,
+        };
         let input_total_sat = inputs
             .iter()
             .map(|i| i.amount_sat)
