@@ -211,11 +211,15 @@ impl Review {
         );
         let _ = writeln!(s, "Outputs:");
         for o in &self.outputs {
+            let path = o.owner.map_or(String::new(), |p| {
+                let chain = if p.chain == 0 { "receive" } else { "change" };
+                format!(" ({chain} {})", p.index)
+            });
             let class = match (o.destination, self.source) {
                 (Destination::Vault { tier }, Some(src)) if tier == src => {
-                    format!("change to {tier}")
+                    format!("change to {tier}{path}")
                 }
-                (Destination::Vault { tier }, _) => format!("to {tier}"),
+                (Destination::Vault { tier }, _) => format!("to {tier}{path}"),
                 (Destination::External { allowlisted: true }, _) => {
                     "external, allowlisted".to_owned()
                 }
