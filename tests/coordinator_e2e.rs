@@ -917,6 +917,18 @@ fn taproot_and_recovery_policies_transfer() {
             "-o",
             approved.to_str().unwrap(),
         ]);
+        // cold-1 and cold-2 also hold recovery keys: with the recovery policy
+        // Core signs with both of each (two signatures per file), but only
+        // main-path keys count.
+        let (s1, s2) = (c.path("s1.psbt"), c.path("s2.psbt"));
+        sign_with_core(&node, &policy, Tier::Cold, "cold-1", &approved, &s1);
+        sign_with_core(&node, &policy, Tier::Cold, "cold-2", &approved, &s2);
+        if file.contains("recovery") {
+            assert_eq!(read_psbt(&s1).inputs[0].partial_sigs.len(), 2);
+        }
+        let st = c.json(&["approvals", s1.to_str().unwrap(), s2.to_str().unwrap()]);
+        assert_eq!(st["inputs"][0]["signatures"], 2, "{file}");
+        assert_eq!(st["signatures_complete"], false, "{file}");
         sign_and_send(
             &node,
             &c,

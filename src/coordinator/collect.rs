@@ -252,7 +252,7 @@ impl Coordinator {
                 signatures: if i.final_script_witness.is_some() {
                     needed
                 } else {
-                    i.partial_sigs.len().max(i.tap_script_sigs.len())
+                    main_path_signatures(i)
                 },
                 needed,
             })
@@ -449,5 +449,58 @@ impl Coordinator {
         psbt.extract_tx().map_err(|e| {
             CoordinatorError::bad_file(path, format!("cannot extract the transaction: {e}"))
         })
+    }
+}
+
+/// Whether a derivation path ends on a main-path chain (`…/0/i` or `…/1/i`);
+/// recovery keys derive on chains 2 and 3.
+fn on_main_chain(path: &bitcoin::bip32::DerivationPath) -> bool {
+    let steps: Vec<_> = path.into_iter().collect();
+    matches!(
+        steps.as_slice(),
+        [.., chain, _] if matches!(u32::from(**chain), 0 | 1)
+    )
+}
+
+/// Signatures on an input by distinct keys of the main multisig path. A key
+/// holder whose key is also a recovery key may sign with both; only the main
+/// one counts toward the main quorum.
+fn main_path_signatures(input: &bitcoin::psbt::Input) -> usize {
+    let ecdsa = input
+        .partial_sigs
+        .keys()
+        .filter(|pk| {
+            input
+                .bip32_derivation
+                .get(&pk.inner)
+                .is_none_or(|(_, path)| on_main_chain(path))
+        })
+        .count();
+    let schnorr: std::collections::BTreeSet<_> = input
+        .tap_script_sigs
+        .keys()
+        .filter(|(key, _)| {
+            input
+                .tap_key_origins
+                .get(key)
+                .is_none_or(|(_, (_, path))| on_main_chain(path))
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    ecdsa.max(schnorr.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_main_chains_count() {
+        let path = |s: &str| s.parse::<bitcoin::bip32::DerivationPath>().unwrap();
+        assert!(on_main_chain(&path("m/48'/1'/0'/2'/0/5")));
+        assert!(on_main_chain(&path("m/48'/1'/0'/2'/1/0")));
+        assert!(!on_main_chain(&path("m/48'/1'/0'/2'/2/5")));
+        assert!(!on_main_chain(&path("m/48'/1'/0'/2'/3/5")));
+        assert!(!on_main_chain(&path("m/0'/5")));
     }
 }
