@@ -916,3 +916,23 @@ fn payout_amount_counts_only_what_leaves_the_vault() {
     assert_eq!(r.movement, Some(Movement::HotPayout));
     assert_eq!(r.moved_sat, BTC / 4);
 }
+
+#[test]
+fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let f = cli.write_psbt("payout.psbt", &hot_payout(&policy, 1, BTC / 2));
+    cli.cmd().arg("review").arg(&f).assert().success();
+    cli.cmd()
+        .arg("sign")
+        .arg(&f)
+        .arg("-o")
+        .arg(cli.path("out.psbt"))
+        .arg("--yes")
+        .arg("--passphrase-file")
+        .arg(cli.path("does-not-exist"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("holds no key of the hot wallet"));
+    assert!(!cli.path("out.psbt").exists());
+}

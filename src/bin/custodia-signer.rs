@@ -231,6 +231,7 @@ fn review_and_confirm(
         session.require_approvable()?;
     } else {
         session.require_passing()?;
+        session.require_key_holder(home)?;
     }
     if !yes && !prompt::confirm(question)? {
         bail!(SessionError::NotConfirmed);

@@ -17,7 +17,7 @@ use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
     policy_tag, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
 };
-use crate::signer::{ApprovalKey, RegistryError, SignerHome};
+use crate::signer::{ApprovalKey, KeyStoreError, RegistryError, SignerHome};
 use crate::transport::{write_new_atomically, FileError};
 
 /// Why a signer command on a PSBT did not complete.
@@ -59,6 +59,9 @@ pub enum SessionError {
     /// Approving.
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    /// The key store.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
 }
 
 impl Classify for SessionError {
@@ -75,6 +78,7 @@ impl Classify for SessionError {
             SessionError::File(e) => e.exit_code(),
             SessionError::Signing(e) => e.exit_code(),
             SessionError::Approval(e) => e.exit_code(),
+            SessionError::KeyStore(e) => e.exit_code(),
         }
     }
 }
@@ -130,6 +134,28 @@ impl PsbtUnderReview {
     /// `Ok` if an approver may approve: every rule but the quorum holds.
     pub fn require_approvable(&self) -> Result<(), SessionError> {
         self.refuse_unless(self.review.passes_except(RuleId::Approvals))
+    }
+
+    /// `Ok` if this signer's seed holds a key of the wallet the PSBT spends;
+    /// checked before the passphrase is asked, from the public key info.
+    pub fn require_key_holder(&self, home: &SignerHome) -> Result<(), SessionError> {
+        let Some(tier) = self.review.source else {
+            return Ok(()); // the review refuses anyway
+        };
+        let holdings = home.holdings(&self.policy)?;
+        let wallet = self.policy.wallet(tier);
+        if holdings
+            .keys
+            .iter()
+            .any(|k| wallet.keys().iter().any(|id| id.as_str() == k.key))
+        {
+            return Ok(());
+        }
+        Err(SigningError::NoKeyOfWallet {
+            tier,
+            fingerprint: holdings.fingerprint.unwrap_or_else(|| "none".into()),
+        }
+        .into())
     }
 
     fn refuse_unless(&self, passes: bool) -> Result<(), SessionError> {
