@@ -132,6 +132,13 @@ fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
     let node = common::Node::start();
     let policy = policy(policy_name);
     let core_psbt = core_cold_to_hot(&node, &policy, version);
+    // `CUSTODIA_WRITE_VECTORS=1` refreshes the offline vectors in tests/data/psbt.
+    if std::env::var_os("CUSTODIA_WRITE_VECTORS").is_some() {
+        let dir = signer_fixtures::crate_path("tests/data/psbt");
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!("core-{policy_name}-cold-to-hot-v{version}.b64");
+        std::fs::write(dir.join(name), format!("{core_psbt}\n")).unwrap();
+    }
     let doc = PsbtDocument::from_bytes(core_psbt.as_bytes()).unwrap();
     let expected = if version == 2 {
         PsbtVersion::V2

@@ -936,3 +936,52 @@ fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
         .stderr(predicates::str::contains("holds no key of the hot wallet"));
     assert!(!cli.path("out.psbt").exists());
 }
+
+// ---------- PSBTs made by Bitcoin Core (tests/data/psbt) ----------
+
+/// Core's `createpsbt` + `utxoupdatepsbt` output, recorded by the interop test:
+/// read offline in both versions, tagged, approved, signed and finalized.
+#[test]
+fn core_made_psbts_v0_and_v2_are_read_reviewed_and_signed_offline() {
+    for (policy_name, signers) in [
+        ("regtest-exchange", ["cold-1", "cold-2", "cold-3"]),
+        ("regtest-taproot", ["cold-3", "cold-4", "cold-5"]),
+    ] {
+        let policy = policy(policy_name);
+        for version in [0, 2] {
+            let file = crate_path(&format!(
+                "tests/data/psbt/core-{policy_name}-cold-to-hot-v{version}.b64"
+            ));
+            let doc = PsbtDocument::read(&file).unwrap();
+            let want = match version {
+                0 => custodia::psbt::PsbtVersion::V0,
+                _ => custodia::psbt::PsbtVersion::V2,
+            };
+            assert_eq!(doc.version(), want);
+            let r = review(&policy, doc.psbt());
+            let failing: Vec<RuleId> = r.failures().map(|c| c.rule).collect();
+            assert_eq!(
+                failing,
+                [RuleId::PolicyId, RuleId::Approvals],
+                "{}",
+                r.to_text()
+            );
+
+            let mut psbt = doc.psbt().clone();
+            custodia::psbt::set_policy_id(&mut psbt, policy.id()).unwrap();
+            approve(&policy, &mut psbt, &["suzuki", "tanaka"]);
+            for encoding in [
+                custodia::psbt::Encoding::Base64,
+                custodia::psbt::Encoding::Binary,
+            ] {
+                let bytes = doc.encode(&psbt, encoding).unwrap();
+                let tagged = PsbtDocument::from_bytes(&bytes).unwrap();
+                assert_eq!(tagged.version(), want);
+                assert_eq!(tagged.encoding(), encoding);
+                assert_eq!(tagged.psbt(), &psbt);
+            }
+            let mut fin = sign_all(&policy, &psbt, &signers);
+            fin.finalize_mut(&Secp256k1::new()).unwrap();
+        }
+    }
+}
