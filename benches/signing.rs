@@ -109,7 +109,12 @@ fn sign_once(file: &str) {
     let signed = start.elapsed().as_millis();
     let bytes = doc.encode(&psbt, doc.encoding()).unwrap();
     let ms = start.elapsed().as_millis();
-    eprintln!("read {read} ms, review {} ms, sign {} ms, write {} ms", reviewed - read, signed - reviewed, ms - signed);
+    eprintln!(
+        "read {read} ms, review {} ms, sign {} ms, write {} ms",
+        reviewed - read,
+        signed - reviewed,
+        ms - signed
+    );
     assert!(!bytes.is_empty());
     println!("{ms}");
 }

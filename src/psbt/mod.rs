@@ -26,10 +26,10 @@ mod error;
 pub mod fields;
 mod movement;
 mod raw;
-mod v2;
 pub mod read;
 mod review;
 pub mod rules;
+mod v2;
 
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
 pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath, MAX_INDEX};
