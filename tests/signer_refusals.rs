@@ -985,3 +985,41 @@ fn core_made_psbts_v0_and_v2_are_read_reviewed_and_signed_offline() {
         }
     }
 }
+
+#[test]
+fn cli_daily_limit_comes_from_the_signers_own_log() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-2", "regtest-exchange");
+    // Three different approved transfers of 4 BTC: 8 BTC fit the 10 BTC day, 12 do not.
+    for (n, amount) in [(1, 4 * BTC), (2, 4 * BTC + 1), (3, 4 * BTC + 2)] {
+        let mut psbt = cold_to_hot(&policy, amount);
+        approve(&policy, &mut psbt, &["ito", "tanaka"]);
+        let input = cli.write_psbt(&format!("t{n}.psbt"), &psbt);
+        let output = cli.path(&format!("t{n}.signed"));
+        // Read from standard input this time.
+        let assert = cli
+            .cmd()
+            .args(["sign", "-", "--yes", "-o"])
+            .arg(&output)
+            .pipe_stdin(&input)
+            .unwrap()
+            .assert();
+        if n < 3 {
+            assert.success();
+            assert!(output.exists());
+        } else {
+            assert
+                .code(1)
+                .stderr(predicates::str::contains("daily-limit"));
+            assert!(!output.exists());
+        }
+    }
+    // Signing the first one again does not count it twice.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("t1.psbt"))
+        .args(["--yes", "-o"])
+        .arg(cli.path("t1.again"))
+        .assert()
+        .success();
+}
