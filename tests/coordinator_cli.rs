@@ -238,4 +238,29 @@ fn a_changed_policy_needs_the_replace_flag() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"entries\": 2"));
+
+    // A new cold quorum changes the cold descriptor: that wallet starts over,
+    // its old database kept beside it; the hot wallet stays.
+    let quorum = tmp.path().join("quorum.toml");
+    let text = std::fs::read_to_string(&changed).unwrap();
+    let text = text.replacen("threshold = 3", "threshold = 4", 1);
+    std::fs::write(&quorum, text).unwrap();
+    let out = cmd(&dir)
+        .arg("init")
+        .arg(&quorum)
+        .args(["--replace-policy", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["wallets_restarted"], serde_json::json!(["cold"]));
+    let kept = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("cold.sqlite."))
+        .count();
+    assert_eq!(kept, 1);
+    assert!(dir.join("cold.sqlite").exists());
 }

@@ -40,6 +40,9 @@ pub struct InitReport {
     pub replaced_policy_id: Option<String>,
     /// Whether the node was reached and is on the right network.
     pub node_checked: bool,
+    /// Wallets started over because the new policy changed their descriptor
+    /// (run `sync`).
+    pub wallets_restarted: Vec<Tier>,
 }
 
 /// `status`: node health and wallet state.
@@ -164,14 +167,19 @@ impl Coordinator {
             Some(old) if old.id() == coordinator.policy.id() => "unchanged",
             Some(_) => "replaced",
         };
+        let mut wallets_restarted = Vec::new();
         if let Some(old) = old.as_ref().filter(|o| o.id() != coordinator.policy.id()) {
-            // Wallets whose descriptors changed start over; the old database is
-            // kept beside it, named after the old policy.
+            // Wallets whose descriptors (or network) changed start over; the
+            // old database is kept beside it, named after the old policy.
+            let new = &coordinator.policy;
             for tier in Tier::ALL {
                 let path = dir.wallet_path(tier);
-                if old.descriptor(tier) != coordinator.policy.descriptor(tier) && path.exists() {
+                let changed =
+                    old.descriptor(tier) != new.descriptor(tier) || old.network() != new.network();
+                if changed && path.exists() {
                     let aside = path.with_extension(format!("sqlite.{}", old.id().short()));
                     std::fs::rename(&path, &aside).map_err(|e| CoordinatorError::io(&path, e))?;
+                    wallets_restarted.push(tier);
                 }
             }
         }
@@ -205,6 +213,7 @@ impl Coordinator {
                 .filter(|o| o.id() != coordinator.policy.id())
                 .map(|o| o.id().to_string()),
             node_checked,
+            wallets_restarted,
         };
         Ok((coordinator, report))
     }

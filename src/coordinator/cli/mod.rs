@@ -187,6 +187,9 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
                     r.data_dir
                 ),
             }
+            for tier in &r.wallets_restarted {
+                println!("the {tier} wallet's descriptor changed: its wallet starts over (the old database is kept); run `sync`");
+            }
             if !r.node_checked {
                 println!("note: no node settings yet; pass --rpc-url with --rpc-cookie or --rpc-user/--rpc-pass to `sync`, or run init again with them");
             }
