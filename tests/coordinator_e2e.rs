@@ -1289,3 +1289,74 @@ fn transfer_and_payout_with_custodia_signers() {
     assert!(fee > 0 && fee < 10_000, "fee {fee}");
     c.json(&["log", "verify"]);
 }
+
+/// The coordinator applies the daily limit from its own log of broadcasts.
+#[test]
+fn daily_limit_counts_what_was_broadcast_today() {
+    let node = common::Node::start();
+    let dir = tempfile::tempdir().unwrap();
+    let tight = dir.path().join("tight.toml");
+    let text = std::fs::read_to_string(POLICY)
+        .unwrap()
+        .replace("daily_limit = \"10 BTC\"", "daily_limit = \"6 BTC\"");
+    assert!(text.contains("daily_limit = \"6 BTC\""));
+    std::fs::write(&tight, text).unwrap();
+    let policy = VaultPolicy::load(&tight).unwrap();
+    let c = Coord::new(&node);
+    c.json(&["init", tight.to_str().unwrap()]);
+    let a = c.json(&["address", "--tier", "cold"]);
+    node.mine_to_descriptor(2, a["descriptor"].as_str().unwrap());
+    node.mine_elsewhere(100);
+    c.balance();
+    let transfer = |amount: &str, name: &str| -> (PathBuf, Vec<String>) {
+        let p = c.path(name);
+        let out = p.to_str().unwrap().to_owned();
+        let args = [
+            "propose",
+            "transfer",
+            "--from",
+            "cold",
+            "--to",
+            "hot",
+            "--amount",
+            amount,
+            "--fee-rate",
+            "2",
+            "-o",
+            &out,
+        ];
+        let args = args.iter().map(|a| a.to_string()).collect();
+        (p, args)
+    };
+    let (p, args) = transfer("4 BTC", "first.psbt");
+    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (a1, a2, approved) = (
+        c.path("a1.psbt"),
+        c.path("a2.psbt"),
+        c.path("approved.psbt"),
+    );
+    approve(&policy, "sato", Movement::ColdToHot, &p, &a1);
+    approve(&policy, "suzuki", Movement::ColdToHot, &p, &a2);
+    c.json(&[
+        "combine",
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        "-o",
+        approved.to_str().unwrap(),
+    ]);
+    sign_and_send(
+        &node,
+        &c,
+        &policy,
+        Tier::Cold,
+        &["cold-1", "cold-2", "cold-3"],
+        &approved,
+    );
+    c.balance();
+
+    let (_, args) = transfer("3 BTC", "second.psbt");
+    let err = c.fails(&args.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    assert!(err.contains("daily-limit"), "{err}");
+    let (_, args) = transfer("2 BTC", "third.psbt");
+    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+}
