@@ -3,7 +3,7 @@
 //!
 //! The digest is a BIP-340 tagged hash, tag `custodia/approval/v1`, over
 //! network magic ‖ vault name ‖ policy id ‖ unsigned txid ‖ movement code ‖
-//! approver id (strings length-prefixed), so an approval means one movement of
+//! approver id (strings prefixed with their compact-size length), so an approval means one movement of
 //! one transaction of one vault on one network, by one approver. The txid
 //! commits to every input and output: a changed amount, destination or fee
 //! needs new approvals.
@@ -56,19 +56,18 @@ pub fn approval_digest(
     engine.input(tag.as_byte_array());
     engine.input(tag.as_byte_array());
     engine.input(&policy.network().magic().to_bytes());
-    let mut with_len = |bytes: &[u8]| {
-        engine.input(&[bytes.len() as u8]);
+    // Strings carry their length as a Bitcoin compact size (one byte below
+    // 253), so no two (name, id) pairs encode the same.
+    let with_len = |engine: &mut sha256::HashEngine, bytes: &[u8]| {
+        let len = bitcoin::consensus::encode::serialize(&bitcoin::VarInt(bytes.len() as u64));
+        engine.input(&len);
         engine.input(bytes);
     };
-    // Vault names and approver ids are short (ids ≤ 64 bytes); names longer
-    // than 255 bytes are cut in the length byte only, never ambiguous in
-    // practice because the policy id follows and fixes the name anyway.
-    with_len(policy.name().as_bytes());
+    with_len(&mut engine, policy.name().as_bytes());
     engine.input(&policy.id().to_bytes());
     engine.input(txid.as_byte_array());
     engine.input(&[movement.code()]);
-    engine.input(&[approver.as_str().len() as u8]);
-    engine.input(approver.as_str().as_bytes());
+    with_len(&mut engine, approver.as_str().as_bytes());
     sha256::Hash::from_engine(engine).to_byte_array()
 }
 
@@ -346,6 +345,25 @@ mod tests {
         ] {
             assert_ne!(base, other);
         }
+    }
+
+    /// A known answer, also in docs/psbt-fields.md, for other implementations.
+    #[test]
+    fn digest_known_answer() {
+        let exchange = policy("regtest-exchange");
+        assert_eq!(
+            exchange.id().to_string(),
+            "27f069572c375e0049268c4184aca4a01aeba6fbf3fd0188a080c899c4d3e629",
+            "the example policy changed: update this vector and docs/psbt-fields.md"
+        );
+        let sato: ApproverId = "sato".parse().unwrap();
+        let txid = Txid::from_byte_array([0x11; 32]);
+        let digest = approval_digest(&exchange, txid, Movement::ColdToHot, &sato);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "1325d3b0bc8d648dfb75cd1eab704accc84b0f0f3109cfb50937ca2256e01090"
+        );
     }
 
     #[test]
