@@ -971,7 +971,7 @@ fn consolidation_of_cold_coins() {
     let node = common::Node::start();
     let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
     let c = init_and_fund(&node, 3);
-    c.balance();
+    // No `sync` here: proposing syncs first.
     let p = c.path("consolidate.psbt");
     let r = c.json(&[
         "propose",

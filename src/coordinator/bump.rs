@@ -21,7 +21,7 @@ impl Coordinator {
         fee_rate: FeeRate,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let mut wallets = self.wallets()?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(Some(fee_rate))?;
         let from = Tier::ALL
             .into_iter()
             .find(|t| {

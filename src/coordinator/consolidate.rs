@@ -28,7 +28,7 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let mut wallets = self.wallets()?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(fee_rate)?;
         let wallet = wallets.tier(tier).wallet();
         let tip = wallet.latest_checkpoint().height();
         let mut coins: Vec<_> = wallet
@@ -54,7 +54,6 @@ impl Coordinator {
         if coins.len() < 2 {
             return Ok(None);
         }
-        let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
         let total: Amount = coins.iter().map(|(v, _)| *v).sum();
         let dest = wallets
             .tier_mut(tier)

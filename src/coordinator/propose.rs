@@ -18,9 +18,11 @@ use crate::transport::write_new_atomically;
 
 use super::balance::{btc, percent, VaultBalance};
 use super::error::CoordinatorError;
+use super::node::Config;
 use super::payout_csv::read_payouts;
 use super::proposal::{Proposal, ProposedOutput};
 use super::rebalance::rebalance_move;
+use super::sync::sync;
 use super::vault::Coordinator;
 use super::wallets::VaultWallets;
 
@@ -55,18 +57,23 @@ pub(crate) enum Spend {
 }
 
 impl Coordinator {
-    pub(crate) fn fee_rate_or_estimate(
+    /// Brings the wallets up to the node's chain and mempool (a proposal
+    /// built on stale coins would fail at broadcast, after everyone signed)
+    /// and picks the fee rate: the one given, else the node's estimate.
+    pub(crate) fn prepare_proposal(
         &self,
         fee_rate: Option<FeeRate>,
-    ) -> Result<FeeRate, CoordinatorError> {
-        if let Some(r) = fee_rate {
-            return Ok(r);
-        }
+    ) -> Result<(VaultWallets, FeeRate), CoordinatorError> {
         let (node, _) = self.connect()?;
-        Ok(node
-            .estimate_sat_per_vb(6)
-            .map(|r| FeeRate::from_sat_per_kwu((r * 250.0).ceil() as u64))
-            .unwrap_or(FeeRate::from_sat_per_kwu(FALLBACK_SAT_PER_VB * 250)))
+        let mut wallets = self.wallets()?;
+        let start_height = Config::load(self.dir())?.sync.start_height;
+        sync(self.dir(), &node, &mut wallets, start_height, true)?;
+        let fee_rate = fee_rate.unwrap_or_else(|| {
+            node.estimate_sat_per_vb(6)
+                .map(|r| FeeRate::from_sat_per_kwu((r * 250.0).ceil() as u64))
+                .unwrap_or(FeeRate::from_sat_per_kwu(FALLBACK_SAT_PER_VB * 250))
+        });
+        Ok((wallets, fee_rate))
     }
 
     /// `propose transfer`: moves `amount` from one tier to a fresh receive
@@ -84,14 +91,25 @@ impl Coordinator {
                 "--from and --to are both {from}; a transfer goes from one tier to the other"
             )));
         }
-        let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
-        let mut wallets = self.wallets()?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(fee_rate)?;
+        self.transfer_with(&mut wallets, from, to, amount, fee_rate, out)
+    }
+
+    fn transfer_with(
+        &self,
+        wallets: &mut VaultWallets,
+        from: Tier,
+        to: Tier,
+        amount: Amount,
+        fee_rate: FeeRate,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
         let dest = wallets
             .tier_mut(to)
             .wallet_mut()
             .reveal_next_address(KeychainKind::External);
         let spend = Spend::Pay(vec![(dest.address.script_pubkey(), amount)]);
-        self.propose(&mut wallets, from, spend, fee_rate, out)
+        self.propose(wallets, from, spend, fee_rate, out)
     }
 
     /// `propose payout`: pays the rows of a CSV file from hot.
@@ -102,8 +120,7 @@ impl Coordinator {
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
         let payouts = read_payouts(csv, self.policy().network())?;
-        let fee_rate = self.fee_rate_or_estimate(fee_rate)?;
-        let mut wallets = self.wallets()?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(fee_rate)?;
         let spend = Spend::Pay(
             payouts
                 .iter()
@@ -120,7 +137,8 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let balance = self.balance()?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(fee_rate)?;
+        let balance = VaultBalance::of(&wallets, self.policy().rules().ratio());
         match rebalance_move(&balance) {
             None => Ok(None),
             Some((from, wanted)) => {
@@ -131,7 +149,7 @@ impl Coordinator {
                     wanted
                 };
                 let mut proposal =
-                    self.propose_transfer(from, from.other(), amount, fee_rate, out)?;
+                    self.transfer_with(&mut wallets, from, from.other(), amount, fee_rate, out)?;
                 if amount < wanted {
                     proposal.note = Some(format!(
                         "the target needs {} moved, capped at the rule's maximum of {} per transfer; propose another rebalance once this one confirms",
