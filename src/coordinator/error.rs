@@ -62,7 +62,7 @@ pub enum CoordinatorError {
         policy: bitcoin::Network,
     },
     /// An RPC call failed after the node was reached.
-    #[error("bitcoind call `{call}` failed: {reason}")]
+    #[error("bitcoind call `{call}` failed: {reason}; check the node's debug.log and that it runs with -txindex=1 if transactions are missing")]
     Rpc {
         /// The RPC method.
         call: String,
@@ -70,7 +70,7 @@ pub enum CoordinatorError {
         reason: String,
     },
     /// The wallet database could not be opened, read or written.
-    #[error("{tier} wallet database {path}: {reason}")]
+    #[error("{tier} wallet database {path}: {reason}; check the file's permissions, or move it aside and run `init` again to rebuild it from the chain")]
     WalletDb {
         /// Which wallet.
         tier: Tier,
@@ -96,7 +96,7 @@ pub enum CoordinatorError {
         reason: String,
     },
     /// A proposal breaks a rule of the policy.
-    #[error("refused by the vault policy: {0}")]
+    #[error("refused by the vault policy: {0}; change the proposal to fit the policy")]
     Refused(String),
     /// An argument is wrong.
     #[error("{0}")]
@@ -159,7 +159,7 @@ pub enum CoordinatorError {
     #[error(transparent)]
     File(#[from] crate::transport::FileError),
     /// The node refused the transaction.
-    #[error("the node rejects transaction {txid}: {reason}; nothing was broadcast")]
+    #[error("the node rejects transaction {txid}: {reason}; nothing was broadcast — run `sync` and `status`, and propose again if its coins were spent")]
     Rejected {
         /// The transaction.
         txid: Txid,
