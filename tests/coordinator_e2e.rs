@@ -142,11 +142,14 @@ fn reorg_is_survived() {
     let b = c.balance();
     assert_eq!(sat(&b["cold"]["total_sat"]), 100 * 100_000_000);
     node.call("invalidateblock", &[json!(blocks[0])]);
+    let status = c.json(&["status"]);
+    assert_eq!(status["wallet_tips"][0]["on_node_chain"], false);
     node.mine_elsewhere(3);
     let b = c.balance();
     assert_eq!(sat(&b["cold"]["total_sat"]), 50 * 100_000_000);
     let status = c.json(&["status"]);
     assert_eq!(status["wallet_tips"][0]["hash"], status["node"]["tip_hash"]);
+    assert_eq!(status["wallet_tips"][0]["on_node_chain"], true);
 }
 
 fn test_keys() -> toml::Value {

@@ -77,6 +77,9 @@ pub struct WalletTip {
     pub height: u32,
     /// Hash.
     pub hash: String,
+    /// Whether the node's best chain has this block; false after a reorg
+    /// the wallet has not seen yet (run `sync`).
+    pub on_node_chain: bool,
 }
 
 /// A fresh receive address.
@@ -270,19 +273,22 @@ impl Coordinator {
 
     /// `status`.
     pub fn status(&self) -> Result<StatusReport, CoordinatorError> {
-        let (_node, health) = self.connect()?;
+        let (node, health) = self.connect()?;
         let wallets = self.wallets()?;
-        let wallet_tips: Vec<WalletTip> = Tier::ALL
-            .into_iter()
-            .map(|t| {
-                let cp = wallets.tier(t).wallet().latest_checkpoint();
-                WalletTip {
-                    tier: t,
-                    height: cp.height(),
-                    hash: cp.hash().to_string(),
-                }
-            })
-            .collect();
+        let mut wallet_tips = Vec::new();
+        for t in Tier::ALL {
+            let cp = wallets.tier(t).wallet().latest_checkpoint();
+            let hash = cp.hash().to_string();
+            let on_node_chain = u64::from(cp.height()) <= health.blocks
+                && node.call("getblockhash", &[cp.height().into()])?.as_str()
+                    == Some(hash.as_str());
+            wallet_tips.push(WalletTip {
+                tier: t,
+                height: cp.height(),
+                hash,
+                on_node_chain,
+            });
+        }
         let lowest = wallet_tips.iter().map(|t| t.height).min().unwrap_or(0);
         let last_sync = self.dir.sync_state()?;
         Ok(StatusReport {

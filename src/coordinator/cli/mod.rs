@@ -219,7 +219,12 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
                     }
                 );
                 for t in &s.wallet_tips {
-                    println!("{} wallet tip: {} {}", t.tier, t.height, t.hash);
+                    let note = if t.on_node_chain {
+                        ""
+                    } else {
+                        " (NOT on the node's chain: a reorg happened; run `sync`)"
+                    };
+                    println!("{} wallet tip: {} {}{note}", t.tier, t.height, t.hash);
                 }
                 match &s.last_sync_time {
                     Some(t) => println!(
