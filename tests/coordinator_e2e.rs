@@ -126,6 +126,36 @@ fn init_fund_sync_balance() {
     let a2 = c.json(&["address", "--tier", "hot"]);
     assert_ne!(a1["address"], a2["address"]);
     assert_eq!(sat(&a2["index"]), sat(&a1["index"]) + 1);
+    // Node settings from config.toml (stored by init), and from the environment.
+    let bare = || {
+        let mut cmd = Command::cargo_bin("custodia-coordinator").unwrap();
+        cmd.env_remove("CUSTODIA_RPC_URL")
+            .env_remove("CUSTODIA_RPC_COOKIE")
+            .env("CUSTODIA_COORDINATOR_DIR", c.data_dir());
+        cmd
+    };
+    let out = bare().args(["status", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(c.data_dir().join("config.toml")).unwrap();
+    assert!(config.contains(&node.rpc_url()));
+    std::fs::remove_file(c.data_dir().join("config.toml")).unwrap();
+    bare().arg("status").assert().code(2);
+    let out = bare()
+        .env("CUSTODIA_RPC_URL", node.rpc_url())
+        .env("CUSTODIA_RPC_COOKIE", node.cookie_file())
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The first line of the log records the policy.
     let log = c.json(&["log", "verify"]);
     assert_eq!(log["valid"], true);
