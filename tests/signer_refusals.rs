@@ -1023,3 +1023,28 @@ fn cli_daily_limit_comes_from_the_signers_own_log() {
         .assert()
         .success();
 }
+
+#[test]
+fn derivations_naming_many_paths_are_not_followed() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    // Copy the real claim under many other indexes: too many to check.
+    let (fp, path) = psbt.inputs[0]
+        .bip32_derivation
+        .values()
+        .next()
+        .cloned()
+        .unwrap();
+    let account: Vec<_> = path.into_iter().take(4).cloned().collect();
+    for i in 0..10u32 {
+        let mut p = account.clone();
+        p.push(bitcoin::bip32::ChildNumber::Normal { index: 0 });
+        p.push(bitcoin::bip32::ChildNumber::Normal { index: 500 + i });
+        let fake = bitcoin::secp256k1::PublicKey::from_secret_key(
+            &Secp256k1::new(),
+            &bitcoin::secp256k1::SecretKey::from_slice(&[i as u8 + 1; 32]).unwrap(),
+        );
+        psbt.inputs[0].bip32_derivation.insert(fake, (fp, p.into()));
+    }
+    assert_refused(&policy, &psbt, RuleId::InputsFromVault);
+}

@@ -24,6 +24,10 @@ use crate::policy::{Chain, ScriptKind, Tier, VaultPolicy, NUMS_INTERNAL_KEY};
 /// either broken or steering the signer toward keys nobody watches.
 pub const MAX_INDEX: u32 = 100_000;
 
+/// Most distinct vault paths the derivations of one input or output may name
+/// before they are treated as false claims (one per wallet is honest).
+const MAX_CANDIDATES: usize = 4;
+
 /// Where in the vault a script sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct VaultPath {
@@ -228,6 +232,11 @@ impl<'p> Deriver<'p> {
         claims: impl Iterator<Item = &'a (Fingerprint, DerivationPath)>,
     ) -> (Option<VaultPath>, bool) {
         let candidates = self.candidates(claims);
+        // An honest PSBT names one (chain, index) per script; many different
+        // ones would only make the signer derive keys for nothing.
+        if candidates.len() > MAX_CANDIDATES {
+            return (None, true);
+        }
         for &(tier, chain, index) in &candidates {
             let at = VaultPath { tier, chain, index };
             if self.descriptor(at).script_pubkey().as_script() == script {
