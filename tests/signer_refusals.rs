@@ -9,7 +9,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::psbt::PsbtSighashType;
 use bitcoin::secp256k1::Secp256k1;
 use bitcoin::sighash::EcdsaSighashType;
-use bitcoin::{Amount, Network, Psbt, Txid};
+use bitcoin::{Network, Psbt, Txid};
 use custodia::policy::{ApproverId, Tier, VaultPolicy};
 use custodia::psbt::approvals::{sign_approval, Verdict};
 use custodia::psbt::fields::{policy_id_key, PREFIX, SUBTYPE_APPROVAL};
@@ -19,65 +19,6 @@ use custodia::psbt::{
 use custodia::signer::signing::{sign_event, sign_psbt, SigningError};
 use miniscript::psbt::PsbtExt;
 use signer_fixtures::*;
-
-const BTC: u64 = 100_000_000;
-
-fn sat(n: u64) -> Amount {
-    Amount::from_sat(n)
-}
-
-fn today() -> SpentToday {
-    SpentToday::empty(SpentToday::today())
-}
-
-fn review(policy: &VaultPolicy, psbt: &Psbt) -> Review {
-    Review::of(policy, psbt, &today())
-}
-
-/// Adds valid approvals of `who` for the PSBT's movement.
-fn approve(policy: &VaultPolicy, psbt: &mut Psbt, who: &[&str]) {
-    let r = review(policy, psbt);
-    for id in who {
-        let id: ApproverId = id.parse().unwrap();
-        let a = sign_approval(
-            policy,
-            r.txid,
-            r.movement.unwrap(),
-            &id,
-            &approver_keypair(id.as_str()),
-        );
-        add_approval(policy, psbt, &a).unwrap();
-    }
-}
-
-/// A cold→hot transfer of `amount` with change, fee 10,000 sat.
-fn cold_to_hot(policy: &VaultPolicy, amount: u64) -> Psbt {
-    let input = 10 * BTC;
-    spend(
-        policy,
-        &[(at(Tier::Cold, 0, 3), sat(input))],
-        &[
-            (To::Vault(at(Tier::Hot, 0, 1)), sat(amount)),
-            (
-                To::Vault(at(Tier::Cold, 1, 0)),
-                sat(input - amount - 10_000),
-            ),
-        ],
-    )
-}
-
-/// A hot payout of `amount` to `payee` with change, fee 5,000 sat.
-fn hot_payout(policy: &VaultPolicy, payee_n: u32, amount: u64) -> Psbt {
-    let input = 3 * BTC;
-    spend(
-        policy,
-        &[(at(Tier::Hot, 0, 2), sat(input))],
-        &[
-            (To::Address(payee(payee_n)), sat(amount)),
-            (To::Vault(at(Tier::Hot, 1, 4)), sat(input - amount - 5_000)),
-        ],
-    )
-}
 
 /// Asserts the review refuses because of `rule` and that no key holder of
 /// either wallet signs.
@@ -108,19 +49,6 @@ fn assert_refused_with(
         assert_eq!(&copy, psbt, "a refused PSBT must not change");
     }
     r
-}
-
-fn sign_all(policy: &VaultPolicy, psbt: &Psbt, signers: &[&str]) -> Psbt {
-    let r = review(policy, psbt);
-    assert!(r.passes(), "{}", r.to_text());
-    let mut signed = psbt.clone();
-    for s in signers {
-        let mut copy = psbt.clone();
-        let out = sign_psbt(policy, &r, &mut copy, &master(s)).unwrap();
-        assert_eq!(out.inputs_signed, psbt.inputs.len());
-        signed.combine(copy).unwrap();
-    }
-    signed
 }
 
 // ---------- happy paths ----------
@@ -707,148 +635,6 @@ fn signed_psbt_is_written_back_with_only_signatures_added() {
     assert_eq!(back.psbt().inputs[0].partial_sigs.len(), 1);
 }
 
-// ---------- the command line ----------
-
-#[test]
-fn cli_review_sign_and_approve_with_exit_codes() {
-    let policy = policy("regtest-exchange");
-    let cli = SignerCli::new("cold-1", "regtest-exchange");
-
-    // Garbage and truncated PSBTs: exit 2.
-    let garbage = cli.path("garbage.psbt");
-    std::fs::write(&garbage, "this is not a psbt").unwrap();
-    cli.cmd().arg("review").arg(&garbage).assert().code(2);
-    let psbt = cold_to_hot(&policy, 2 * BTC);
-    let truncated = cli.path("truncated.psbt");
-    let bytes = psbt.serialize();
-    std::fs::write(&truncated, &bytes[..bytes.len() - 7]).unwrap();
-    cli.cmd().arg("review").arg(&truncated).assert().code(2);
-
-    // Without approvals the transfer is refused: exit 1, and sign writes nothing.
-    let unapproved = cli.write_psbt("unapproved.psbt", &psbt);
-    let out = cli
-        .cmd()
-        .args(["review", "--json"])
-        .arg(&unapproved)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(json["would_sign"], false);
-    cli.cmd()
-        .arg("sign")
-        .arg(&unapproved)
-        .arg("-o")
-        .arg(cli.path("never.psbt"))
-        .arg("--yes")
-        .assert()
-        .code(1);
-    assert!(!cli.path("never.psbt").exists());
-
-    // Two approvers approve through the CLI (any signer machine can hold approval keys).
-    cli.import_approver("sato");
-    cli.import_approver("tanaka");
-    cli.cmd()
-        .arg("approve")
-        .arg(&unapproved)
-        .args(["--approver", "sato", "--yes", "-o"])
-        .arg(cli.path("a1.psbt"))
-        .assert()
-        .success();
-    cli.cmd()
-        .arg("approve")
-        .arg(cli.path("a1.psbt"))
-        .args(["--approver", "tanaka", "--yes", "-o"])
-        .arg(cli.path("a2.psbt"))
-        .assert()
-        .success();
-    cli.cmd()
-        .arg("review")
-        .arg(cli.path("a2.psbt"))
-        .assert()
-        .success();
-
-    // Sign: the output is new, the input untouched, the log has the entry.
-    let before = std::fs::read(cli.path("a2.psbt")).unwrap();
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.psbt"))
-        .arg("--yes")
-        .assert()
-        .success();
-    assert_eq!(std::fs::read(cli.path("a2.psbt")).unwrap(), before);
-    let signed = PsbtDocument::read(&cli.path("signed.psbt")).unwrap();
-    assert_eq!(signed.encoding(), custodia::psbt::Encoding::Base64);
-    assert_eq!(signed.psbt().inputs[0].partial_sigs.len(), 1);
-    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
-    let entries = log.verify().unwrap().entries;
-    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
-    assert_eq!(sign.event["movement"], "cold-to-hot");
-    assert_eq!(sign.event["amount_sat"], 2 * BTC);
-    assert_eq!(sign.event["inputs_signed"], 1);
-
-    // Never overwrites: the same output again is refused.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.psbt"))
-        .arg("--yes")
-        .assert()
-        .code(2);
-
-    // Binary output on request.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.bin"))
-        .args(["--yes", "--format", "binary"])
-        .assert()
-        .success();
-    assert!(std::fs::read(cli.path("signed.bin"))
-        .unwrap()
-        .starts_with(b"psbt\xff"));
-
-    // Without --yes and no one to confirm, nothing is signed.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("unconfirmed.psbt"))
-        .write_stdin("n\n")
-        .assert()
-        .code(1);
-    assert!(!cli.path("unconfirmed.psbt").exists());
-}
-
-#[test]
-fn cli_refuses_a_psbt_of_an_unregistered_or_missing_policy() {
-    let taproot = policy("regtest-taproot");
-    let cli = SignerCli::new("cold-1", "regtest-exchange");
-    let psbt = cold_to_hot(&taproot, BTC);
-    let f = cli.write_psbt("other.psbt", &psbt);
-    cli.cmd()
-        .arg("review")
-        .arg(&f)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("not registered"));
-    let mut untagged = psbt.clone();
-    untagged.proprietary.clear();
-    let f = cli.write_psbt("untagged.psbt", &untagged);
-    cli.cmd()
-        .arg("review")
-        .arg(&f)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("coordinator"));
-}
-
 // ---------- robustness ----------
 
 proptest::proptest! {
@@ -917,26 +703,6 @@ fn payout_amount_counts_only_what_leaves_the_vault() {
     assert_eq!(r.moved_sat, BTC / 4);
 }
 
-#[test]
-fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
-    let policy = policy("regtest-exchange");
-    let cli = SignerCli::new("cold-1", "regtest-exchange");
-    let f = cli.write_psbt("payout.psbt", &hot_payout(&policy, 1, BTC / 2));
-    cli.cmd().arg("review").arg(&f).assert().success();
-    cli.cmd()
-        .arg("sign")
-        .arg(&f)
-        .arg("-o")
-        .arg(cli.path("out.psbt"))
-        .arg("--yes")
-        .arg("--passphrase-file")
-        .arg(cli.path("does-not-exist"))
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("holds no key of the hot wallet"));
-    assert!(!cli.path("out.psbt").exists());
-}
-
 // ---------- PSBTs made by Bitcoin Core (tests/data/psbt) ----------
 
 /// Core's `createpsbt` + `utxoupdatepsbt` output, recorded by the interop test:
@@ -984,44 +750,6 @@ fn core_made_psbts_v0_and_v2_are_read_reviewed_and_signed_offline() {
             fin.finalize_mut(&Secp256k1::new()).unwrap();
         }
     }
-}
-
-#[test]
-fn cli_daily_limit_comes_from_the_signers_own_log() {
-    let policy = policy("regtest-exchange");
-    let cli = SignerCli::new("cold-2", "regtest-exchange");
-    // Three different approved transfers of 4 BTC: 8 BTC fit the 10 BTC day, 12 do not.
-    for (n, amount) in [(1, 4 * BTC), (2, 4 * BTC + 1), (3, 4 * BTC + 2)] {
-        let mut psbt = cold_to_hot(&policy, amount);
-        approve(&policy, &mut psbt, &["ito", "tanaka"]);
-        let input = cli.write_psbt(&format!("t{n}.psbt"), &psbt);
-        let output = cli.path(&format!("t{n}.signed"));
-        // Read from standard input this time.
-        let assert = cli
-            .cmd()
-            .args(["sign", "-", "--yes", "-o"])
-            .arg(&output)
-            .pipe_stdin(&input)
-            .unwrap()
-            .assert();
-        if n < 3 {
-            assert.success();
-            assert!(output.exists());
-        } else {
-            assert
-                .code(1)
-                .stderr(predicates::str::contains("daily-limit"));
-            assert!(!output.exists());
-        }
-    }
-    // Signing the first one again does not count it twice.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("t1.psbt"))
-        .args(["--yes", "-o"])
-        .arg(cli.path("t1.again"))
-        .assert()
-        .success();
 }
 
 #[test]

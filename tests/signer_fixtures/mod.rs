@@ -11,8 +11,11 @@ use bitcoin::hashes::{sha256, Hash};
 use bitcoin::secp256k1::{Keypair, Secp256k1, SecretKey};
 use bitcoin::{absolute, transaction, Address, Amount, Network, OutPoint, Psbt, ScriptBuf};
 use bitcoin::{Sequence, Transaction, TxIn, TxOut, Txid, Witness};
+use custodia::policy::ApproverId;
 use custodia::policy::{Chain, ScriptKind, Tier, VaultPolicy};
-use custodia::psbt::{set_policy_id, VaultPath};
+use custodia::psbt::approvals::sign_approval;
+use custodia::psbt::{add_approval, set_policy_id, Review, SpentToday, VaultPath};
+use custodia::signer::signing::sign_psbt;
 use miniscript::psbt::PsbtExt;
 
 /// Path of a file in the crate.
@@ -269,4 +272,83 @@ fn approver_secret_hex(id: &str) -> String {
         .find(|a| a.id == id)
         .unwrap()
         .secret_hex
+}
+
+// ---------- PSBTs of the example vault ----------
+
+/// Satoshis per bitcoin.
+pub const BTC: u64 = 100_000_000;
+
+/// An amount in satoshis.
+pub fn sat(n: u64) -> Amount {
+    Amount::from_sat(n)
+}
+
+/// Nothing signed yet today.
+pub fn today() -> SpentToday {
+    SpentToday::empty(SpentToday::today())
+}
+
+/// Reviews with nothing signed yet today.
+pub fn review(policy: &VaultPolicy, psbt: &Psbt) -> Review {
+    Review::of(policy, psbt, &today())
+}
+
+/// Adds valid approvals of `who` for the PSBT's movement.
+pub fn approve(policy: &VaultPolicy, psbt: &mut Psbt, who: &[&str]) {
+    let r = review(policy, psbt);
+    for id in who {
+        let id: ApproverId = id.parse().unwrap();
+        let a = sign_approval(
+            policy,
+            r.txid,
+            r.movement.unwrap(),
+            &id,
+            &approver_keypair(id.as_str()),
+        );
+        add_approval(policy, psbt, &a).unwrap();
+    }
+}
+
+/// A cold→hot transfer of `amount` with change, fee 10,000 sat.
+pub fn cold_to_hot(policy: &VaultPolicy, amount: u64) -> Psbt {
+    let input = 10 * BTC;
+    spend(
+        policy,
+        &[(at(Tier::Cold, 0, 3), sat(input))],
+        &[
+            (To::Vault(at(Tier::Hot, 0, 1)), sat(amount)),
+            (
+                To::Vault(at(Tier::Cold, 1, 0)),
+                sat(input - amount - 10_000),
+            ),
+        ],
+    )
+}
+
+/// A hot payout of `amount` to `payee` with change, fee 5,000 sat.
+pub fn hot_payout(policy: &VaultPolicy, payee_n: u32, amount: u64) -> Psbt {
+    let input = 3 * BTC;
+    spend(
+        policy,
+        &[(at(Tier::Hot, 0, 2), sat(input))],
+        &[
+            (To::Address(payee(payee_n)), sat(amount)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(input - amount - 5_000)),
+        ],
+    )
+}
+
+/// Signs copies with each of `signers` (all must sign every input) and combines them.
+pub fn sign_all(policy: &VaultPolicy, psbt: &Psbt, signers: &[&str]) -> Psbt {
+    let r = review(policy, psbt);
+    assert!(r.passes(), "{}", r.to_text());
+    let mut signed = psbt.clone();
+    for s in signers {
+        let mut copy = psbt.clone();
+        let out = sign_psbt(policy, &r, &mut copy, &master(s)).unwrap();
+        assert_eq!(out.inputs_signed, psbt.inputs.len());
+        signed.combine(copy).unwrap();
+    }
+    signed
 }

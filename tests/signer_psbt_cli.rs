@@ -1,0 +1,206 @@
+//! custodia-signer's `review`, `sign` and `approve` from the command line:
+//! exit codes, confirmation, the log written before the output, never
+//! overwriting, formats, stdin, and daily limits from the signer's own log.
+
+mod signer_fixtures;
+
+use custodia::psbt::PsbtDocument;
+use signer_fixtures::*;
+
+#[test]
+fn cli_review_sign_and_approve_with_exit_codes() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+
+    // Garbage and truncated PSBTs: exit 2.
+    let garbage = cli.path("garbage.psbt");
+    std::fs::write(&garbage, "this is not a psbt").unwrap();
+    cli.cmd().arg("review").arg(&garbage).assert().code(2);
+    let psbt = cold_to_hot(&policy, 2 * BTC);
+    let truncated = cli.path("truncated.psbt");
+    let bytes = psbt.serialize();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 7]).unwrap();
+    cli.cmd().arg("review").arg(&truncated).assert().code(2);
+
+    // Without approvals the transfer is refused: exit 1, and sign writes nothing.
+    let unapproved = cli.write_psbt("unapproved.psbt", &psbt);
+    let out = cli
+        .cmd()
+        .args(["review", "--json"])
+        .arg(&unapproved)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["would_sign"], false);
+    cli.cmd()
+        .arg("sign")
+        .arg(&unapproved)
+        .arg("-o")
+        .arg(cli.path("never.psbt"))
+        .arg("--yes")
+        .assert()
+        .code(1);
+    assert!(!cli.path("never.psbt").exists());
+
+    // Two approvers approve through the CLI (any signer machine can hold approval keys).
+    cli.import_approver("sato");
+    cli.import_approver("tanaka");
+    cli.cmd()
+        .arg("approve")
+        .arg(&unapproved)
+        .args(["--approver", "sato", "--yes", "-o"])
+        .arg(cli.path("a1.psbt"))
+        .assert()
+        .success();
+    cli.cmd()
+        .arg("approve")
+        .arg(cli.path("a1.psbt"))
+        .args(["--approver", "tanaka", "--yes", "-o"])
+        .arg(cli.path("a2.psbt"))
+        .assert()
+        .success();
+    cli.cmd()
+        .arg("review")
+        .arg(cli.path("a2.psbt"))
+        .assert()
+        .success();
+
+    // Sign: the output is new, the input untouched, the log has the entry.
+    let before = std::fs::read(cli.path("a2.psbt")).unwrap();
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.psbt"))
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(cli.path("a2.psbt")).unwrap(), before);
+    let signed = PsbtDocument::read(&cli.path("signed.psbt")).unwrap();
+    assert_eq!(signed.encoding(), custodia::psbt::Encoding::Base64);
+    assert_eq!(signed.psbt().inputs[0].partial_sigs.len(), 1);
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(sign.event["movement"], "cold-to-hot");
+    assert_eq!(sign.event["amount_sat"], 2 * BTC);
+    assert_eq!(sign.event["inputs_signed"], 1);
+
+    // Never overwrites: the same output again is refused.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.psbt"))
+        .arg("--yes")
+        .assert()
+        .code(2);
+
+    // Binary output on request.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("signed.bin"))
+        .args(["--yes", "--format", "binary"])
+        .assert()
+        .success();
+    assert!(std::fs::read(cli.path("signed.bin"))
+        .unwrap()
+        .starts_with(b"psbt\xff"));
+
+    // Without --yes and no one to confirm, nothing is signed.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("a2.psbt"))
+        .arg("-o")
+        .arg(cli.path("unconfirmed.psbt"))
+        .write_stdin("n\n")
+        .assert()
+        .code(1);
+    assert!(!cli.path("unconfirmed.psbt").exists());
+}
+
+#[test]
+fn cli_refuses_a_psbt_of_an_unregistered_or_missing_policy() {
+    let taproot = policy("regtest-taproot");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let psbt = cold_to_hot(&taproot, BTC);
+    let f = cli.write_psbt("other.psbt", &psbt);
+    cli.cmd()
+        .arg("review")
+        .arg(&f)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not registered"));
+    let mut untagged = psbt.clone();
+    untagged.proprietary.clear();
+    let f = cli.write_psbt("untagged.psbt", &untagged);
+    cli.cmd()
+        .arg("review")
+        .arg(&f)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("coordinator"));
+}
+
+#[test]
+fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let f = cli.write_psbt("payout.psbt", &hot_payout(&policy, 1, BTC / 2));
+    cli.cmd().arg("review").arg(&f).assert().success();
+    cli.cmd()
+        .arg("sign")
+        .arg(&f)
+        .arg("-o")
+        .arg(cli.path("out.psbt"))
+        .arg("--yes")
+        .arg("--passphrase-file")
+        .arg(cli.path("does-not-exist"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("holds no key of the hot wallet"));
+    assert!(!cli.path("out.psbt").exists());
+}
+
+#[test]
+fn cli_daily_limit_comes_from_the_signers_own_log() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-2", "regtest-exchange");
+    // Three different approved transfers of 4 BTC: 8 BTC fit the 10 BTC day, 12 do not.
+    for (n, amount) in [(1, 4 * BTC), (2, 4 * BTC + 1), (3, 4 * BTC + 2)] {
+        let mut psbt = cold_to_hot(&policy, amount);
+        approve(&policy, &mut psbt, &["ito", "tanaka"]);
+        let input = cli.write_psbt(&format!("t{n}.psbt"), &psbt);
+        let output = cli.path(&format!("t{n}.signed"));
+        // Read from standard input this time.
+        let assert = cli
+            .cmd()
+            .args(["sign", "-", "--yes", "-o"])
+            .arg(&output)
+            .pipe_stdin(&input)
+            .unwrap()
+            .assert();
+        if n < 3 {
+            assert.success();
+            assert!(output.exists());
+        } else {
+            assert
+                .code(1)
+                .stderr(predicates::str::contains("daily-limit"));
+            assert!(!output.exists());
+        }
+    }
+    // Signing the first one again does not count it twice.
+    cli.cmd()
+        .arg("sign")
+        .arg(cli.path("t1.psbt"))
+        .args(["--yes", "-o"])
+        .arg(cli.path("t1.again"))
+        .assert()
+        .success();
+}
