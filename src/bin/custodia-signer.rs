@@ -362,8 +362,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let session = review_and_confirm(&home, &psbt, yes, "Sign this transaction?", false)?;
             let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
-            let master = seed.master_xpriv(session.policy.network());
-            let report = session.sign(&home, &master, &output, format)?;
+            let report = session.sign(&home, &seed, &output, format)?;
             println!(
                 "signed {} input(s) with {}; wrote {}",
                 report.outcome.inputs_signed,

@@ -13,10 +13,11 @@ pub mod session;
 
 use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
 use bitcoin::ecdsa;
-use bitcoin::secp256k1::{Keypair, Message, Secp256k1, SecretKey};
+use bitcoin::psbt::Input;
+use bitcoin::secp256k1::{All, Keypair, Message, Secp256k1, SecretKey};
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
-use bitcoin::{Psbt, TxOut, XOnlyPublicKey};
+use bitcoin::{Psbt, Transaction, TxOut, XOnlyPublicKey};
 use miniscript::{Descriptor, ToPublicKey};
 use serde_json::json;
 
@@ -80,6 +81,14 @@ struct ChainKeys {
     chains: [(Xpriv, Xpub); 2],
 }
 
+impl Drop for ChainKeys {
+    fn drop(&mut self) {
+        for (xpriv, _) in &mut self.chains {
+            xpriv.private_key.non_secure_erase();
+        }
+    }
+}
+
 impl ChainKeys {
     fn at(&self, chain: u32, index: u32) -> SecretKey {
         let (xpriv, xpub) = &self.chains[chain as usize];
@@ -106,10 +115,11 @@ fn signer_keys(
         if origin.fingerprint() != fingerprint {
             continue;
         }
-        let account = master
+        let mut account = master
             .derive_priv(secp, origin.path())
             .map_err(|_| SigningError::SeedMismatch(id.clone()))?;
         if Xpub::from_priv(secp, &account) != *origin.xpub() {
+            account.private_key.non_secure_erase();
             return Err(SigningError::SeedMismatch(id.clone()));
         }
         let chain = |c: u32| {
@@ -122,6 +132,7 @@ fn signer_keys(
             id: id.clone(),
             chains: [chain(0), chain(1)],
         });
+        account.private_key.non_secure_erase();
     }
     if out.is_empty() {
         return Err(SigningError::NoKeyOfWallet {
@@ -185,68 +196,80 @@ pub fn sign_psbt(
             .expect("owned inputs carry their descriptor");
         let mut signed_here = false;
         for key in &keys {
-            let secret = key.at(at.chain, at.index);
-            let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
-                index,
-                reason: e.to_string(),
-            };
-            match kind {
-                ScriptKind::Wsh => {
-                    let script = descriptor.explicit_script().map_err(|e| sighash_err(&e))?;
-                    let sighash = cache
-                        .p2wsh_signature_hash(
-                            index,
-                            &script,
-                            prevouts[index].value,
-                            EcdsaSighashType::All,
-                        )
-                        .map_err(|e| sighash_err(&e))?;
-                    let sig = secp.sign_ecdsa(&Message::from(sighash), &secret);
-                    input.partial_sigs.insert(
-                        bitcoin::PublicKey::new(secret.public_key(&secp)),
-                        ecdsa::Signature {
-                            signature: sig,
-                            sighash_type: EcdsaSighashType::All,
-                        },
-                    );
-                    signed_here = true;
-                }
-                ScriptKind::Tr => {
-                    let xonly = XOnlyPublicKey::from(secret.public_key(&secp));
-                    let Some(leaf) = leaf_with_key(descriptor, &xonly) else {
-                        continue;
-                    };
-                    let ty = match input.sighash_type.map(|t| t.to_u32()) {
-                        Some(0x01) => TapSighashType::All,
-                        _ => TapSighashType::Default,
-                    };
-                    let sighash = cache
-                        .taproot_script_spend_signature_hash(
-                            index,
-                            &Prevouts::All(&prevouts),
-                            leaf,
-                            ty,
-                        )
-                        .map_err(|e| sighash_err(&e))?;
-                    let keypair = Keypair::from_secret_key(&secp, &secret);
-                    let sig = secp.sign_schnorr(&Message::from(sighash), &keypair);
-                    input.tap_script_sigs.insert(
-                        (xonly, leaf),
-                        taproot::Signature {
-                            signature: sig,
-                            sighash_type: ty,
-                        },
-                    );
-                    signed_here = true;
-                }
-            }
+            let mut secret = key.at(at.chain, at.index);
+            let result = sign_input(
+                &mut cache, &secp, kind, input, index, descriptor, &prevouts, &secret,
+            );
+            secret.non_secure_erase();
+            signed_here |= result?;
         }
         signed += usize::from(signed_here);
     }
     Ok(SignOutcome {
         inputs_signed: signed,
-        keys: keys.into_iter().map(|k| k.id).collect(),
+        keys: keys.iter().map(|k| k.id.clone()).collect(),
     })
+}
+
+/// Signs input `index` with one address key; `false` if the key is in no
+/// leaf this input can spend with (taproot), which cannot happen for a key
+/// of the wallet's main path.
+#[allow(clippy::too_many_arguments)]
+fn sign_input(
+    cache: &mut SighashCache<&Transaction>,
+    secp: &Secp256k1<All>,
+    kind: ScriptKind,
+    input: &mut Input,
+    index: usize,
+    descriptor: &Descriptor<bitcoin::PublicKey>,
+    prevouts: &[TxOut],
+    secret: &SecretKey,
+) -> Result<bool, SigningError> {
+    let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
+        index,
+        reason: e.to_string(),
+    };
+    match kind {
+        ScriptKind::Wsh => {
+            let script = descriptor.explicit_script().map_err(|e| sighash_err(&e))?;
+            let sighash = cache
+                .p2wsh_signature_hash(index, &script, prevouts[index].value, EcdsaSighashType::All)
+                .map_err(|e| sighash_err(&e))?;
+            let sig = secp.sign_ecdsa(&Message::from(sighash), secret);
+            input.partial_sigs.insert(
+                bitcoin::PublicKey::new(secret.public_key(secp)),
+                ecdsa::Signature {
+                    signature: sig,
+                    sighash_type: EcdsaSighashType::All,
+                },
+            );
+            Ok(true)
+        }
+        ScriptKind::Tr => {
+            let xonly = XOnlyPublicKey::from(secret.public_key(secp));
+            let Some(leaf) = leaf_with_key(descriptor, &xonly) else {
+                return Ok(false);
+            };
+            let ty = match input.sighash_type.map(|t| t.to_u32()) {
+                Some(0x01) => TapSighashType::All,
+                _ => TapSighashType::Default,
+            };
+            let sighash = cache
+                .taproot_script_spend_signature_hash(index, &Prevouts::All(prevouts), leaf, ty)
+                .map_err(|e| sighash_err(&e))?;
+            let mut keypair = Keypair::from_secret_key(secp, secret);
+            let sig = secp.sign_schnorr(&Message::from(sighash), &keypair);
+            keypair.non_secure_erase();
+            input.tap_script_sigs.insert(
+                (xonly, leaf),
+                taproot::Signature {
+                    signature: sig,
+                    sighash_type: ty,
+                },
+            );
+            Ok(true)
+        }
+    }
 }
 
 /// The hash of the tapleaf (rebuilt from the policy) in which `key` appears:

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use bitcoin::bip32::Xpriv;
 use serde_json::json;
 
 use super::{sign_event, sign_psbt, SignOutcome, SigningError};
@@ -17,7 +16,7 @@ use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
     policy_tag, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
 };
-use crate::signer::{ApprovalKey, KeyStoreError, RegistryError, SignerHome};
+use crate::signer::{ApprovalKey, KeyStoreError, RegistryError, SignerHome, UnlockedSeed};
 use crate::transport::{write_new_atomically, FileError};
 
 /// Why a signer command on a PSBT did not complete.
@@ -169,12 +168,12 @@ impl PsbtUnderReview {
         )))
     }
 
-    /// Signs with `master`, appends the `sign` event to the log (durable),
+    /// Signs with the unlocked seed, appends the `sign` event to the log (durable),
     /// then writes the signed PSBT to `out`, which must not exist.
     pub fn sign(
         &self,
         home: &SignerHome,
-        master: &Xpriv,
+        seed: &UnlockedSeed,
         out: &Path,
         encoding: Option<Encoding>,
     ) -> Result<SignReport, SessionError> {
@@ -183,7 +182,10 @@ impl PsbtUnderReview {
             return Err(SessionError::OutputExists(out.display().to_string()));
         }
         let mut psbt = self.doc.psbt().clone();
-        let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, master)?;
+        let mut master = seed.master_xpriv(self.policy.network());
+        let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, &master);
+        master.private_key.non_secure_erase();
+        let outcome = outcome?;
         let bytes = self
             .doc
             .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
