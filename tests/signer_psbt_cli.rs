@@ -16,6 +16,12 @@ fn cli_review_sign_and_approve_with_exit_codes() {
     let garbage = cli.path("garbage.psbt");
     std::fs::write(&garbage, "this is not a psbt").unwrap();
     cli.cmd().arg("review").arg(&garbage).assert().code(2);
+    cli.cmd()
+        .arg("review")
+        .arg(cli.path("no-such-file.psbt"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("check the path"));
     let psbt = cold_to_hot(&policy, 2 * BTC);
     let truncated = cli.path("truncated.psbt");
     let bytes = psbt.serialize();

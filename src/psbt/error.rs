@@ -56,7 +56,9 @@ pub enum PsbtError {
     #[error("internal: writing the PSBT back would change field {0} instead of only adding; nothing was written")]
     WouldChange(String),
     /// The input file or stdin could not be read.
-    #[error("cannot read the PSBT from {what}: {source}")]
+    #[error(
+        "cannot read the PSBT from {what}: {source}; check the path and that this user may read it"
+    )]
     Read {
         /// The path, or "standard input".
         what: String,
@@ -68,6 +70,11 @@ pub enum PsbtError {
 impl Classify for PsbtError {
     fn exit_code(&self) -> ExitCode {
         match self {
+            // A path that does not exist is a usage mistake; anything else
+            // (permissions, a failing disk) is an I/O failure.
+            PsbtError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ExitCode::BadInput
+            }
             PsbtError::Read { .. } => ExitCode::NodeOrIo,
             _ => ExitCode::BadInput,
         }
