@@ -64,9 +64,12 @@ impl PsbtDocument {
         let (bytes, encoding) = if data.starts_with(MAGIC) {
             (data.to_vec(), Encoding::Binary)
         } else {
-            let text = std::str::from_utf8(data)
+            // Line breaks and spaces are layout (mail and some tools wrap
+            // base64 at 64 or 76 columns), never part of the data.
+            let text: String = std::str::from_utf8(data)
                 .map_err(|_| PsbtError::NotPsbt)?
-                .trim();
+                .split_ascii_whitespace()
+                .collect();
             if text.is_empty() {
                 return Err(PsbtError::NotPsbt);
             }
@@ -162,6 +165,25 @@ impl PsbtDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapped_base64_reads() {
+        let tx = bitcoin::Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![bitcoin::TxIn::default()],
+            output: vec![bitcoin::TxOut::NULL],
+        };
+        let psbt = Psbt::from_unsigned_tx(tx).unwrap().to_string();
+        let wrapped: String = psbt
+            .as_bytes()
+            .chunks(8)
+            .map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let doc = PsbtDocument::from_bytes(wrapped.as_bytes()).unwrap();
+        assert_eq!(doc.psbt().to_string(), psbt);
+        assert_eq!(doc.encoding(), Encoding::Base64);
+    }
 
     #[test]
     fn garbage_and_truncation_are_errors() {
