@@ -6,27 +6,22 @@
 //! Chains are 0 (receive) or 1 (change), steps unhardened, indexes below
 //! [`MAX_INDEX`]. Amounts of inputs come only from verified previous outputs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
+use bitcoin::bip32::{DerivationPath, Fingerprint};
 use bitcoin::psbt::{Input, Output};
-use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
 use bitcoin::{Address, PublicKey, TxOut};
-use miniscript::descriptor::DescriptorPublicKey;
-use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
+use miniscript::Descriptor;
 use serde::Serialize;
 
+pub(crate) use super::derive::Deriver;
 use super::rules::RuleId;
-use crate::policy::{Chain, ScriptKind, Tier, VaultPolicy, NUMS_INTERNAL_KEY};
+use crate::policy::{ScriptKind, Tier, NUMS_INTERNAL_KEY};
 
 /// Highest derivation index accepted (exclusive). A vault that hands out
 /// addresses sequentially stays far below it; a PSBT claiming more is
 /// either broken or steering the signer toward keys nobody watches.
 pub const MAX_INDEX: u32 = 100_000;
-
-/// Most distinct vault paths the derivations of one input or output may name
-/// before they are treated as false claims (one per wallet is honest).
-const MAX_CANDIDATES: usize = 4;
 
 /// Where in the vault a script sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -99,152 +94,6 @@ pub struct OutputReview {
     /// The PSBT claims a vault derivation the script does not match: an
     /// attempt to pass an outside address off as change.
     pub false_claim: bool,
-}
-
-/// Derives and caches scripts of the vault's wallets.
-///
-/// Each key's chain-level xpub (`account/chain`) is derived once per wallet
-/// and chain; a script at an index then costs one public derivation per key
-/// instead of two. Unit tests check the result equals miniscript's own
-/// derivation of the policy descriptor.
-pub(crate) struct Deriver<'p> {
-    policy: &'p VaultPolicy,
-    secp: Secp256k1<VerifyOnly>,
-    chains: HashMap<(Tier, u32), HashMap<DescriptorPublicKey, Xpub>>,
-    cache: HashMap<VaultPath, Descriptor<PublicKey>>,
-}
-
-/// Translates a single-chain descriptor's keys to their public keys at one index.
-struct AtIndex<'a> {
-    keys: &'a HashMap<DescriptorPublicKey, Xpub>,
-    index: u32,
-    secp: &'a Secp256k1<VerifyOnly>,
-}
-
-impl Translator<DescriptorPublicKey, PublicKey, ()> for AtIndex<'_> {
-    fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<PublicKey, ()> {
-        let Some(xpub) = self.keys.get(pk) else {
-            // Not an xpub: the taproot internal key, a plain public key.
-            return pk
-                .clone()
-                .at_derivation_index(0)
-                .map_err(|_| ())?
-                .derive_public_key(self.secp)
-                .map_err(|_| ());
-        };
-        let (tweak, _) = xpub
-            .ckd_pub_tweak(ChildNumber::Normal { index: self.index })
-            .map_err(|_| ())?;
-        let key = xpub
-            .public_key
-            .add_exp_tweak(self.secp, &tweak.into())
-            .map_err(|_| ())?;
-        Ok(PublicKey::new(key))
-    }
-    translate_hash_clone!(DescriptorPublicKey, PublicKey, ());
-}
-
-fn chain_xpubs(
-    descriptor: &Descriptor<DescriptorPublicKey>,
-    secp: &Secp256k1<VerifyOnly>,
-) -> HashMap<DescriptorPublicKey, Xpub> {
-    let mut keys = Vec::new();
-    descriptor.for_each_key(|pk| {
-        keys.push(pk.clone());
-        true
-    });
-    keys.into_iter()
-        .filter_map(|pk| match &pk {
-            DescriptorPublicKey::XPub(x) => {
-                let chain = x.xkey.derive_pub(secp, &x.derivation_path).ok()?;
-                Some((pk.clone(), chain))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-impl<'p> Deriver<'p> {
-    pub fn new(policy: &'p VaultPolicy) -> Self {
-        Deriver {
-            policy,
-            secp: Secp256k1::verification_only(),
-            chains: HashMap::new(),
-            cache: HashMap::new(),
-        }
-    }
-
-    pub fn descriptor(&mut self, at: VaultPath) -> &Descriptor<PublicKey> {
-        let (policy, secp, chains) = (self.policy, &self.secp, &mut self.chains);
-        self.cache.entry(at).or_insert_with(|| {
-            let chain = Chain::from_main_step(at.chain).expect("only main chains are derived");
-            let single = policy.descriptor(at.tier).chain(chain);
-            let keys = chains
-                .entry((at.tier, at.chain))
-                .or_insert_with(|| chain_xpubs(single, secp));
-            single
-                .translate_pk(&mut AtIndex {
-                    keys,
-                    index: at.index,
-                    secp,
-                })
-                .unwrap_or_else(|_| panic!("policy descriptors derive at unhardened indexes"))
-        })
-    }
-
-    /// The vault paths a set of derivation claims could mean.
-    fn candidates<'a>(
-        &self,
-        claims: impl Iterator<Item = &'a (Fingerprint, DerivationPath)>,
-    ) -> BTreeSet<(Tier, u32, u32)> {
-        let mut out = BTreeSet::new();
-        for (fingerprint, path) in claims {
-            for key in self.policy.keys().values() {
-                let origin = key.xpub();
-                if origin.fingerprint() != *fingerprint {
-                    continue;
-                }
-                let Some(tier) = self.policy.tier_of_key(key.id()) else {
-                    continue;
-                };
-                let full: &[ChildNumber] = path.as_ref();
-                let account: &[ChildNumber] = origin.path().as_ref();
-                if full.len() != account.len() + 2 || !full.starts_with(account) {
-                    continue;
-                }
-                if let [ChildNumber::Normal { index: chain }, ChildNumber::Normal { index }] =
-                    full[account.len()..]
-                {
-                    if chain <= 1 && index < MAX_INDEX {
-                        out.insert((tier, chain, index));
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The verified vault path of `script` among the claims, and whether
-    /// there were claims naming vault keys that did not verify.
-    fn locate<'a>(
-        &mut self,
-        script: &bitcoin::Script,
-        claims: impl Iterator<Item = &'a (Fingerprint, DerivationPath)>,
-    ) -> (Option<VaultPath>, bool) {
-        let candidates = self.candidates(claims);
-        // An honest PSBT names one (chain, index) per script; many different
-        // ones would only make the signer derive keys for nothing.
-        if candidates.len() > MAX_CANDIDATES {
-            return (None, true);
-        }
-        for &(tier, chain, index) in &candidates {
-            let at = VaultPath { tier, chain, index };
-            if self.descriptor(at).script_pubkey().as_script() == script {
-                return (Some(at), false);
-            }
-        }
-        (None, !candidates.is_empty())
-    }
 }
 
 fn claims_of_input(input: &Input) -> Vec<(Fingerprint, DerivationPath)> {
@@ -431,40 +280,4 @@ pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) ->
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn policy(name: &str) -> VaultPolicy {
-        let path = format!("{}/policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-        VaultPolicy::load(std::path::Path::new(&path)).unwrap()
-    }
-
-    #[test]
-    fn fast_derivation_equals_miniscripts() {
-        let secp = Secp256k1::verification_only();
-        for name in ["regtest-exchange", "regtest-taproot", "regtest-recovery"] {
-            let policy = policy(name);
-            let mut deriver = Deriver::new(&policy);
-            for tier in Tier::ALL {
-                for chain in [Chain::Receive, Chain::Change] {
-                    for index in [0, 1, 7, 99_999] {
-                        let slow = policy
-                            .descriptor(tier)
-                            .at(chain, index)
-                            .derived_descriptor(&secp)
-                            .unwrap();
-                        let at = VaultPath {
-                            tier,
-                            chain: chain.index(),
-                            index,
-                        };
-                        assert_eq!(deriver.descriptor(at), &slow, "{name} {tier} {index}");
-                    }
-                }
-            }
-        }
-    }
 }

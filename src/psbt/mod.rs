@@ -22,6 +22,7 @@
 pub mod approvals;
 mod classify;
 mod daily;
+mod derive;
 mod error;
 pub mod fields;
 mod movement;
