@@ -124,11 +124,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn v2_converts_to_v0_and_back_adding_only() {
-        let v0 = super::super::raw::tests::one_in_one_out();
+    fn v2_of(v0: &RawPsbt) -> RawPsbt {
         let tx: Transaction = deserialize(&v0.global.0[0].value).unwrap();
-        let v2 = RawPsbt {
+        RawPsbt {
             version: 2,
             global: RawMap(vec![
                 pair(&[GLOBAL_TX_VERSION], &2i32.to_le_bytes()),
@@ -150,7 +148,13 @@ mod tests {
                 pair(&[OUT_AMOUNT], &1000u64.to_le_bytes()),
                 pair(&[OUT_SCRIPT], &[]),
             ])],
-        };
+        }
+    }
+
+    #[test]
+    fn v2_converts_to_v0_and_back_adding_only() {
+        let v0 = super::super::raw::tests::one_in_one_out();
+        let v2 = v2_of(&v0);
         let parsed = RawPsbt::parse(&v2.serialize()).unwrap();
         let converted = parsed.to_v0().unwrap();
         assert_eq!(converted, v0);
@@ -162,5 +166,31 @@ mod tests {
         let mut changed = converted.clone();
         changed.global.0[0].value.push(0);
         assert!(parsed.with_additions(&converted, &changed).is_err());
+    }
+
+    #[test]
+    fn required_lock_times_are_refused_with_the_way_out() {
+        let mut v2 = v2_of(&super::super::raw::tests::one_in_one_out());
+        v2.inputs[0]
+            .0
+            .push(pair(&[IN_REQUIRED_HEIGHT_LOCKTIME], &100u32.to_le_bytes()));
+        let parsed = RawPsbt::parse(&v2.serialize()).unwrap();
+        let err = parsed.to_v0().unwrap_err();
+        assert!(matches!(err, PsbtError::UnsupportedV2(_)));
+        assert!(err.to_string().contains("psbt_version=0"), "{err}");
+    }
+
+    #[test]
+    fn v2_without_its_transaction_fields_is_malformed() {
+        let mut v2 = v2_of(&super::super::raw::tests::one_in_one_out());
+        v2.outputs[0].0.retain(|p| p.key != [OUT_AMOUNT]);
+        let parsed = RawPsbt::parse(&v2.serialize()).unwrap();
+        assert!(matches!(parsed.to_v0(), Err(PsbtError::Malformed(_))));
+        let mut v2 = v2_of(&super::super::raw::tests::one_in_one_out());
+        v2.global.0.retain(|p| p.key != [GLOBAL_INPUT_COUNT]);
+        assert!(matches!(
+            RawPsbt::parse(&v2.serialize()),
+            Err(PsbtError::Malformed(_))
+        ));
     }
 }
