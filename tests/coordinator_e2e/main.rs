@@ -1,0 +1,17 @@
+//! The coordinator end to end against a real regtest bitcoind: init, fund,
+//! sync, balances and ratio, proposals, approvals, signatures, combine,
+//! finalize, broadcast, the event log, reorgs and bad input.
+#![cfg(feature = "online")]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod support;
+
+mod hot;
+mod limits;
+mod refusals;
+mod reorg;
+mod setup;
+mod signers;
+mod transfers;
