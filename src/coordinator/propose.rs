@@ -1,8 +1,10 @@
 //! Proposals: a cold→hot (or hot→cold) transfer, a batch of payouts from hot,
-//! and a rebalance to the target ratio. Each is built by the source tier's
-//! bdk wallet, given the BIP-32 derivations of every vault output so that
-//! signers can re-derive it, tagged with the policy id, and reviewed by the
-//! same code the signers run before it is written.
+//! and a rebalance to the target ratio (consolidations and fee bumps live in
+//! their own modules and end here too). Each is built by the source tier's
+//! bdk wallet after a sync, given the BIP-32 derivations of every vault
+//! output so that signers can re-derive it, tagged with the policy id, and
+//! reviewed by the same code the signers run before it is written; its
+//! coins are then reserved and the proposal logged.
 
 use std::path::Path;
 
