@@ -61,6 +61,16 @@ pub enum CoordinatorError {
         /// The policy's network.
         policy: bitcoin::Network,
     },
+    /// The node is still in initial block download: its chain is not current.
+    #[error("bitcoind at {url} is still catching up with the network (block {blocks}, headers {headers}); wait until `status` shows it synced: proposals need the current chain")]
+    NodeSyncing {
+        /// The RPC URL.
+        url: String,
+        /// Validated height.
+        blocks: u64,
+        /// Best known header.
+        headers: u64,
+    },
     /// An RPC call failed after the node was reached.
     #[error("bitcoind call `{call}` failed: {reason}; check the node's debug.log and that it runs with -txindex=1 if transactions are missing")]
     Rpc {
@@ -204,6 +214,7 @@ impl Classify for CoordinatorError {
             Io { .. }
             | NodeUnreachable { .. }
             | WrongNetwork { .. }
+            | NodeSyncing { .. }
             | Rpc { .. }
             | WalletDb { .. }
             | Connect { .. } => ExitCode::NodeOrIo,

@@ -66,7 +66,14 @@ impl Coordinator {
         &self,
         fee_rate: Option<FeeRate>,
     ) -> Result<(VaultWallets, FeeRate), CoordinatorError> {
-        let (node, _) = self.connect()?;
+        let (node, health) = self.connect()?;
+        if health.initial_block_download {
+            return Err(CoordinatorError::NodeSyncing {
+                url: health.url,
+                blocks: health.blocks,
+                headers: health.headers,
+            });
+        }
         let mut wallets = self.wallets()?;
         let start_height = Config::load(self.dir())?.sync.start_height;
         sync(self.dir(), &node, &mut wallets, start_height, true)?;

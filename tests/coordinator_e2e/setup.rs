@@ -77,6 +77,28 @@ fn node_down_wrong_network_and_changed_policy() {
 
     c.json(&["init", POLICY]);
     c.json(&["sync"]);
+    // A node still in initial block download (a fresh regtest node at genesis
+    // is): no proposal on a chain that is not current.
+    let p = c.path("early.psbt");
+    let err = c.fails(
+        &[
+            "propose",
+            "transfer",
+            "--from",
+            "cold",
+            "--to",
+            "hot",
+            "--amount",
+            "1 BTC",
+            "--fee-rate",
+            "2",
+            "-o",
+            p.to_str().unwrap(),
+        ],
+        3,
+    );
+    assert!(err.contains("still catching up"), "{err}");
+    assert!(!p.exists());
     let sync_state = std::fs::read(c.data_dir().join("sync.json")).unwrap();
     for cmd in ["status", "sync"] {
         let out = c.cmd_at(&dead_url()).arg(cmd).output().unwrap();
