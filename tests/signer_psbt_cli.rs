@@ -210,3 +210,72 @@ fn cli_daily_limit_comes_from_the_signers_own_log() {
         .assert()
         .success();
 }
+
+#[test]
+fn psbts_made_by_other_wallets_are_reviewed_against_an_explicit_registered_policy() {
+    let exchange = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    // The same cold→hot spend as a wallet without custodia's fields (Bitcoin
+    // Core, Sparrow) would build it: no policy id.
+    let mut untagged = cold_to_hot(&exchange, 2 * BTC);
+    untagged.proprietary.clear();
+    let file = cli.write_psbt("from-core.psbt", &untagged);
+
+    cli.cmd()
+        .arg("review")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("names no vault policy"));
+
+    // Named explicitly, it is reviewed like any other: only the approvals are missing.
+    let id = exchange.id().to_string();
+    let out = cli
+        .cmd()
+        .args(["review", "--json", "--policy-id", &id])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let failing: Vec<&str> = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["approvals"], "{json}");
+
+    // An approval written for it carries the policy id from then on.
+    cli.import_approver("sato");
+    cli.cmd()
+        .args(["approve", "--approver", "sato", "--yes", "--policy-id", &id])
+        .arg(&file)
+        .arg("-o")
+        .arg(cli.path("approved.psbt"))
+        .assert()
+        .success();
+    let approved = PsbtDocument::read(&cli.path("approved.psbt")).unwrap();
+    assert_eq!(
+        custodia::psbt::policy_tag(approved.psbt()),
+        custodia::psbt::PolicyTag::Present(exchange.id())
+    );
+
+    // A policy this signer never registered, or one the PSBT contradicts: refused.
+    let taproot = policy("regtest-taproot").id().to_string();
+    cli.cmd()
+        .args(["review", "--policy-id", &taproot])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("has not registered"));
+    cli.cmd()
+        .args(["review", "--policy-id", &taproot])
+        .arg(cli.path("approved.psbt"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("as given with --policy-id"));
+}

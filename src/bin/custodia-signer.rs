@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use bitcoin::Network;
 use clap::{Parser, Subcommand};
-use custodia::policy::{parse_network, ApproverId, VaultPolicy};
+use custodia::policy::{parse_network, ApproverId, PolicyId, VaultPolicy};
 use custodia::psbt::Encoding;
 use custodia::signer::keystore::{read_backup, AccountXpubs, BackupRecipient, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
@@ -105,6 +105,11 @@ enum Command {
     Review {
         /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
         psbt: PathBuf,
+        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
+        /// no custodia policy: review it against this registered policy id.
+        /// Refused if the PSBT names another policy; every rule still applies.
+        #[arg(long, value_name = "ID")]
+        policy_id: Option<PolicyId>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -113,6 +118,11 @@ enum Command {
     Sign {
         /// The PSBT file, or - for stdin.
         psbt: PathBuf,
+        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
+        /// no custodia policy: review it against this registered policy id.
+        /// Refused if the PSBT names another policy; every rule still applies.
+        #[arg(long, value_name = "ID")]
+        policy_id: Option<PolicyId>,
         /// The signed PSBT to create (never overwritten).
         #[arg(short = 'o', long)]
         output: PathBuf,
@@ -127,6 +137,11 @@ enum Command {
     Approve {
         /// The PSBT file, or - for stdin.
         psbt: PathBuf,
+        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
+        /// no custodia policy: review it against this registered policy id.
+        /// Refused if the PSBT names another policy; every rule still applies.
+        #[arg(long, value_name = "ID")]
+        policy_id: Option<PolicyId>,
         /// The approver id whose key is stored here.
         #[arg(long)]
         approver: ApproverId,
@@ -221,11 +236,12 @@ fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Resul
 fn review_and_confirm(
     home: &SignerHome,
     psbt: &Path,
+    policy_id: Option<PolicyId>,
     yes: bool,
     question: &str,
     approving: bool,
 ) -> Result<PsbtUnderReview> {
-    let session = PsbtUnderReview::open(home, psbt)?;
+    let session = PsbtUnderReview::open_for(home, psbt, policy_id)?;
     eprint!("{}", session.review.to_text());
     if approving {
         session.require_approvable()?;
@@ -345,8 +361,12 @@ fn run(cli: Cli) -> Result<()> {
             .registered_summary()?
             .iter()
             .for_each(|p| println!("{}", p.to_line())),
-        Command::Review { psbt, json } => {
-            let session = PsbtUnderReview::open(&home, &psbt)?;
+        Command::Review {
+            psbt,
+            policy_id,
+            json,
+        } => {
+            let session = PsbtUnderReview::open_for(&home, &psbt, policy_id)?;
             if json {
                 print_json(&session.review)?;
             } else {
@@ -356,11 +376,19 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Sign {
             psbt,
+            policy_id,
             output,
             yes,
             format,
         } => {
-            let session = review_and_confirm(&home, &psbt, yes, "Sign this transaction?", false)?;
+            let session = review_and_confirm(
+                &home,
+                &psbt,
+                policy_id,
+                yes,
+                "Sign this transaction?",
+                false,
+            )?;
             let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
             let report = session.sign(&home, &seed, &output, format)?;
             println!(
@@ -378,12 +406,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Approve {
             psbt,
+            policy_id,
             approver,
             output,
             yes,
             format,
         } => {
-            let session = review_and_confirm(&home, &psbt, yes, "Approve this movement?", true)?;
+            let session =
+                review_and_confirm(&home, &psbt, policy_id, yes, "Approve this movement?", true)?;
             let key = home.unlock_approver(&approver, &passphrase(pass_file, false)?)?;
             session.approve(&home, &key, &output, format)?;
             println!("approval of {approver} added; wrote {}", output.display());

@@ -11,10 +11,13 @@ use serde_json::json;
 use super::{sign_event, sign_psbt, SignOutcome, SigningError};
 use crate::audit::LogError;
 use crate::error::{Classify, ExitCode};
-use crate::policy::VaultPolicy;
+use bitcoin::Psbt;
+
+use crate::policy::{PolicyId, VaultPolicy};
 use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
-    policy_tag, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
+    policy_tag, set_policy_id, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId,
+    SpentToday,
 };
 use crate::signer::{ApprovalKey, KeyStoreError, RegistryError, SignerHome, UnlockedSeed};
 use crate::transport::{write_new_atomically, FileError};
@@ -25,6 +28,14 @@ pub enum SessionError {
     /// The PSBT names no policy.
     #[error("the PSBT names no vault policy; have the coordinator tag it with the policy id (it does when it proposes), then review it again")]
     Untagged,
+    /// `--policy-id` names another policy than the PSBT does.
+    #[error("the PSBT names policy {psbt}, not {given} as given with --policy-id; check which vault this PSBT is for")]
+    OtherPolicy {
+        /// The id in the PSBT.
+        psbt: String,
+        /// The id given.
+        given: String,
+    },
     /// The policy id field cannot be read.
     #[error("the PSBT's custodia policy id field is malformed; export the PSBT again from the coordinator")]
     MalformedTag,
@@ -67,6 +78,7 @@ impl Classify for SessionError {
     fn exit_code(&self) -> ExitCode {
         match self {
             SessionError::Untagged
+            | SessionError::OtherPolicy { .. }
             | SessionError::NotRegistered(_)
             | SessionError::Refused(_)
             | SessionError::NotConfirmed => ExitCode::Refused,
@@ -91,6 +103,9 @@ pub struct PsbtUnderReview {
     pub policy: VaultPolicy,
     /// The review against it, with today's totals from the signer's log.
     pub review: Review,
+    /// The PSBT that was reviewed and is signed or approved: the one read,
+    /// plus the policy id when `--policy-id` named it.
+    reviewed: Psbt,
 }
 
 /// What `sign` did.
@@ -106,22 +121,45 @@ impl PsbtUnderReview {
     /// Reads the PSBT at `path` (`-` for stdin) and reviews it against the
     /// registered policy it names.
     pub fn open(home: &SignerHome, path: &Path) -> Result<Self, SessionError> {
+        Self::open_for(home, path, None)
+    }
+
+    /// Like [`open`](Self::open); `given` names the registered policy for a
+    /// PSBT made by another wallet (Bitcoin Core, Sparrow) that names none. The
+    /// id is added to the PSBT that is reviewed and written, so everything
+    /// downstream sees it; every rule still applies. A PSBT that names another
+    /// policy is refused.
+    pub fn open_for(
+        home: &SignerHome,
+        path: &Path,
+        given: Option<PolicyId>,
+    ) -> Result<Self, SessionError> {
         let doc = PsbtDocument::read(path)?;
-        let id = match policy_tag(doc.psbt()) {
-            PolicyTag::Present(id) => id,
-            PolicyTag::Missing => return Err(SessionError::Untagged),
-            PolicyTag::Malformed => return Err(SessionError::MalformedTag),
+        let mut reviewed = doc.psbt().clone();
+        let id = match (policy_tag(&reviewed), given) {
+            (PolicyTag::Present(id), Some(g)) if id != g => {
+                return Err(SessionError::OtherPolicy {
+                    psbt: id.to_string(),
+                    given: g.to_string(),
+                })
+            }
+            (PolicyTag::Present(id), _) => id,
+            (PolicyTag::Missing, Some(g)) => g,
+            (PolicyTag::Missing, None) => return Err(SessionError::Untagged),
+            (PolicyTag::Malformed, _) => return Err(SessionError::MalformedTag),
         };
         let policy = home
             .registered_policy(&id)?
             .ok_or_else(|| SessionError::NotRegistered(id.to_string()))?;
+        set_policy_id(&mut reviewed, id).map_err(|_| SessionError::MalformedTag)?;
         let entries = home.log().verify()?.entries;
         let spent = SpentToday::from_log(&entries, id, SpentToday::today());
-        let review = Review::of(&policy, doc.psbt(), &spent);
+        let review = Review::of(&policy, &reviewed, &spent);
         Ok(PsbtUnderReview {
             doc,
             policy,
             review,
+            reviewed,
         })
     }
 
@@ -181,7 +219,7 @@ impl PsbtUnderReview {
         if out.exists() {
             return Err(SessionError::OutputExists(out.display().to_string()));
         }
-        let mut psbt = self.doc.psbt().clone();
+        let mut psbt = self.reviewed.clone();
         let mut master = seed.master_xpriv(self.policy.network());
         let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, &master);
         master.private_key.non_secure_erase();
@@ -222,7 +260,7 @@ impl PsbtUnderReview {
             key.id(),
             key.keypair(),
         );
-        let mut psbt = self.doc.psbt().clone();
+        let mut psbt = self.reviewed.clone();
         add_approval(&self.policy, &mut psbt, &approval)?;
         let bytes = self
             .doc
