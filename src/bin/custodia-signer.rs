@@ -5,196 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use bitcoin::Network;
-use clap::{Parser, Subcommand};
-use custodia::policy::{parse_network, ApproverId, PolicyId, VaultPolicy};
-use custodia::psbt::Encoding;
-use custodia::signer::keystore::{read_backup, AccountXpubs, BackupRecipient, SeedOrigin};
+use clap::Parser;
+use custodia::policy::VaultPolicy;
+use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand, PsbtInput};
+use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
 use custodia::signer::signing::session::{PsbtUnderReview, SessionError};
 use custodia::signer::{prompt, ApproverSecret, KeyStoreError, Mnemonic, Passphrase};
 use custodia::signer::{RegistryError, SignerHome};
-
-/// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
-#[derive(Parser)]
-#[command(name = "custodia-signer", version, about)]
-struct Cli {
-    /// Data directory (default: $CUSTODIA_SIGNER_DIR, else ~/.custodia-signer).
-    #[arg(long, global = true)]
-    data_dir: Option<PathBuf>,
-    /// Read the passphrase from the first line of this file instead of the terminal.
-    #[arg(long, global = true)]
-    passphrase_file: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Create a new 24-word seed from the OS random generator, encrypted under a passphrase.
-    Init {
-        /// bitcoin, testnet, signet or regtest.
-        #[arg(long, value_parser = network)]
-        network: Network,
-        /// Do not show the words (scripts; make a backup right away).
-        #[arg(long)]
-        no_display: bool,
-    },
-    /// Restore a seed from its BIP-39 words (typed on stdin, or from a file).
-    Restore {
-        /// bitcoin, testnet, signet or regtest.
-        #[arg(long, value_parser = network)]
-        network: Network,
-        /// File holding the words (only its owner may read it).
-        #[arg(long)]
-        words_file: Option<PathBuf>,
-    },
-    /// Print the BIP-48 account xpubs (wsh and tr) with origin, for a policy.
-    Xpub {
-        /// Account number.
-        #[arg(long, default_value_t = 0)]
-        account: u32,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write the seed, age-encrypted to one or more recipients, to a new file.
-    Backup {
-        /// age x25519 recipient (age1...); repeat for several.
-        #[arg(long = "recipient", required = true)]
-        recipients: Vec<BackupRecipient>,
-        /// The backup file to create (never overwritten).
-        #[arg(short = 'o', long)]
-        output: PathBuf,
-    },
-    /// Restore the seed from a backup; checks the fingerprint against key.json if present.
-    RestoreBackup {
-        /// The backup file.
-        file: PathBuf,
-        /// age identity file (AGE-SECRET-KEY-1...) of one of the backup's recipients.
-        #[arg(long)]
-        identity: PathBuf,
-        /// Network, if this data dir has no key.json yet.
-        #[arg(long, value_parser = network)]
-        network: Option<Network>,
-    },
-    /// Approval keys (BIP-340) of approvers.
-    #[command(subcommand)]
-    Approver(ApproverCommand),
-    /// Register a vault policy, after showing it and what this signer holds of it.
-    Register {
-        /// The policy file.
-        policy: PathBuf,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-        /// Replace the registered policy of the same vault.
-        #[arg(long)]
-        replace: bool,
-    },
-    /// List the registered policies.
-    Policies {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The signer's hash-chained log.
-    #[command(subcommand)]
-    Log(LogCommand),
-    /// Review a PSBT against the registered policy it names (exit 0 would sign, 1 refused, 2 bad input).
-    Review {
-        /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
-        psbt: PathBuf,
-        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
-        /// no custodia policy: review it against this registered policy id.
-        /// Refused if the PSBT names another policy; every rule still applies.
-        #[arg(long, value_name = "ID")]
-        policy_id: Option<PolicyId>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Review, confirm, sign every input this seed can, log, and write a new file. Never finalizes.
-    Sign {
-        /// The PSBT file, or - for stdin.
-        psbt: PathBuf,
-        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
-        /// no custodia policy: review it against this registered policy id.
-        /// Refused if the PSBT names another policy; every rule still applies.
-        #[arg(long, value_name = "ID")]
-        policy_id: Option<PolicyId>,
-        /// The signed PSBT to create (never overwritten).
-        #[arg(short = 'o', long)]
-        output: PathBuf,
-        /// Do not ask for confirmation (scripts).
-        #[arg(long)]
-        yes: bool,
-        /// Output format, base64 or binary (default: as the input).
-        #[arg(long)]
-        format: Option<Encoding>,
-    },
-    /// Review a PSBT, then add this approver's BIP-340 approval to a new file.
-    Approve {
-        /// The PSBT file, or - for stdin.
-        psbt: PathBuf,
-        /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names
-        /// no custodia policy: review it against this registered policy id.
-        /// Refused if the PSBT names another policy; every rule still applies.
-        #[arg(long, value_name = "ID")]
-        policy_id: Option<PolicyId>,
-        /// The approver id whose key is stored here.
-        #[arg(long)]
-        approver: ApproverId,
-        /// The approved PSBT to create (never overwritten).
-        #[arg(short = 'o', long)]
-        output: PathBuf,
-        /// Do not ask for confirmation (scripts).
-        #[arg(long)]
-        yes: bool,
-        /// Output format, base64 or binary (default: as the input).
-        #[arg(long)]
-        format: Option<Encoding>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ApproverCommand {
-    /// Create a new approval key; prints its x-only public key for the policy.
-    Init {
-        /// Approver id, as in the policy's [[approvers]].
-        #[arg(long)]
-        id: ApproverId,
-    },
-    /// Store an existing secret (64 hex characters in a file). For migration and tests only.
-    Import {
-        /// Approver id.
-        #[arg(long)]
-        id: ApproverId,
-        /// File holding the secret (only its owner may read it).
-        #[arg(long)]
-        secret_file: PathBuf,
-    },
-    /// List the approval keys stored here.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum LogCommand {
-    /// Check the hash chain; exit 1 naming the first changed line.
-    Verify {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-fn network(name: &str) -> Result<Network, String> {
-    parse_network(name).map_err(|_| "use bitcoin, testnet, signet or regtest".to_owned())
-}
 
 fn passphrase(file: &Option<PathBuf>, new: bool) -> Result<Passphrase, KeyStoreError> {
     Passphrase::obtain(file.as_deref(), new)
@@ -235,13 +53,12 @@ fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Resul
 /// then asks for confirmation unless `yes`.
 fn review_and_confirm(
     home: &SignerHome,
-    psbt: &Path,
-    policy_id: Option<PolicyId>,
+    input: &PsbtInput,
     yes: bool,
     question: &str,
     approving: bool,
 ) -> Result<PsbtUnderReview> {
-    let session = PsbtUnderReview::open_for(home, psbt, policy_id)?;
+    let session = PsbtUnderReview::open_for(home, &input.psbt, input.policy_id)?;
     eprint!("{}", session.review.to_text());
     if approving {
         session.require_approvable()?;
@@ -361,12 +178,8 @@ fn run(cli: Cli) -> Result<()> {
             .registered_summary()?
             .iter()
             .for_each(|p| println!("{}", p.to_line())),
-        Command::Review {
-            psbt,
-            policy_id,
-            json,
-        } => {
-            let session = PsbtUnderReview::open_for(&home, &psbt, policy_id)?;
+        Command::Review { input, json } => {
+            let session = PsbtUnderReview::open_for(&home, &input.psbt, input.policy_id)?;
             if json {
                 print_json(&session.review)?;
             } else {
@@ -374,23 +187,11 @@ fn run(cli: Cli) -> Result<()> {
             }
             session.require_passing()?;
         }
-        Command::Sign {
-            psbt,
-            policy_id,
-            output,
-            yes,
-            format,
-        } => {
-            let session = review_and_confirm(
-                &home,
-                &psbt,
-                policy_id,
-                yes,
-                "Sign this transaction?",
-                false,
-            )?;
+        Command::Sign { input, out } => {
+            let session =
+                review_and_confirm(&home, &input, out.yes, "Sign this transaction?", false)?;
             let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
-            let report = session.sign(&home, &seed, &output, format)?;
+            let report = session.sign(&home, &seed, &out.output, out.format)?;
             println!(
                 "signed {} input(s) with {}; wrote {}",
                 report.outcome.inputs_signed,
@@ -401,22 +202,22 @@ fn run(cli: Cli) -> Result<()> {
                     .map(|k| k.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                output.display()
+                out.output.display()
             );
         }
         Command::Approve {
-            psbt,
-            policy_id,
+            input,
             approver,
-            output,
-            yes,
-            format,
+            out,
         } => {
             let session =
-                review_and_confirm(&home, &psbt, policy_id, yes, "Approve this movement?", true)?;
+                review_and_confirm(&home, &input, out.yes, "Approve this movement?", true)?;
             let key = home.unlock_approver(&approver, &passphrase(pass_file, false)?)?;
-            session.approve(&home, &key, &output, format)?;
-            println!("approval of {approver} added; wrote {}", output.display());
+            session.approve(&home, &key, &out.output, out.format)?;
+            println!(
+                "approval of {approver} added; wrote {}",
+                out.output.display()
+            );
         }
         Command::Log(LogCommand::Verify { json }) => {
             let verified = home.log().verify()?;

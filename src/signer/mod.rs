@@ -5,9 +5,11 @@
 //! - [`registry`]: the policies this signer has been told to sign for.
 //! - [`account`]: BIP-48 account keys.
 //! - [`signing`]: policy-enforced, linear-time signing of reviewed PSBTs.
+//! - [`cli`]: the arguments of `custodia-signer`.
 
 pub mod account;
 pub mod approval_key;
+pub mod cli;
 pub mod keystore;
 pub mod prompt;
 pub mod registry;

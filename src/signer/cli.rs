@@ -1,0 +1,199 @@
+//! The command line of `custodia-signer`, defined here so that the program
+//! itself stays a thin `main` and the arguments are documented with the
+//! library. Every variant and field doc is the `--help` text.
+
+use std::path::PathBuf;
+
+use bitcoin::Network;
+use clap::{Args, Parser, Subcommand};
+
+use crate::policy::{parse_network, ApproverId, PolicyId};
+use crate::psbt::Encoding;
+use crate::signer::keystore::BackupRecipient;
+
+/// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
+#[derive(Parser)]
+#[command(name = "custodia-signer", version, about)]
+pub struct Cli {
+    /// Data directory (default: $CUSTODIA_SIGNER_DIR, else ~/.custodia-signer).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file instead of the terminal.
+    #[arg(long, global = true)]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new 24-word seed from the OS random generator, encrypted under a passphrase.
+    Init {
+        /// bitcoin, testnet, signet or regtest.
+        #[arg(long, value_parser = network)]
+        network: Network,
+        /// Do not show the words (scripts; make a backup right away).
+        #[arg(long)]
+        no_display: bool,
+    },
+    /// Restore a seed from its BIP-39 words (typed on stdin, or from a file).
+    Restore {
+        /// bitcoin, testnet, signet or regtest.
+        #[arg(long, value_parser = network)]
+        network: Network,
+        /// File holding the words (only its owner may read it).
+        #[arg(long)]
+        words_file: Option<PathBuf>,
+    },
+    /// Print the BIP-48 account xpubs (wsh and tr) with origin, for a policy.
+    Xpub {
+        /// Account number.
+        #[arg(long, default_value_t = 0)]
+        account: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the seed, age-encrypted to one or more recipients, to a new file.
+    Backup {
+        /// age x25519 recipient (age1...); repeat for several.
+        #[arg(long = "recipient", required = true)]
+        recipients: Vec<BackupRecipient>,
+        /// The backup file to create (never overwritten).
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Restore the seed from a backup; checks the fingerprint against key.json if present.
+    RestoreBackup {
+        /// The backup file.
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1...) of one of the backup's recipients.
+        #[arg(long)]
+        identity: PathBuf,
+        /// Network, if this data dir has no key.json yet.
+        #[arg(long, value_parser = network)]
+        network: Option<Network>,
+    },
+    /// Approval keys (BIP-340) of approvers.
+    #[command(subcommand)]
+    Approver(ApproverCommand),
+    /// Register a vault policy, after showing it and what this signer holds of it.
+    Register {
+        /// The policy file.
+        policy: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Replace the registered policy of the same vault.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List the registered policies.
+    Policies {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The signer's hash-chained log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Review a PSBT against the registered policy it names (exit 0 would sign, 1 refused, 2 bad input).
+    Review {
+        /// The PSBT.
+        #[command(flatten)]
+        input: PsbtInput,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review, confirm, sign every input this seed can, log, and write a new file. Never finalizes.
+    Sign {
+        /// The PSBT.
+        #[command(flatten)]
+        input: PsbtInput,
+        /// The new PSBT.
+        #[command(flatten)]
+        out: PsbtOutput,
+    },
+    /// Review a PSBT, then add this approver's BIP-340 approval to a new file.
+    Approve {
+        /// The PSBT.
+        #[command(flatten)]
+        input: PsbtInput,
+        /// The approver id whose key is stored here.
+        #[arg(long)]
+        approver: ApproverId,
+        /// The new PSBT.
+        #[command(flatten)]
+        out: PsbtOutput,
+    },
+}
+
+/// `approver ...`.
+#[derive(Subcommand)]
+pub enum ApproverCommand {
+    /// Create a new approval key; prints its x-only public key for the policy.
+    Init {
+        /// Approver id, as in the policy's [[approvers]].
+        #[arg(long)]
+        id: ApproverId,
+    },
+    /// Store an existing secret (64 hex characters in a file). For migration and tests only.
+    Import {
+        /// Approver id.
+        #[arg(long)]
+        id: ApproverId,
+        /// File holding the secret (only its owner may read it).
+        #[arg(long)]
+        secret_file: PathBuf,
+    },
+    /// List the approval keys stored here.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `log ...`.
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Check the hash chain; exit 1 naming the first changed line.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The PSBT a command works on.
+#[derive(Debug, Args)]
+pub struct PsbtInput {
+    /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
+    pub psbt: PathBuf,
+    /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names no
+    /// custodia policy: review it against this registered policy id. Refused if
+    /// the PSBT names another policy; every rule still applies.
+    #[arg(long, value_name = "ID")]
+    pub policy_id: Option<PolicyId>,
+}
+
+/// Where and how a command writes its new PSBT.
+#[derive(Debug, Args)]
+pub struct PsbtOutput {
+    /// The PSBT to create (never overwritten, never the input).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Do not ask for confirmation (scripts).
+    #[arg(long)]
+    pub yes: bool,
+    /// Output format, base64 or binary (default: as the input).
+    #[arg(long)]
+    pub format: Option<Encoding>,
+}
+
+fn network(name: &str) -> Result<Network, String> {
+    parse_network(name).map_err(|_| "use bitcoin, testnet, signet or regtest".to_owned())
+}
