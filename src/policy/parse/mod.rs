@@ -4,17 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
-use bitcoin::address::NetworkUnchecked;
 use bitcoin::secp256k1::XOnlyPublicKey;
-use bitcoin::{Address, Amount, Network, NetworkKind};
+use bitcoin::{Network, NetworkKind};
+
+mod rules;
 
 use super::descriptor::WalletDescriptor;
 use super::error::{PolicyError, Problem};
 use super::file::{PolicyFile, RecoverySection, WalletSection};
 use super::id::PolicyId;
 use super::keys::{Approver, ApproverId, KeyId, OriginXpub, VaultKey};
-use super::rules::{ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules};
-use super::units::{parse_amount, FeeRateLimit};
 use super::wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 use super::VaultPolicy;
 
@@ -44,20 +43,6 @@ pub fn parse_network(name: &str) -> std::result::Result<Network, Problem> {
     }
 }
 
-fn amount(field: &str, text: &str) -> Result<Amount> {
-    at(field, parse_amount(text).map_err(Problem::BadAmount))
-}
-
-fn percent(field: &str, value: i64) -> Result<u8> {
-    at(
-        field,
-        u8::try_from(value)
-            .ok()
-            .filter(|p| *p <= 100)
-            .ok_or(Problem::PercentOutOfRange(value)),
-    )
-}
-
 pub(super) fn validate(file: &PolicyFile) -> Result<VaultPolicy> {
     let name = non_empty("vault.name", &file.vault.name)?;
     let network = at("vault.network", parse_network(file.vault.network.trim()))?;
@@ -68,7 +53,7 @@ pub(super) fn validate(file: &PolicyFile) -> Result<VaultPolicy> {
     check_tiers_apart(&cold, &hot, &keys)?;
 
     let approvers = parse_approvers(file)?;
-    let rules = parse_rules(file, network, &approvers)?;
+    let rules = rules::parse_rules(file, network, &approvers)?;
 
     let cold_descriptor = at("wallets.cold", WalletDescriptor::compile(&cold, &keys))?;
     let hot_descriptor = at("wallets.hot", WalletDescriptor::compile(&hot, &keys))?;
@@ -312,166 +297,4 @@ fn parse_approvers(file: &PolicyFile) -> Result<BTreeMap<ApproverId, Approver>> 
         );
     }
     Ok(approvers)
-}
-
-fn capped(base: &str, max: &str, daily: &str) -> Result<(Amount, Amount)> {
-    let max_amount = amount(&format!("{base}.max_amount"), max)?;
-    let daily_limit = amount(&format!("{base}.daily_limit"), daily)?;
-    if max_amount > daily_limit {
-        return Err(PolicyError::invalid(
-            format!("{base}.max_amount"),
-            Problem::MaxAboveDaily {
-                max: max.trim().to_owned(),
-                daily: daily.trim().to_owned(),
-            },
-        ));
-    }
-    Ok((max_amount, daily_limit))
-}
-
-fn parse_rules(
-    file: &PolicyFile,
-    network: Network,
-    approvers: &BTreeMap<ApproverId, Approver>,
-) -> Result<Rules> {
-    let c = &file.rules.cold_to_hot;
-    let base = "rules.cold_to_hot";
-    let departments: BTreeSet<&str> = approvers.values().map(|a| a.department.as_str()).collect();
-    if c.min_approvals < 1 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_approvals"),
-            Problem::QuorumImpossible(
-                "cold→hot movements need at least 1 approval; set min_approvals to 1 or more"
-                    .into(),
-            ),
-        ));
-    }
-    if c.min_approvals as u64 > approvers.len() as u64 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_approvals"),
-            Problem::QuorumImpossible(format!(
-                "{} approvals are required but only {} approvers are listed; add [[approvers]] or lower min_approvals",
-                c.min_approvals,
-                approvers.len()
-            )),
-        ));
-    }
-    if c.min_departments < 1 || c.min_departments as u64 > departments.len() as u64 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_departments"),
-            Problem::QuorumImpossible(format!(
-                "{} departments are required but the approvers come from {} ({}); use 1 to {} or add approvers from other departments",
-                c.min_departments,
-                departments.len(),
-                departments.iter().copied().collect::<Vec<_>>().join(", "),
-                departments.len()
-            )),
-        ));
-    }
-    if c.min_departments > c.min_approvals {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_departments"),
-            Problem::QuorumImpossible(format!(
-                "{} departments cannot be reached with {} approvals; raise min_approvals to at least min_departments",
-                c.min_departments, c.min_approvals
-            )),
-        ));
-    }
-    let (max_amount, daily_limit) = capped(base, &c.max_amount, &c.daily_limit)?;
-    let cold_to_hot = ColdToHotRule {
-        min_approvals: c.min_approvals as usize,
-        min_departments: c.min_departments as usize,
-        max_amount,
-        daily_limit,
-    };
-
-    let p = &file.rules.payouts;
-    let base = "rules.payouts";
-    let destinations = if p.allow_any {
-        if !p.allowlist.is_empty() {
-            return Err(PolicyError::invalid(
-                format!("{base}.allow_any"),
-                Problem::AllowlistAndAllowAny,
-            ));
-        }
-        PayoutDestinations::AnyAddress
-    } else {
-        let field = format!("{base}.allowlist");
-        let mut list = BTreeSet::new();
-        for text in &p.allowlist {
-            let text = text.trim();
-            let unchecked: Address<NetworkUnchecked> =
-                text.parse().map_err(|e: bitcoin::address::ParseError| {
-                    PolicyError::invalid(
-                        &field,
-                        Problem::BadAddress(text.to_owned(), e.to_string()),
-                    )
-                })?;
-            let address = unchecked.require_network(network).map_err(|_| {
-                PolicyError::invalid(
-                    &field,
-                    Problem::AddressNetwork {
-                        address: text.to_owned(),
-                        network: network.to_string(),
-                    },
-                )
-            })?;
-            if !list.insert(address.to_string()) {
-                return Err(PolicyError::invalid(
-                    &field,
-                    Problem::DuplicateAddress(text.to_owned()),
-                ));
-            }
-        }
-        PayoutDestinations::Allowlist(
-            list.into_iter()
-                .map(|a| {
-                    a.parse::<Address<NetworkUnchecked>>()
-                        .expect("re-parsing a checked address")
-                        .assume_checked()
-                })
-                .collect(),
-        )
-    };
-    let (max_amount, daily_limit) = capped(base, &p.max_amount, &p.daily_limit)?;
-    let payouts = PayoutRule {
-        destinations,
-        max_amount,
-        daily_limit,
-    };
-
-    let f = &file.rules.fees;
-    let fees = FeeRule {
-        max_feerate: at(
-            "rules.fees.max_feerate",
-            FeeRateLimit::from_str(&f.max_feerate).map_err(Problem::BadAmount),
-        )?,
-        max_fee: amount("rules.fees.max_fee", &f.max_fee)?,
-    };
-
-    let r = &file.rules.ratio;
-    let cold_min = percent("rules.ratio.cold_min_percent", r.cold_min_percent)?;
-    let hot_target = match r.hot_target_percent {
-        Some(t) => percent("rules.ratio.hot_target_percent", t)?,
-        None => (100 - cold_min) / 2,
-    };
-    if u16::from(hot_target) + u16::from(cold_min) > 100 {
-        return Err(PolicyError::invalid(
-            "rules.ratio.hot_target_percent",
-            Problem::HotTargetTooHigh {
-                target: hot_target.into(),
-                cold_min: cold_min.into(),
-            },
-        ));
-    }
-    let ratio = RatioRule {
-        cold_min_percent: cold_min,
-        hot_target_percent: hot_target,
-    };
-    Ok(Rules {
-        cold_to_hot,
-        payouts,
-        fees,
-        ratio,
-    })
 }
