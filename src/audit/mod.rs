@@ -10,4 +10,4 @@ pub use balances::{audit_balances, BalanceReport, ScannedOutput, TierBalance, Ut
 #[cfg(feature = "online")]
 pub use core::{CoreScanner, ScanError};
 pub use log::{EventLog, LogEntry, LogError, VerifiedLog};
-pub use time::{utc_day, utc_timestamp};
+pub use time::{now_unix, utc_day, utc_timestamp};

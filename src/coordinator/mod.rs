@@ -35,11 +35,3 @@ pub use rebalance::rebalance_move;
 pub use sync::SyncReport;
 pub use vault::{Coin, Coordinator, InitReport, NewAddress, StatusReport, WalletTip};
 pub use wallets::{TierWallet, VaultWallets};
-
-/// Seconds since the Unix epoch, now.
-pub(crate) fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}

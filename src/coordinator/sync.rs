@@ -150,7 +150,7 @@ pub fn sync(
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     let cp = wallets.cold.wallet().latest_checkpoint();
-    let now = super::now_unix();
+    let now = crate::audit::now_unix();
     let state = SyncState {
         unix_time: now,
         tip_height: cp.height(),

@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 use crate::audit::utc_timestamp;
 use crate::policy::ApproverId;
 use crate::signer::keystore::{
-    check_private_file, open_with_passphrase, read_private, seal_with_passphrase, KeyStoreError,
-    Passphrase, SignerHome,
+    check_private_file, open_with_passphrase, read_private, read_private_secret,
+    seal_with_passphrase, KeyStoreError, Passphrase, SignerHome,
 };
 use crate::transport::{write_atomically, write_new_atomically, FileError};
 
@@ -107,12 +107,7 @@ pub struct ApproverSecret(SecretKey);
 impl ApproverSecret {
     /// Reads 64 hex characters (first line) from a file that only its owner can read.
     pub fn from_file(path: &Path) -> Result<Self, KeyStoreError> {
-        let bytes = Zeroizing::new(read_private(path)?.ok_or_else(|| {
-            KeyStoreError::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            )
-        })?);
+        let bytes = read_private_secret(path)?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| KeyStoreError::BadSecret("the file is not text".into()))?;
         Self::from_hex(text.lines().next().unwrap_or("").trim())
@@ -199,7 +194,7 @@ impl SignerHome {
             FileError::Exists(_) => KeyStoreError::ApproverExists(id.to_string()),
             other => other.into(),
         })?;
-        let now = crate::signer::keystore::now_unix();
+        let now = crate::audit::now_unix();
         let info = ApproverInfo {
             id: id.clone(),
             pubkey,

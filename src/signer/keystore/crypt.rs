@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::perms::read_private;
+use super::perms::read_private_secret;
 use super::{KeyStoreError, Passphrase};
 
 /// scrypt work factor `N = 2^18` (256 MiB, about a second): fixed rather than
@@ -105,13 +105,7 @@ pub(crate) fn open_with_identity_file(
     backup: &Path,
     identity_file: &Path,
 ) -> Result<Zeroizing<Vec<u8>>, KeyStoreError> {
-    let text = read_private(identity_file)?.ok_or_else(|| {
-        KeyStoreError::io(
-            identity_file,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        )
-    })?;
-    let text = Zeroizing::new(text);
+    let text = read_private_secret(identity_file)?;
     let bad_identity = |reason: String| {
         KeyStoreError::BadAgeKey(format!(
             "{} is not an age identity file ({reason}); it holds a line `AGE-SECRET-KEY-1...` as written by age-keygen",

@@ -27,10 +27,8 @@ pub use error::KeyStoreError;
 pub use secret::{Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
 pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 
-pub(crate) use seed::now_unix;
-
 pub(crate) use crypt::{open_with_passphrase, seal_with_passphrase};
-pub(crate) use perms::{check_private_file, ensure_private_dir, read_private};
+pub(crate) use perms::{check_private_file, ensure_private_dir, read_private, read_private_secret};
 
 use crate::audit::EventLog;
 

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use super::KeyStoreError;
 
 /// Permission bits of group and others.
@@ -55,6 +57,18 @@ pub(crate) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, KeyStoreError
     std::fs::read(path)
         .map(Some)
         .map_err(|e| KeyStoreError::io(path, e))
+}
+
+/// Reads a secret file (words, an age identity, an approver secret) that
+/// must exist and only its owner may read; the bytes are wiped when dropped.
+pub(crate) fn read_private_secret(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyStoreError> {
+    let bytes = read_private(path)?.ok_or_else(|| {
+        KeyStoreError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        )
+    })?;
+    Ok(Zeroizing::new(bytes))
 }
 
 #[cfg(unix)]

@@ -11,7 +11,7 @@ use bitcoin::secp256k1::{rand::RngCore, Secp256k1};
 use bitcoin::Network;
 use zeroize::Zeroizing;
 
-use super::perms::{check_private_file, read_private};
+use super::perms::{check_private_file, read_private_secret};
 use super::KeyStoreError;
 use crate::policy::{OriginXpub, ScriptKind};
 use crate::signer::account::account_xpub;
@@ -142,12 +142,7 @@ impl Mnemonic {
 
     /// Reads words from a file only its owner can read (first lines, any spacing).
     pub fn from_file(path: &Path) -> Result<Self, KeyStoreError> {
-        let bytes = Zeroizing::new(read_private(path)?.ok_or_else(|| {
-            KeyStoreError::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            )
-        })?);
+        let bytes = read_private_secret(path)?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| KeyStoreError::BadMnemonic(format!("{} is not text", path.display())))?;
         Mnemonic::parse(text)

@@ -62,7 +62,7 @@ pub struct KeyInfo {
 
 impl KeyInfo {
     fn new(fingerprint: Fingerprint, network: Network, origin: SeedOrigin) -> Self {
-        let now = now_unix();
+        let now = crate::audit::now_unix();
         KeyInfo {
             format: 1,
             fingerprint: fingerprint.to_string(),
@@ -88,13 +88,6 @@ impl KeyInfo {
     pub fn network(&self) -> Network {
         crate::policy::parse_network(&self.network).expect("checked when key.json was read")
     }
-}
-
-pub(crate) fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// The BIP-48 account xpubs of a seed, for the policy's `[[keys]]`.
