@@ -46,8 +46,21 @@ pub fn bitcoind_exe() -> PathBuf {
 }
 
 impl Node {
-    /// Starts a fresh regtest node and waits until its RPC answers.
+    /// Starts a fresh regtest node and waits until its RPC answers. A port
+    /// found free can be taken by another process before bitcoind binds it, so
+    /// a failure to bind is retried with new ports.
     pub fn start() -> Node {
+        for attempt in 1..=5 {
+            match Node::try_start() {
+                Ok(node) => return node,
+                Err(log) if attempt < 5 && log.contains("Unable to bind") => continue,
+                Err(log) => panic!("bitcoind did not start:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt panics")
+    }
+
+    fn try_start() -> Result<Node, String> {
         let datadir = tempfile::tempdir().expect("temp datadir");
         let rpc_port = free_port();
         let p2p_port = free_port();
@@ -84,13 +97,15 @@ impl Node {
             if let Some(status) = node.child.as_mut().unwrap().try_wait().unwrap() {
                 let log = std::fs::read_to_string(node.datadir.path().join("stderr.log"))
                     .unwrap_or_default();
-                panic!("bitcoind exited with {status} before answering RPC:\n{log}");
+                let debug = std::fs::read_to_string(node.datadir.path().join("regtest/debug.log"))
+                    .unwrap_or_default();
+                return Err(format!("exited with {status}\n{log}\n{debug}"));
             }
             if cookie.exists() {
                 if let Ok(client) = Client::new(&url, Auth::CookieFile(cookie.clone())) {
                     if client.get_blockchain_info().is_ok() {
                         node.client = client;
-                        return node;
+                        return Ok(node);
                     }
                 }
             }
