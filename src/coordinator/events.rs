@@ -48,12 +48,12 @@ impl Coordinator {
         &self,
         txid: Txid,
         movement: Movement,
-        approvers: &[super::collect::ApprovedBy],
+        approvers: &[super::collection::ApprovedBy],
     ) -> Result<usize, CoordinatorError> {
         let entries = self.log_entries()?;
         let txid_text = txid.to_string();
         let mut added = 0;
-        for super::collect::ApprovedBy {
+        for super::collection::ApprovedBy {
             approver,
             department,
         } in approvers

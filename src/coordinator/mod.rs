@@ -9,6 +9,7 @@ mod balance;
 mod bump;
 pub mod cli;
 mod collect;
+mod collection;
 mod consolidate;
 mod datadir;
 mod error;
@@ -23,7 +24,8 @@ mod vault;
 mod wallets;
 
 pub use balance::{btc, percent, TierBalance, VaultBalance};
-pub use collect::{ApprovedBy, CollectionStatus, Finalized, InputSignatures};
+pub use collect::Finalized;
+pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
 pub use events::{APPROVAL, BROADCAST, PROPOSAL};

@@ -1,0 +1,261 @@
+//! What has come back for a proposal: which approvers have approved, which
+//! departments are missing, and how many main-path signatures each input has.
+
+use std::collections::BTreeSet;
+
+use bitcoin::{Psbt, Txid};
+use serde::Serialize;
+
+use crate::psbt::{ApprovalStatus, Movement, Review, RuleId};
+
+use super::error::CoordinatorError;
+use super::vault::Coordinator;
+
+/// Signatures on one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSignatures {
+    /// Input position.
+    pub index: usize,
+    /// Signatures present.
+    pub signatures: usize,
+    /// Signatures the wallet's quorum needs.
+    pub needed: usize,
+}
+
+/// An approver whose approval verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovedBy {
+    /// The approver id.
+    pub approver: String,
+    /// The approver's department.
+    pub department: String,
+}
+
+/// Approvals and signatures of a proposal, from one or more copies of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionStatus {
+    /// The unsigned transaction's id.
+    pub txid: Txid,
+    /// The movement (if the inputs come from one vault wallet).
+    pub movement: Option<Movement>,
+    /// Whether the movement needs approvals.
+    pub approvals_required: bool,
+    /// Approvals needed.
+    pub min_approvals: usize,
+    /// Departments needed.
+    pub min_departments: usize,
+    /// Approvers whose approval verifies, with their department.
+    pub approved_by: Vec<ApprovedBy>,
+    /// Departments with at least one valid approval.
+    pub departments_approved: Vec<String>,
+    /// Departments of the policy without a valid approval yet.
+    pub departments_missing: Vec<String>,
+    /// Whether the approval quorum is met (true when none is needed).
+    pub approvals_complete: bool,
+    /// Every approval field and its verdict.
+    pub approval_checks: Vec<crate::psbt::approvals::ApprovalCheck>,
+    /// Signatures per input.
+    pub inputs: Vec<InputSignatures>,
+    /// Whether every input has its quorum of signatures.
+    pub signatures_complete: bool,
+    /// Rules other than approvals that fail (should be none for our proposals).
+    pub other_failures: Vec<String>,
+}
+
+impl CollectionStatus {
+    /// The status for people.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "transaction {} ({})\n",
+            self.txid,
+            self.movement.map_or("unclassified", |m| m.describe())
+        );
+        if self.approvals_required {
+            let who: Vec<String> = self
+                .approved_by
+                .iter()
+                .map(|a| format!("{} ({})", a.approver, a.department))
+                .collect();
+            s.push_str(&format!(
+                "approvals: {} of {} needed, from {} of {} departments needed: {}\n",
+                self.approved_by.len(),
+                self.min_approvals,
+                self.departments_approved.len(),
+                self.min_departments,
+                if who.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    who.join(", ")
+                }
+            ));
+            if !self.approvals_complete {
+                s.push_str(&format!(
+                    "departments without an approval yet: {}\n",
+                    self.departments_missing.join(", ")
+                ));
+            }
+            for c in &self.approval_checks {
+                if c.verdict != crate::psbt::approvals::Verdict::Valid {
+                    s.push_str(&format!(
+                        "  ignored approval by {}: {}\n",
+                        c.approver, c.reason
+                    ));
+                }
+            }
+        } else {
+            s.push_str("approvals: none needed for this movement\n");
+        }
+        for i in &self.inputs {
+            s.push_str(&format!(
+                "input {}: {} of {} signatures\n",
+                i.index, i.signatures, i.needed
+            ));
+        }
+        for f in &self.other_failures {
+            s.push_str(&format!("PROBLEM: {f}\n"));
+        }
+        s.push_str(match (self.approvals_complete, self.signatures_complete) {
+            (true, true) => "ready to finalize\n",
+            (false, _) => "not ready: approvals missing\n",
+            (true, false) => "not ready: signatures missing\n",
+        });
+        s
+    }
+}
+
+impl Coordinator {
+    /// The approvals and signatures of a (merged) PSBT.
+    pub fn collection_status(&self, psbt: &Psbt) -> Result<CollectionStatus, CoordinatorError> {
+        let policy = self.policy();
+        let review = Review::of(policy, psbt, &self.spent_today()?);
+        let rule = policy.rules().cold_to_hot();
+        let approvals_required = review.movement == Some(Movement::ColdToHot);
+        let empty = ApprovalStatus {
+            checks: Vec::new(),
+            valid_approvers: BTreeSet::new(),
+            departments: BTreeSet::new(),
+        };
+        let status = review.approvals.clone().unwrap_or(empty);
+        let approved_by: Vec<ApprovedBy> = status
+            .valid_approvers
+            .iter()
+            .map(|a| {
+                let dept = status
+                    .checks
+                    .iter()
+                    .find(|c| &c.approver == a)
+                    .and_then(|c| c.department.clone())
+                    .unwrap_or_default();
+                ApprovedBy {
+                    approver: a.clone(),
+                    department: dept,
+                }
+            })
+            .collect();
+        let departments_missing = policy
+            .departments()
+            .into_iter()
+            .filter(|d| !status.departments.contains(*d))
+            .map(str::to_owned)
+            .collect();
+        let needed = review
+            .source
+            .map(|t| policy.wallet(t).threshold())
+            .unwrap_or(usize::MAX);
+        let inputs: Vec<InputSignatures> = psbt
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(index, i)| InputSignatures {
+                index,
+                signatures: if i.final_script_witness.is_some() {
+                    needed
+                } else {
+                    main_path_signatures(i)
+                },
+                needed,
+            })
+            .collect();
+        Ok(CollectionStatus {
+            txid: review.txid,
+            movement: review.movement,
+            approvals_required,
+            min_approvals: if approvals_required {
+                rule.min_approvals()
+            } else {
+                0
+            },
+            min_departments: if approvals_required {
+                rule.min_departments()
+            } else {
+                0
+            },
+            departments_approved: status.departments.iter().cloned().collect(),
+            approvals_complete: !approvals_required
+                || status.meets(rule.min_approvals(), rule.min_departments()),
+            approved_by,
+            departments_missing,
+            approval_checks: status.checks.clone(),
+            signatures_complete: inputs.iter().all(|i| i.signatures >= i.needed),
+            inputs,
+            other_failures: review
+                .failures()
+                .filter(|f| f.rule != RuleId::Approvals)
+                .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+                .collect(),
+        })
+    }
+}
+
+/// Whether a derivation path ends on a main-path chain (`…/0/i` or `…/1/i`);
+/// recovery keys derive on chains 2 and 3.
+fn on_main_chain(path: &bitcoin::bip32::DerivationPath) -> bool {
+    let steps: Vec<_> = path.into_iter().collect();
+    matches!(
+        steps.as_slice(),
+        [.., chain, _] if matches!(u32::from(**chain), 0 | 1)
+    )
+}
+
+/// Signatures on an input by distinct keys of the main multisig path. A key
+/// holder whose key is also a recovery key may sign with both; only the main
+/// one counts toward the main quorum.
+fn main_path_signatures(input: &bitcoin::psbt::Input) -> usize {
+    let ecdsa = input
+        .partial_sigs
+        .keys()
+        .filter(|pk| {
+            input
+                .bip32_derivation
+                .get(&pk.inner)
+                .is_none_or(|(_, path)| on_main_chain(path))
+        })
+        .count();
+    let schnorr: std::collections::BTreeSet<_> = input
+        .tap_script_sigs
+        .keys()
+        .filter(|(key, _)| {
+            input
+                .tap_key_origins
+                .get(key)
+                .is_none_or(|(_, (_, path))| on_main_chain(path))
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    ecdsa.max(schnorr.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_main_chains_count() {
+        let path = |s: &str| s.parse::<bitcoin::bip32::DerivationPath>().unwrap();
+        assert!(on_main_chain(&path("m/48'/1'/0'/2'/0/5")));
+        assert!(on_main_chain(&path("m/48'/1'/0'/2'/1/0")));
+        assert!(!on_main_chain(&path("m/48'/1'/0'/2'/2/5")));
+        assert!(!on_main_chain(&path("m/48'/1'/0'/2'/3/5")));
+        assert!(!on_main_chain(&path("m/0'/5")));
+    }
+}
