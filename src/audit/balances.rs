@@ -196,7 +196,7 @@ mod tests {
     }
 
     fn policy() -> VaultPolicy {
-        VaultPolicy::from_toml(include_str!("../../policies/regtest-exchange.toml")).unwrap()
+        crate::policy::example("regtest-exchange")
     }
 
     #[test]

@@ -29,6 +29,13 @@ pub use rules::{ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRul
 pub use units::{format_amount, parse_amount, FeeRateLimit};
 pub use wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 
+/// One of the example policies in `policies/`, for unit tests.
+#[cfg(test)]
+pub(crate) fn example(name: &str) -> VaultPolicy {
+    let path = format!("{}/policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    VaultPolicy::load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// A validated vault policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultPolicy {

@@ -317,12 +317,8 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::VaultPolicy;
 
-    fn policy(name: &str) -> VaultPolicy {
-        let path = format!("{}/policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-        VaultPolicy::load(std::path::Path::new(&path)).unwrap()
-    }
+    use crate::policy::example as policy;
 
     #[test]
     fn digest_names_every_component() {

@@ -165,10 +165,7 @@ impl<'p> Deriver<'p> {
 mod tests {
     use super::*;
 
-    fn policy(name: &str) -> VaultPolicy {
-        let path = format!("{}/policies/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-        VaultPolicy::load(std::path::Path::new(&path)).unwrap()
-    }
+    use crate::policy::example as policy;
 
     #[test]
     fn fast_derivation_equals_miniscripts() {
