@@ -20,6 +20,17 @@ fn fee_rate_arg(text: &str) -> Result<FeeRate, String> {
     parse_fee_rate(text).map_err(|e| e.to_string())
 }
 
+/// Where a proposal goes, and how it is reported.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProposalOutput {
+    /// Where to write the PSBT (never overwritten).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `propose` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ProposeCommand {
@@ -37,12 +48,9 @@ pub enum ProposeCommand {
         /// Fee rate in sat/vB (default: the node's estimate, 2 sat/vB without one).
         #[arg(long, value_parser = fee_rate_arg)]
         fee_rate: Option<FeeRate>,
-        /// Where to write the PSBT (never overwritten).
-        #[arg(short, long)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
     },
     /// Pay the `address,amount` rows of a CSV file from hot, in one transaction.
     Payout {
@@ -52,12 +60,9 @@ pub enum ProposeCommand {
         /// Fee rate in sat/vB.
         #[arg(long, value_parser = fee_rate_arg)]
         fee_rate: Option<FeeRate>,
-        /// Where to write the PSBT.
-        #[arg(short, long)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
     },
     /// Replace a stuck (unconfirmed) vault transaction by one with a higher fee rate.
     Bump {
@@ -67,12 +72,9 @@ pub enum ProposeCommand {
         /// The new fee rate in sat/vB.
         #[arg(long, value_parser = fee_rate_arg)]
         fee_rate: FeeRate,
-        /// Where to write the PSBT.
-        #[arg(short, long)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
     },
     /// Many small confirmed coins of one tier into one (while fees are low).
     Consolidate {
@@ -85,24 +87,18 @@ pub enum ProposeCommand {
         /// Fee rate in sat/vB.
         #[arg(long, value_parser = fee_rate_arg)]
         fee_rate: Option<FeeRate>,
-        /// Where to write the PSBT.
-        #[arg(short, long)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
     },
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
         #[arg(long, value_parser = fee_rate_arg)]
         fee_rate: Option<FeeRate>,
-        /// Where to write the PSBT.
-        #[arg(short, long)]
-        out: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
     },
 }
 
@@ -114,43 +110,43 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             to,
             amount,
             fee_rate,
-            out,
-            json,
+            output,
         } => (
-            Some(c.propose_transfer(from, to, amount, fee_rate, &out)?),
-            json,
+            Some(c.propose_transfer(from, to, amount, fee_rate, &output.out)?),
+            output.json,
             "",
         ),
         ProposeCommand::Payout {
             csv,
             fee_rate,
-            out,
-            json,
-        } => (Some(c.propose_payout(&csv, fee_rate, &out)?), json, ""),
+            output,
+        } => (
+            Some(c.propose_payout(&csv, fee_rate, &output.out)?),
+            output.json,
+            "",
+        ),
         ProposeCommand::Bump {
             txid,
             fee_rate,
-            out,
-            json,
-        } => (Some(c.propose_bump(txid, fee_rate, &out)?), json, ""),
+            output,
+        } => (
+            Some(c.propose_bump(txid, fee_rate, &output.out)?),
+            output.json,
+            "",
+        ),
         ProposeCommand::Consolidate {
             tier,
             max_inputs,
             fee_rate,
-            out,
-            json,
+            output,
         } => (
-            c.propose_consolidate(tier, max_inputs, fee_rate, &out)?,
-            json,
+            c.propose_consolidate(tier, max_inputs, fee_rate, &output.out)?,
+            output.json,
             "fewer than two confirmed, unreserved coins to consolidate",
         ),
-        ProposeCommand::Rebalance {
-            fee_rate,
-            out,
-            json,
-        } => (
-            c.propose_rebalance(fee_rate, &out)?,
-            json,
+        ProposeCommand::Rebalance { fee_rate, output } => (
+            c.propose_rebalance(fee_rate, &output.out)?,
+            output.json,
             "the hot share is within one percentage point of its target",
         ),
     };
