@@ -36,20 +36,7 @@ fn fee_bump_replaces_a_stuck_transfer() {
         )
     };
     let slow = c.path("slow.psbt");
-    c.json(&[
-        "propose",
-        "transfer",
-        "--from",
-        "cold",
-        "--to",
-        "hot",
-        "--amount",
-        "2 BTC",
-        "--fee-rate",
-        "1",
-        "-o",
-        slow.to_str().unwrap(),
-    ]);
+    c.json(&cold_to_hot("2 BTC", Some("1"), slow.to_str().unwrap()));
     let stuck = send_approved(&slow, "slow");
     assert_eq!(sat(&c.balance()["hot"]["unconfirmed_sat"]), 2 * 100_000_000);
 

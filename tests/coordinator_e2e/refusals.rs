@@ -10,18 +10,7 @@ fn psbts_of_other_vaults_and_other_transactions_are_refused() {
     let p1 = c.path("one.psbt");
     let p2 = c.path("two.psbt");
     for (p, amount) in [(&p1, "1 BTC"), (&p2, "2 BTC")] {
-        c.json(&[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            amount,
-            "-o",
-            p.to_str().unwrap(),
-        ]);
+        c.json(&cold_to_hot(amount, None, p.to_str().unwrap()));
     }
     // Each proposal reserved one of the two coins: a third finds none free.
     let coins = c.json(&["utxos"]);

@@ -80,23 +80,7 @@ fn node_down_wrong_network_and_changed_policy() {
     // A node still in initial block download (a fresh regtest node at genesis
     // is): no proposal on a chain that is not current.
     let p = c.path("early.psbt");
-    let err = c.fails(
-        &[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "1 BTC",
-            "--fee-rate",
-            "2",
-            "-o",
-            p.to_str().unwrap(),
-        ],
-        3,
-    );
+    let err = c.fails(&cold_to_hot("1 BTC", Some("2"), p.to_str().unwrap()), 3);
     assert!(err.contains("still catching up"), "{err}");
     assert!(!p.exists());
     let sync_state = std::fs::read(c.data_dir().join("sync.json")).unwrap();

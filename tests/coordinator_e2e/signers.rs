@@ -17,18 +17,7 @@ fn transfer_and_payout_with_custodia_signers() {
         approver_machine(&c, id, POLICY);
     }
     let p = c.path("transfer.psbt");
-    c.json(&[
-        "propose",
-        "transfer",
-        "--from",
-        "cold",
-        "--to",
-        "hot",
-        "--amount",
-        "4 BTC",
-        "-o",
-        p.to_str().unwrap(),
-    ]);
+    c.json(&cold_to_hot("4 BTC", None, p.to_str().unwrap()));
 
     // Before approvals a key holder refuses: exit 1, nothing written.
     let refused = c.path("refused.psbt");

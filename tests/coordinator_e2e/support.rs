@@ -90,6 +90,22 @@ impl<'a> Coord<'a> {
     }
 }
 
+/// `propose transfer --from cold --to hot --amount AMOUNT [--fee-rate R] -o OUT`.
+pub(crate) fn cold_to_hot<'x>(
+    amount: &'x str,
+    fee_rate: Option<&'x str>,
+    out: &'x str,
+) -> Vec<&'x str> {
+    let mut args = vec![
+        "propose", "transfer", "--from", "cold", "--to", "hot", "--amount", amount,
+    ];
+    if let Some(rate) = fee_rate {
+        args.extend(["--fee-rate", rate]);
+    }
+    args.extend(["-o", out]);
+    args
+}
+
 pub(crate) fn sat(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not an amount: {v}"))
 }

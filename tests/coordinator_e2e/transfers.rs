@@ -12,60 +12,17 @@ fn cold_to_hot_transfer_end_to_end() {
 
     // Over the rule's 5 BTC: refused before anyone is asked to sign.
     let p = c.path("too-much.psbt");
-    let err = c.fails(
-        &[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "6 BTC",
-            "-o",
-            p.to_str().unwrap(),
-        ],
-        1,
-    );
+    let err = c.fails(&cold_to_hot("6 BTC", None, p.to_str().unwrap()), 1);
     assert!(err.contains("amount"), "{err}");
     assert!(!p.exists());
 
     // Over the fee-rate cap of 200 sat/vB: refused too.
-    let err = c.fails(
-        &[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "1 BTC",
-            "--fee-rate",
-            "500",
-            "-o",
-            p.to_str().unwrap(),
-        ],
-        1,
-    );
+    let err = c.fails(&cold_to_hot("1 BTC", Some("500"), p.to_str().unwrap()), 1);
     assert!(err.contains("fee-rate"), "{err}");
     assert!(!p.exists());
 
     let p = c.path("transfer.psbt");
-    let prop = c.json(&[
-        "propose",
-        "transfer",
-        "--from",
-        "cold",
-        "--to",
-        "hot",
-        "--amount",
-        "5 BTC",
-        "--fee-rate",
-        "2",
-        "-o",
-        p.to_str().unwrap(),
-    ]);
+    let prop = c.json(&cold_to_hot("5 BTC", Some("2"), p.to_str().unwrap()));
     assert_eq!(prop["proposed"], true);
     let txid = prop["proposal"]["txid"].as_str().unwrap().to_owned();
     assert_eq!(prop["proposal"]["movement"], "cold-to-hot");
@@ -78,21 +35,7 @@ fn cold_to_hot_transfer_end_to_end() {
         .iter()
         .all(|i| i.non_witness_utxo.is_some() && !i.bip32_derivation.is_empty()));
     // The output file is never overwritten.
-    c.fails(
-        &[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "1 BTC",
-            "-o",
-            p.to_str().unwrap(),
-        ],
-        2,
-    );
+    c.fails(&cold_to_hot("1 BTC", None, p.to_str().unwrap()), 2);
 
     let st = c.json(&["approvals", p.to_str().unwrap()]);
     assert_eq!(st["approvals_required"], true);
@@ -231,36 +174,11 @@ fn transfer_that_breaks_the_cold_ratio_is_refused() {
     node.mine_elsewhere(100);
     c.balance();
     let p = c.path("p.psbt");
-    let err = c.fails(
-        &[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "4 BTC",
-            "-o",
-            p.to_str().unwrap(),
-        ],
-        1,
-    );
+    let err = c.fails(&cold_to_hot("4 BTC", None, p.to_str().unwrap()), 1);
     assert!(err.contains("below the minimum of 97%"), "{err}");
     assert!(!p.exists());
     // 2 BTC of 100 keeps 98 % cold.
-    c.json(&[
-        "propose",
-        "transfer",
-        "--from",
-        "cold",
-        "--to",
-        "hot",
-        "--amount",
-        "2 BTC",
-        "-o",
-        p.to_str().unwrap(),
-    ]);
+    c.json(&cold_to_hot("2 BTC", None, p.to_str().unwrap()));
 }
 
 /// Taproot (multi_a) and a wsh policy with a timelocked recovery path: the
@@ -285,20 +203,7 @@ fn taproot_and_recovery_policies_transfer() {
             "{file}"
         );
         let p = c.path("t.psbt");
-        c.json(&[
-            "propose",
-            "transfer",
-            "--from",
-            "cold",
-            "--to",
-            "hot",
-            "--amount",
-            "3 BTC",
-            "--fee-rate",
-            "2",
-            "-o",
-            p.to_str().unwrap(),
-        ]);
+        c.json(&cold_to_hot("3 BTC", Some("2"), p.to_str().unwrap()));
         let psbt = read_psbt(&p);
         for o in &psbt.outputs {
             assert!(
