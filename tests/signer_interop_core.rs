@@ -117,14 +117,7 @@ fn sign_copy_with_cli(policy_name: &str, base64: &str, signer: &str) -> String {
     let input = cli.path("in.psbt");
     std::fs::write(&input, base64).unwrap();
     let output = cli.path("out.psbt");
-    cli.cmd()
-        .arg("sign")
-        .arg(&input)
-        .arg("-o")
-        .arg(&output)
-        .arg("--yes")
-        .assert()
-        .success();
+    cli.sign(&input, &output).arg("--yes").assert().success();
     std::fs::read_to_string(output).unwrap().trim().to_owned()
 }
 

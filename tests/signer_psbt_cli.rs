@@ -41,11 +41,7 @@ fn cli_review_sign_and_approve_with_exit_codes() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["would_sign"], false);
-    cli.cmd()
-        .arg("sign")
-        .arg(&unapproved)
-        .arg("-o")
-        .arg(cli.path("never.psbt"))
+    cli.sign(&unapproved, cli.path("never.psbt"))
         .arg("--yes")
         .assert()
         .code(1);
@@ -76,11 +72,7 @@ fn cli_review_sign_and_approve_with_exit_codes() {
 
     // Sign: the output is new, the input untouched, the log has the entry.
     let before = std::fs::read(cli.path("a2.psbt")).unwrap();
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.psbt"))
+    cli.sign(cli.path("a2.psbt"), cli.path("signed.psbt"))
         .arg("--yes")
         .assert()
         .success();
@@ -96,21 +88,13 @@ fn cli_review_sign_and_approve_with_exit_codes() {
     assert_eq!(sign.event["inputs_signed"], 1);
 
     // Never overwrites: the same output again is refused.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.psbt"))
+    cli.sign(cli.path("a2.psbt"), cli.path("signed.psbt"))
         .arg("--yes")
         .assert()
         .code(2);
 
     // Binary output on request.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("signed.bin"))
+    cli.sign(cli.path("a2.psbt"), cli.path("signed.bin"))
         .args(["--yes", "--format", "binary"])
         .assert()
         .success();
@@ -119,11 +103,7 @@ fn cli_review_sign_and_approve_with_exit_codes() {
         .starts_with(b"psbt\xff"));
 
     // Without --yes and no one to confirm, nothing is signed.
-    cli.cmd()
-        .arg("sign")
-        .arg(cli.path("a2.psbt"))
-        .arg("-o")
-        .arg(cli.path("unconfirmed.psbt"))
+    cli.sign(cli.path("a2.psbt"), cli.path("unconfirmed.psbt"))
         .write_stdin("n\n")
         .assert()
         .code(1);
@@ -159,11 +139,7 @@ fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
     let cli = SignerCli::new("cold-1", "regtest-exchange");
     let f = cli.write_psbt("payout.psbt", &hot_payout(&policy, 1, BTC / 2));
     cli.cmd().arg("review").arg(&f).assert().success();
-    cli.cmd()
-        .arg("sign")
-        .arg(&f)
-        .arg("-o")
-        .arg(cli.path("out.psbt"))
+    cli.sign(&f, cli.path("out.psbt"))
         .arg("--yes")
         .arg("--passphrase-file")
         .arg(cli.path("does-not-exist"))

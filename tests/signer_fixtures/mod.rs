@@ -3,7 +3,7 @@
 //! benchmark (which includes this file by path).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use bitcoin::bip32::Xpriv;
@@ -254,6 +254,16 @@ impl SignerCli {
             .arg(self.path("home"))
             .arg("--passphrase-file")
             .arg(self.path("pass"));
+        cmd
+    }
+
+    /// `custodia-signer sign INPUT -o OUTPUT`, to add flags to.
+    pub fn sign(&self, input: impl AsRef<Path>, output: impl AsRef<Path>) -> assert_cmd::Command {
+        let mut cmd = self.cmd();
+        cmd.arg("sign")
+            .arg(input.as_ref())
+            .arg("-o")
+            .arg(output.as_ref());
         cmd
     }
 
