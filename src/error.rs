@@ -60,6 +60,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::policy::PolicyError,
         crate::transport::FileError,
         crate::audit::LogError,
+        crate::audit::RatioFinding,
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
         crate::psbt::PsbtError,
@@ -69,7 +70,10 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::signer::signing::session::SessionError,
     );
     #[cfg(feature = "online")]
-    try_types!(crate::coordinator::CoordinatorError);
+    try_types!(
+        crate::coordinator::CoordinatorError,
+        crate::audit::ScanError
+    );
     if e.downcast_ref::<std::io::Error>().is_some() {
         return Some(ExitCode::NodeOrIo);
     }

@@ -48,6 +48,22 @@ pub struct TierBalance {
     pub outputs: usize,
 }
 
+/// An audit finding: the cold share is below the policy minimum.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("audit finding: the cold share is {cold_percent:.2}%, below the policy minimum of {cold_min_percent}%; move funds back to cold storage (`custodia-coordinator propose rebalance`)")]
+pub struct RatioFinding {
+    /// The cold share found.
+    pub cold_percent: f64,
+    /// The policy minimum.
+    pub cold_min_percent: u8,
+}
+
+impl crate::error::Classify for RatioFinding {
+    fn exit_code(&self) -> crate::error::ExitCode {
+        crate::error::ExitCode::Refused
+    }
+}
+
 /// The auditor's balance report.
 #[derive(Debug, Clone, Serialize)]
 pub struct BalanceReport {
@@ -72,9 +88,12 @@ pub struct BalanceReport {
 }
 
 impl BalanceReport {
-    /// Whether the report is an audit finding (exit code 1).
-    pub fn is_finding(&self) -> bool {
-        !self.ratio_ok
+    /// The finding this report makes, if any (exit code 1).
+    pub fn finding(&self) -> Option<RatioFinding> {
+        (!self.ratio_ok).then_some(RatioFinding {
+            cold_percent: self.cold_percent,
+            cold_min_percent: self.cold_min_percent,
+        })
     }
 
     /// The report for people.
@@ -210,11 +229,17 @@ mod tests {
         assert_eq!(ok.tiers[0].sat, 900_000_000);
         assert_eq!(ok.tiers[1].sat, 100_000_000);
         assert_eq!(ok.cold_percent, 90.0);
-        assert!(ok.ratio_ok && !ok.is_finding());
+        assert!(ok.ratio_ok && ok.finding().is_none());
 
         let low = audit_balances(&policy(), &Fixed(vec![out(0, 7), out(3, 3)]), 100).unwrap();
         assert_eq!(low.cold_percent, 70.0);
-        assert!(low.is_finding());
+        assert_eq!(
+            low.finding(),
+            Some(RatioFinding {
+                cold_percent: 70.0,
+                cold_min_percent: 80
+            })
+        );
         assert!(low.to_text().contains("FINDING"));
     }
 

@@ -6,7 +6,9 @@ mod core;
 mod log;
 mod time;
 
-pub use balances::{audit_balances, BalanceReport, ScannedOutput, TierBalance, UtxoScanner};
+pub use balances::{
+    audit_balances, BalanceReport, RatioFinding, ScannedOutput, TierBalance, UtxoScanner,
+};
 #[cfg(feature = "online")]
 pub use core::{CoreScanner, ScanError};
 pub use log::{EventLog, LogEntry, LogError, VerifiedLog};

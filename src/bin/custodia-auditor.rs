@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use custodia::audit::{audit_balances, EventLog};
-use custodia::policy::VaultPolicy;
+use custodia::audit::EventLog;
 
 /// Independent checks of a custodia vault: balances and cold ratio straight
 /// from the UTXO set, and the integrity of custodia's hash-chained logs.
@@ -54,7 +53,7 @@ enum LogCommand {
     },
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "online")]
         Command::Balances {
@@ -63,7 +62,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             node,
         } => {
+            use custodia::audit::audit_balances;
             use custodia::coordinator::{Node, NodeSettings};
+            use custodia::policy::VaultPolicy;
             let policy = VaultPolicy::load(&policy)?;
             let settings = NodeSettings::default().overridden_by(&node);
             let (node, _) = Node::connect(&settings, policy.network())?;
@@ -74,11 +75,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print!("{}", report.to_text());
             }
-            Ok(if report.is_finding() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            match report.finding() {
+                Some(finding) => Err(finding.into()),
+                None => Ok(()),
+            }
         }
         Command::Log(LogCommand::Verify { file, json }) => {
             if !file.exists() {
@@ -98,17 +98,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     verified.head()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
     }
 }
 
 fn main() -> ExitCode {
-    let mut code = ExitCode::SUCCESS;
-    let edge = custodia::cli::main_with(|| run(Cli::parse()).map(|c| code = c));
-    if edge == ExitCode::SUCCESS {
-        code
-    } else {
-        edge
-    }
+    custodia::cli::main_with(|| run(Cli::parse()))
 }
