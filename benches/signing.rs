@@ -18,12 +18,12 @@ use bitcoin::secp256k1::Secp256k1;
 use bitcoin::{Amount, Psbt};
 use criterion::{criterion_group, BenchmarkId, Criterion};
 use custodia::policy::{Chain, Tier, VaultPolicy};
-use custodia::psbt::{PsbtDocument, Review, SpentToday};
+use custodia::psbt::{DailySpending, LimitScope, PsbtDocument, Review, SignablePsbt};
 use custodia::signer::signing::sign_psbt;
 
 #[path = "../tests/signer_fixtures/mod.rs"]
 mod signer_fixtures;
-use signer_fixtures::{at, master, policy, spend, To};
+use signer_fixtures::{at, master, master_xpriv, policy, spend, To};
 
 const SIZES: [u32; 2] = [1_000, 10_000];
 
@@ -43,9 +43,19 @@ fn consolidation(policy: &VaultPolicy, n: u32) -> Psbt {
 }
 
 fn review(policy: &VaultPolicy, psbt: &Psbt) -> Review {
-    let r = Review::of(policy, psbt, &SpentToday::empty(0));
+    let r = Review::of(policy, psbt, &DailySpending::empty(LimitScope::Signer, 0));
     assert!(r.passes(), "{}", r.to_text());
     r
+}
+
+fn signable(policy: &VaultPolicy, psbt: &Psbt) -> SignablePsbt {
+    SignablePsbt::check(
+        policy,
+        psbt.clone(),
+        &DailySpending::empty(LimitScope::Signer, 0),
+    )
+    .map_err(|r| r.review().to_text())
+    .unwrap()
 }
 
 fn benches(c: &mut Criterion) {
@@ -58,12 +68,9 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("review", n), &psbt, |b, psbt| {
             b.iter(|| review(&policy, psbt))
         });
-        let r = review(&policy, &psbt);
-        group.bench_with_input(BenchmarkId::new("sign", n), &psbt, |b, psbt| {
-            b.iter(|| {
-                let mut copy = psbt.clone();
-                sign_psbt(&policy, &r, &mut copy, &key).unwrap()
-            })
+        let checked = signable(&policy, &psbt);
+        group.bench_with_input(BenchmarkId::new("sign", n), &checked, |b, checked| {
+            b.iter(|| sign_psbt(checked, &key).unwrap())
         });
     }
     group.finish();
@@ -75,7 +82,9 @@ criterion_group!(signing, benches);
 fn private_descriptor(policy: &VaultPolicy) -> String {
     let secp = Secp256k1::new();
     let hot1 = policy.key(&"hot-1".parse().unwrap()).unwrap().xpub();
-    let account = master("hot-1").derive_priv(&secp, hot1.path()).unwrap();
+    let account = master_xpriv("hot-1")
+        .derive_priv(&secp, hot1.path())
+        .unwrap();
     assert_eq!(Xpub::from_priv(&secp, &account), *hot1.xpub());
     let public = policy
         .descriptor(Tier::Hot)
@@ -102,10 +111,9 @@ fn sign_once(file: &str) {
     let start = Instant::now();
     let doc = PsbtDocument::from_bytes(&data).unwrap();
     let read = start.elapsed().as_millis();
-    let r = review(&policy, doc.psbt());
+    let checked = signable(&policy, doc.psbt());
     let reviewed = start.elapsed().as_millis();
-    let mut psbt = doc.psbt().clone();
-    sign_psbt(&policy, &r, &mut psbt, &key).unwrap();
+    let psbt = sign_psbt(&checked, &key).unwrap().psbt;
     let signed = start.elapsed().as_millis();
     let bytes = doc.encode(&psbt, doc.encoding()).unwrap();
     let ms = start.elapsed().as_millis();

@@ -61,6 +61,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::transport::FileError,
         crate::audit::LogError,
         crate::audit::RatioFinding,
+        crate::audit::MissingHeadsFinding,
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
         crate::psbt::PsbtError,

@@ -12,12 +12,12 @@ use bitcoin::Amount;
 use custodia::policy::{ApproverId, Chain, Tier, VaultPolicy};
 use custodia::psbt::approvals::sign_approval;
 use custodia::psbt::{
-    add_approval, approval_status, set_policy_id, Movement, PsbtDocument, PsbtVersion, Review,
-    SpentToday,
+    add_approval, approval_status, set_policy_id, DailySpending, LimitScope, Movement,
+    PsbtDocument, PsbtVersion, Review,
 };
 use custodia::signer::signing::sign_psbt;
 use serde_json::{json, Value};
-use signer_fixtures::{approver_keypair, master, policy, SignerCli};
+use signer_fixtures::{approver_keypair, master, policy, signable, SignerCli};
 
 /// Funds the cold wallet's receive address 0 with one mature coinbase and
 /// returns its (txid, vout, amount).
@@ -101,12 +101,11 @@ fn tag_and_approve(policy: &VaultPolicy, base64: &str) -> String {
 
 fn sign_copy(policy: &VaultPolicy, base64: &str, signer: &str) -> String {
     let doc = PsbtDocument::from_bytes(base64.as_bytes()).unwrap();
-    let review = Review::of(policy, doc.psbt(), &SpentToday::empty(SpentToday::today()));
-    assert!(review.passes(), "{}", review.to_text());
-    assert_eq!(review.movement, Some(Movement::ColdToHot));
-    let mut psbt = doc.psbt().clone();
-    let outcome = sign_psbt(policy, &review, &mut psbt, &master(signer)).unwrap();
-    assert_eq!(outcome.inputs_signed, 1);
+    let checked = signable(policy, doc.psbt());
+    assert_eq!(checked.review().movement(), Some(Movement::ColdToHot));
+    let signed = sign_psbt(&checked, &master(signer)).unwrap();
+    assert_eq!(signed.outcome.inputs_signed, 1);
+    let psbt = signed.psbt;
     let out = doc.encode(&psbt, doc.encoding()).unwrap();
     String::from_utf8(out).unwrap().trim().to_owned()
 }
@@ -157,7 +156,12 @@ fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
     assert_eq!(back.version(), expected);
     let status = approval_status(&policy, back.psbt(), Movement::ColdToHot);
     assert_eq!(status.valid_approvers.len(), 2, "{status:?}");
-    assert!(Review::of(&policy, back.psbt(), &SpentToday::empty(0)).passes());
+    assert!(Review::of(
+        &policy,
+        back.psbt(),
+        &DailySpending::empty(LimitScope::Signer, 0)
+    )
+    .passes());
 
     let finalized = node.call("finalizepsbt", &[combined]);
     assert_eq!(finalized["complete"], true, "{finalized}");

@@ -153,8 +153,14 @@ fn cli_signer_without_a_key_of_the_wallet_refuses_before_the_passphrase() {
 fn cli_daily_limit_comes_from_the_signers_own_log() {
     let policy = policy("regtest-exchange");
     let cli = SignerCli::new("cold-2", "regtest-exchange");
-    // Three different approved transfers of 4 BTC: 8 BTC fit the 10 BTC day, 12 do not.
-    for (n, amount) in [(1, 4 * BTC), (2, 4 * BTC + 1), (3, 4 * BTC + 2)] {
+    // Three different approved transfers of 2.9 BTC (fee 0.0001 BTC each): a
+    // cold key holder signs at most its share of the 10 BTC limit, 10 × 3/5 =
+    // 6 BTC in 24 hours, so two fit and the third does not.
+    for (n, amount) in [
+        (1, 29 * BTC / 10),
+        (2, 29 * BTC / 10 + 1),
+        (3, 29 * BTC / 10 + 2),
+    ] {
         let mut psbt = cold_to_hot(&policy, amount);
         approve(&policy, &mut psbt, &["ito", "tanaka"]);
         let input = cli.write_psbt(&format!("t{n}.psbt"), &psbt);

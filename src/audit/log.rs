@@ -94,6 +94,16 @@ pub enum LogError {
     /// An event to append is not a JSON object with a `kind`.
     #[error("log events must be JSON objects with a `kind` field")]
     BadEvent,
+    /// The clock reads earlier than the newest entry.
+    #[error("this machine's clock ({now}) is earlier than the newest entry of log {path} ({newest}); set the clock to the right time and try again. Nothing was written. (Entries must not go back in time: a clock that can be set back and forth could reopen the daily limits)")]
+    ClockBehind {
+        /// The log file.
+        path: PathBuf,
+        /// The clock now, for people.
+        now: String,
+        /// The newest entry's time.
+        newest: String,
+    },
 }
 
 impl Classify for LogError {
@@ -101,7 +111,7 @@ impl Classify for LogError {
         match self {
             LogError::Io { .. } => ExitCode::NodeOrIo,
             LogError::Tampered { .. } => ExitCode::Refused,
-            LogError::BadEvent => ExitCode::BadInput,
+            LogError::BadEvent | LogError::ClockBehind { .. } => ExitCode::BadInput,
         }
     }
 }
@@ -189,22 +199,15 @@ impl EventLog {
     /// returning: callers rely on the entry being durable (a signer writes its
     /// log entry before the signed file appears).
     pub fn append(&self, event: serde_json::Value) -> Result<LogEntry, LogError> {
-        if event.get("kind").and_then(|k| k.as_str()).is_none() {
-            return Err(LogError::BadEvent);
-        }
-        let verified = self.verify()?;
-        let unix_time = now_unix();
-        let mut entry = LogEntry {
-            seq: verified.entries.len() as u64 + 1,
-            unix_time,
-            time: utc_timestamp(unix_time),
-            prev: verified.head().to_owned(),
-            event,
-            hash: String::new(),
-        };
-        entry.hash = entry.compute_hash();
-        let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
-        line.push(b'\n');
+        self.lock()?.append(event)
+    }
+
+    /// Takes the log for this process alone (an exclusive lock, held until the
+    /// returned value is dropped) and verifies it. A decision that depends on
+    /// the log — a daily limit — is made on what [`LockedLog::verified`] shows
+    /// and appended before anyone else can append: two signing sessions at once
+    /// cannot both count the same earlier total.
+    pub fn lock(&self) -> Result<LockedLog<'_>, LogError> {
         let mut options = OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
@@ -212,9 +215,61 @@ impl EventLog {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(&self.path).map_err(|e| self.io(e))?;
-        file.write_all(&line).map_err(|e| self.io(e))?;
-        file.sync_all().map_err(|e| self.io(e))?;
+        let file = options.open(&self.path).map_err(|e| self.io(e))?;
+        file.lock().map_err(|e| self.io(e))?;
+        let verified = self.verify()?;
+        Ok(LockedLog {
+            log: self,
+            file,
+            verified,
+        })
+    }
+}
+
+/// A log held exclusively by this process, verified when taken.
+#[derive(Debug)]
+pub struct LockedLog<'a> {
+    log: &'a EventLog,
+    file: std::fs::File,
+    verified: VerifiedLog,
+}
+
+impl LockedLog<'_> {
+    /// The entries as they are while the lock is held.
+    pub fn verified(&self) -> &VerifiedLog {
+        &self.verified
+    }
+
+    /// Appends one event and syncs it to disk. Refused when the clock reads
+    /// earlier than the newest entry.
+    pub fn append(&mut self, event: serde_json::Value) -> Result<LogEntry, LogError> {
+        if event.get("kind").and_then(|k| k.as_str()).is_none() {
+            return Err(LogError::BadEvent);
+        }
+        let unix_time = now_unix();
+        if let Some(newest) = self.verified.entries.last() {
+            if unix_time < newest.unix_time {
+                return Err(LogError::ClockBehind {
+                    path: self.log.path.clone(),
+                    now: utc_timestamp(unix_time),
+                    newest: newest.time.clone(),
+                });
+            }
+        }
+        let mut entry = LogEntry {
+            seq: self.verified.entries.len() as u64 + 1,
+            unix_time,
+            time: utc_timestamp(unix_time),
+            prev: self.verified.head().to_owned(),
+            event,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|e| self.log.io(e))?;
+        self.file.sync_all().map_err(|e| self.log.io(e))?;
+        self.verified.entries.push(entry.clone());
         Ok(entry)
     }
 }
@@ -266,6 +321,53 @@ mod tests {
             log.verify(),
             Err(LogError::Tampered { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_clock_earlier_than_the_newest_entry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(dir.path().join("events.jsonl"));
+        log.append(json!({"kind": "test"})).unwrap();
+        // Stamp the newest entry an hour ahead, as a clock set back since would show.
+        let mut entry = log.verify().unwrap().entries.remove(0);
+        entry.unix_time = now_unix() + 3600;
+        entry.hash = entry.compute_hash();
+        let line = serde_json::to_string(&entry).unwrap() + "\n";
+        std::fs::write(log.path(), &line).unwrap();
+        assert!(matches!(
+            log.append(json!({"kind": "test"})),
+            Err(LogError::ClockBehind { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(log.path()).unwrap(), line);
+    }
+
+    #[test]
+    fn a_locked_log_makes_others_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(dir.path().join("events.jsonl"));
+        let mut held = log.lock().unwrap();
+        let other = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut second = log.lock().unwrap();
+                // The second holder sees what the first appended.
+                let seen = second.verified().entries.len();
+                second.append(json!({"kind": "second"})).unwrap();
+                seen
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        held.append(json!({"kind": "first"})).unwrap();
+        drop(held);
+        assert_eq!(other.join().unwrap(), 1);
+        let kinds: Vec<String> = log
+            .verify()
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.kind().to_owned())
+            .collect();
+        assert_eq!(kinds, ["first", "second"]);
     }
 
     #[test]

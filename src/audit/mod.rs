@@ -3,6 +3,7 @@
 mod balances;
 #[cfg(feature = "online")]
 mod core;
+mod heads;
 mod log;
 mod time;
 
@@ -11,5 +12,6 @@ pub use balances::{
 };
 #[cfg(feature = "online")]
 pub use core::{CoreScanner, ScanError};
-pub use log::{EventLog, LogEntry, LogError, VerifiedLog};
-pub use time::{now_unix, utc_day, utc_timestamp};
+pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SIGNER_HEAD_EVENT};
+pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
+pub use time::{now_unix, utc_timestamp};

@@ -1,5 +1,5 @@
 //! UTC time without a calendar crate: log entries need a timestamp a person can
-//! read and daily limits need the UTC day, nothing more.
+//! read, nothing more.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,12 +9,6 @@ pub fn now_unix() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// The UTC day number (days since 1970-01-01) of a Unix time; daily limits
-/// reset when it changes.
-pub fn utc_day(unix: u64) -> u64 {
-    unix / 86_400
 }
 
 /// RFC 3339 UTC timestamp, e.g. `2026-11-23T09:30:00Z`.
@@ -48,7 +42,5 @@ mod tests {
         assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc_timestamp(1_795_428_000), "2026-11-23T10:00:00Z");
-        assert_eq!(utc_day(86_399), 0);
-        assert_eq!(utc_day(86_400), 1);
     }
 }

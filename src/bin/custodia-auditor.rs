@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use custodia::audit::EventLog;
+use custodia::audit::{EventLog, HeadCheck, NamedLog};
 
 /// Independent checks of a custodia vault: balances and cold ratio straight
 /// from the UTXO set, and the integrity of custodia's hash-chained logs.
@@ -35,18 +35,20 @@ enum Command {
         #[command(flatten)]
         node: custodia::coordinator::NodeArgs,
     },
-    /// Check a custodia log (a signer's or the coordinator's); exit 1 naming
-    /// the first line that was changed.
+    /// Check custodia logs (signers' and the coordinator's); exit 1 naming
+    /// the first line that was changed, or a signer log cut short.
     #[command(subcommand)]
     Log(LogCommand),
 }
 
 #[derive(Subcommand)]
 enum LogCommand {
-    /// Verify the hash chain of a log file.
+    /// Verify the hash chain of each log, then that every signer log head the
+    /// coordinator recorded is still in that signer's log.
     Verify {
-        /// The log (`log.jsonl` of a signer, `events.jsonl` of the coordinator).
-        file: PathBuf,
+        /// The logs (`log.jsonl` of signers, `events.jsonl` of the coordinator).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -80,25 +82,41 @@ fn run(cli: Cli) -> Result<()> {
                 None => Ok(()),
             }
         }
-        Command::Log(LogCommand::Verify { file, json }) => {
-            if !file.exists() {
-                anyhow::bail!(
-                    "{} does not exist; give the path of a custodia log",
-                    file.display()
-                );
+        Command::Log(LogCommand::Verify { files, json }) => {
+            let mut logs = Vec::with_capacity(files.len());
+            for file in files {
+                if !file.exists() {
+                    anyhow::bail!(
+                        "{} does not exist; give the path of a custodia log",
+                        file.display()
+                    );
+                }
+                let log = EventLog::new(&file).verify()?;
+                logs.push(NamedLog { path: file, log });
             }
-            let verified = EventLog::new(&file).verify()?;
+            let heads = HeadCheck::of(&logs);
             if json {
-                let v = serde_json::json!({"file": file, "valid": true, "entries": verified.entries.len(), "head": verified.head()});
+                let files: Vec<_> = logs
+                    .iter()
+                    .map(|l| serde_json::json!({"file": l.path, "valid": true, "entries": l.log.entries.len(), "head": l.log.head(), "signer": l.signer().map(|f| f.to_string())}))
+                    .collect();
+                let v = serde_json::json!({"logs": files, "signer_heads": heads});
                 println!("{v}");
             } else {
-                println!(
-                    "ok: {} entries, chain intact; head {} (write it down to anchor the log)",
-                    verified.entries.len(),
-                    verified.head()
-                );
+                for l in &logs {
+                    println!(
+                        "ok: {}: {} entries, chain intact; head {} (write it down to anchor the log)",
+                        l.path.display(),
+                        l.log.entries.len(),
+                        l.log.head()
+                    );
+                }
+                print!("{}", heads.to_text());
             }
-            Ok(())
+            match heads.finding() {
+                Some(finding) => Err(finding.into()),
+                None => Ok(()),
+            }
         }
     }
 }

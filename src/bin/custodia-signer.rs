@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 use custodia::policy::VaultPolicy;
-use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand, PsbtInput};
+use custodia::psbt::Review;
+use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
-use custodia::signer::signing::session::{PsbtUnderReview, SessionError};
+use custodia::signer::signing::session;
 use custodia::signer::{prompt, ApproverSecret, KeyStoreError, Mnemonic, Passphrase};
 use custodia::signer::{RegistryError, SignerHome};
 
@@ -49,27 +50,23 @@ fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Resul
     Ok(())
 }
 
-/// Shows the review; refuses (exit 1) unless `approvable` says it may go on,
-/// then asks for confirmation unless `yes`.
-fn review_and_confirm(
-    home: &SignerHome,
-    input: &PsbtInput,
-    yes: bool,
-    question: &str,
-    approving: bool,
-) -> Result<PsbtUnderReview> {
-    let session = PsbtUnderReview::open_for(home, &input.psbt, input.policy_id)?;
-    eprint!("{}", session.review.to_text());
-    if approving {
-        session.require_approvable()?;
-    } else {
-        session.require_passing()?;
-        session.require_key_holder(home)?;
+/// How a signing or approving session shows its review and asks the person:
+/// the review on stderr (stdout stays for results), questions on the
+/// terminal, the passphrase from the terminal or `--passphrase-file`.
+struct Terminal<'a> {
+    passphrase_file: &'a Option<PathBuf>,
+}
+
+impl session::Prompts for Terminal<'_> {
+    fn show(&mut self, review: &Review) {
+        eprint!("{}", review.to_text());
     }
-    if !yes && !prompt::confirm(question)? {
-        bail!(SessionError::NotConfirmed);
+    fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
+        prompt::confirm(question)
     }
-    Ok(session)
+    fn passphrase(&mut self) -> Result<Passphrase, KeyStoreError> {
+        passphrase(self.passphrase_file, false)
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -179,19 +176,19 @@ fn run(cli: Cli) -> Result<()> {
             .iter()
             .for_each(|p| println!("{}", p.to_line())),
         Command::Review { input, json } => {
-            let session = PsbtUnderReview::open_for(&home, &input.psbt, input.policy_id)?;
+            let review = session::review(&home, &input)?;
             if json {
-                print_json(&session.review)?;
+                print_json(&review)?;
             } else {
-                print!("{}", session.review.to_text());
+                print!("{}", review.to_text());
             }
-            session.require_passing()?;
+            session::require_passing(review)?;
         }
         Command::Sign { input, out } => {
-            let session =
-                review_and_confirm(&home, &input, out.yes, "Sign this transaction?", false)?;
-            let seed = home.unlock_seed(&passphrase(pass_file, false)?)?;
-            let report = session.sign(&home, &seed, &out.output, out.format)?;
+            let mut terminal = Terminal {
+                passphrase_file: pass_file,
+            };
+            let report = session::sign(&home, &input, &out, &mut terminal)?;
             println!(
                 "signed {} input(s) with {}; wrote {}",
                 report.outcome.inputs_signed,
@@ -202,7 +199,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map(|k| k.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                out.output.display()
+                report.output.display()
             );
         }
         Command::Approve {
@@ -210,13 +207,14 @@ fn run(cli: Cli) -> Result<()> {
             approver,
             out,
         } => {
-            let session =
-                review_and_confirm(&home, &input, out.yes, "Approve this movement?", true)?;
-            let key = home.unlock_approver(&approver, &passphrase(pass_file, false)?)?;
-            session.approve(&home, &key, &out.output, out.format)?;
+            let mut terminal = Terminal {
+                passphrase_file: pass_file,
+            };
+            let report = session::approve(&home, &input, &approver, &out, &mut terminal)?;
             println!(
-                "approval of {approver} added; wrote {}",
-                out.output.display()
+                "approval of {} added; wrote {}",
+                report.approver,
+                report.output.display()
             );
         }
         Command::Log(LogCommand::Verify { json }) => {

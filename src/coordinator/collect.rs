@@ -102,6 +102,7 @@ impl Coordinator {
         if let Some(m) = status.movement {
             self.log_new_approvals(status.txid, m, &status.approved_by)?;
         }
+        self.log_new_signer_heads(&psbt)?;
         Ok(status)
     }
 
@@ -124,6 +125,7 @@ impl Coordinator {
         if let Some(m) = status.movement {
             self.log_new_approvals(status.txid, m, &status.approved_by)?;
         }
+        self.log_new_signer_heads(&psbt)?;
         self.log(json!({
             "kind": "combine",
             "txid": status.txid.to_string(),
@@ -140,6 +142,7 @@ impl Coordinator {
     pub fn finalize(&self, paths: &[PathBuf], out: &Path) -> Result<Finalized, CoordinatorError> {
         let mut psbt = self.merge_psbts(paths)?;
         let status = self.collection_status(&psbt)?;
+        self.log_new_signer_heads(&psbt)?;
         if !status.other_failures.is_empty() {
             return Err(CoordinatorError::Refused(status.other_failures.join("; ")));
         }
@@ -203,6 +206,7 @@ impl Coordinator {
             "txid": txid.to_string(),
             "movement": field("movement"),
             "amount_sat": field("amount_sat"),
+            "fee_sat": field("fee_sat"),
             "proposed": proposal.is_some(),
         }))?;
         Ok(txid)

@@ -127,15 +127,15 @@ impl Coordinator {
     /// The approvals and signatures of a (merged) PSBT.
     pub fn collection_status(&self, psbt: &Psbt) -> Result<CollectionStatus, CoordinatorError> {
         let policy = self.policy();
-        let review = Review::of(policy, psbt, &self.spent_today()?);
+        let review = Review::of(policy, psbt, &self.daily_spending()?);
         let rule = policy.rules().cold_to_hot();
-        let approvals_required = review.movement == Some(Movement::ColdToHot);
+        let approvals_required = review.movement() == Some(Movement::ColdToHot);
         let empty = ApprovalStatus {
             checks: Vec::new(),
             valid_approvers: BTreeSet::new(),
             departments: BTreeSet::new(),
         };
-        let status = review.approvals.clone().unwrap_or(empty);
+        let status = review.approvals().cloned().unwrap_or(empty);
         let approved_by: Vec<ApprovedBy> = status
             .valid_approvers
             .iter()
@@ -159,7 +159,7 @@ impl Coordinator {
             .map(str::to_owned)
             .collect();
         let needed = review
-            .source
+            .source()
             .map(|t| policy.wallet(t).threshold())
             .unwrap_or(usize::MAX);
         let inputs: Vec<InputSignatures> = psbt
@@ -177,8 +177,8 @@ impl Coordinator {
             })
             .collect();
         Ok(CollectionStatus {
-            txid: review.txid,
-            movement: review.movement,
+            txid: review.txid(),
+            movement: review.movement(),
             approvals_required,
             min_approvals: if approvals_required {
                 rule.min_approvals()

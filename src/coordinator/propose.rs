@@ -234,7 +234,7 @@ impl Coordinator {
         add_vault_output_origins(&mut psbt, self, wallets)?;
         set_policy_id(&mut psbt, policy.id()).expect("a new PSBT names no policy");
 
-        let review = Review::of(policy, &psbt, &self.spent_today()?);
+        let review = Review::of(policy, &psbt, &self.daily_spending()?);
         let failures: Vec<String> = review
             .failures()
             .filter(|f| f.rule != RuleId::Approvals)
@@ -243,12 +243,12 @@ impl Coordinator {
         if !failures.is_empty() {
             return Err(CoordinatorError::Refused(failures.join("; ")));
         }
-        let movement = review.movement.ok_or_else(|| {
+        let movement = review.movement().ok_or_else(|| {
             CoordinatorError::Refused(
                 "the transaction is not one movement of one vault wallet".into(),
             )
         })?;
-        let fee = Amount::from_sat(review.fee_sat.unwrap_or(0).max(0) as u64);
+        let fee = Amount::from_sat(review.fee().map_or(0, |f| f.to_sat().max(0) as u64));
         let (cold_after, total_after) = after(&before, &review, fee);
         if movement == Movement::ColdToHot && !before.ratio.cold_share_ok(cold_after, total_after) {
             return Err(CoordinatorError::Refused(format!(
@@ -274,14 +274,14 @@ impl Coordinator {
         let needs_approvals = movement == Movement::ColdToHot;
         let proposal = Proposal {
             movement,
-            txid: review.txid,
+            txid: review.txid(),
             file: out.to_owned(),
-            amount_sat: review.moved_sat,
+            amount_sat: review.moved().to_sat(),
             fee_sat: fee.to_sat(),
             fee_rate_sat_vb: fee_rate.to_sat_per_kwu() as f64 / 250.0,
-            vsize: review.vsize,
+            vsize: review.vsize(),
             outputs: review
-                .outputs
+                .outputs()
                 .iter()
                 .map(|o| ProposedOutput {
                     address: o.address.clone(),
@@ -358,11 +358,11 @@ fn add_vault_output_origins(
 fn after(before: &VaultBalance, review: &Review, fee: Amount) -> (Amount, Amount) {
     let mut cold = before.cold.total().to_sat() as i128;
     let mut total = before.total().to_sat() as i128;
-    if review.source == Some(Tier::Cold) {
-        cold -= review.moved_sat as i128 + fee.to_sat() as i128;
+    if review.source() == Some(Tier::Cold) {
+        cold -= review.moved().to_sat() as i128 + fee.to_sat() as i128;
     }
-    for o in &review.outputs {
-        match (o.destination, review.source) {
+    for o in review.outputs() {
+        match (o.destination, review.source()) {
             (Destination::Vault { tier: Tier::Cold }, Some(Tier::Hot)) => {
                 cold += o.amount_sat as i128
             }

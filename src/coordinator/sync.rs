@@ -91,7 +91,7 @@ fn sync_group(
                 })?;
         }
         applied += 1;
-        if applied % PERSIST_EVERY == 0 {
+        if applied.is_multiple_of(PERSIST_EVERY) {
             for tw in group.iter_mut() {
                 tw.persist()?;
             }

@@ -32,7 +32,7 @@ pub fn parse_amount(text: &str) -> Result<Amount, String> {
 /// anything else in satoshis, so that the text parses back exactly.
 pub fn format_amount(amount: Amount) -> String {
     let sat = amount.to_sat();
-    if sat != 0 && sat % 100_000_000 == 0 {
+    if sat != 0 && sat.is_multiple_of(100_000_000) {
         format!("{} BTC", sat / 100_000_000)
     } else {
         format!("{sat} sat")

@@ -3,8 +3,11 @@
 //! `combinepsbt`, so the policy id and approvals travel with the PSBT.
 //! The byte layout is documented in `docs/psbt-fields.md`.
 
+use bitcoin::bip32::Fingerprint;
+use bitcoin::hashes::{sha256, Hash};
 use bitcoin::psbt::raw::ProprietaryKey;
 use bitcoin::Psbt;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::PolicyId;
 
@@ -15,6 +18,12 @@ pub const SUBTYPE_POLICY_ID: u8 = 0x00;
 /// Subtype of an approval: key data = approver id (ASCII), value = movement
 /// code (1 byte) ‖ BIP-340 signature (64 bytes).
 pub const SUBTYPE_APPROVAL: u8 = 0x01;
+
+/// Subtype of a signer's log head: key data = the signer's master fingerprint
+/// (4 bytes) ‖ the sequence number of its `sign` log entry (8 bytes, big
+/// endian), value = that entry's hash (32 bytes). Keyed by sequence number too,
+/// so a second signature by the same signer adds a head, never changes one.
+pub const SUBTYPE_SIGNER_HEAD: u8 = 0x02;
 
 /// The proprietary key of the policy id.
 pub fn policy_id_key() -> ProprietaryKey {
@@ -93,6 +102,56 @@ pub fn set_policy_id(psbt: &mut Psbt, id: PolicyId) -> Result<(), OtherPolicy> {
     }
 }
 
+/// The head of a signer's log right after it signed: the auditor later checks
+/// that the signer's log still holds this entry, so a log cut short or
+/// rewritten after the fact is found (see `custodia-auditor log verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SignerHead {
+    /// The signer's master fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The sequence number of the signer's `sign` entry.
+    pub seq: u64,
+    /// The hash of that entry.
+    pub hash: sha256::Hash,
+}
+
+impl SignerHead {
+    fn key(&self) -> ProprietaryKey {
+        let mut key = self.fingerprint.to_bytes().to_vec();
+        key.extend(self.seq.to_be_bytes());
+        ProprietaryKey {
+            prefix: PREFIX.to_vec(),
+            subtype: SUBTYPE_SIGNER_HEAD,
+            key,
+        }
+    }
+}
+
+/// Adds a signer's log head to the PSBT.
+pub fn add_signer_head(psbt: &mut Psbt, head: SignerHead) {
+    psbt.proprietary
+        .insert(head.key(), head.hash.to_byte_array().to_vec());
+}
+
+/// The signer log heads the PSBT carries; malformed fields are skipped (they
+/// prove nothing, and the auditor reports the heads it can read).
+pub fn signer_heads(psbt: &Psbt) -> Vec<SignerHead> {
+    psbt.proprietary
+        .iter()
+        .filter(|(k, _)| k.prefix == PREFIX && k.subtype == SUBTYPE_SIGNER_HEAD)
+        .filter_map(|(k, v)| {
+            let fingerprint: [u8; 4] = k.key.get(..4)?.try_into().ok()?;
+            let seq: [u8; 8] = k.key.get(4..)?.try_into().ok()?;
+            let hash: [u8; 32] = v.as_slice().try_into().ok()?;
+            Some(SignerHead {
+                fingerprint: Fingerprint::from(fingerprint),
+                seq: u64::from_be_bytes(seq),
+                hash: sha256::Hash::from_byte_array(hash),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +174,24 @@ mod tests {
         assert!(set_policy_id(&mut psbt, PolicyId::from_bytes([8; 32])).is_err());
         psbt.proprietary.insert(policy_id_key(), vec![1, 2]);
         assert_eq!(policy_tag(&psbt), PolicyTag::Malformed);
+    }
+
+    #[test]
+    fn signer_heads_round_trip_and_accumulate() {
+        let tx = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![],
+            output: vec![],
+        };
+        let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+        let head = |seq| SignerHead {
+            fingerprint: Fingerprint::from([1, 2, 3, 4]),
+            seq,
+            hash: sha256::Hash::hash(&[seq as u8]),
+        };
+        add_signer_head(&mut psbt, head(7));
+        add_signer_head(&mut psbt, head(9));
+        assert_eq!(signer_heads(&psbt), vec![head(7), head(9)]);
     }
 }

@@ -5,9 +5,10 @@
 //!
 //! ```no_run
 //! # fn demo(policy: &custodia::policy::VaultPolicy) -> Result<(), Box<dyn std::error::Error>> {
-//! use custodia::psbt::{PsbtDocument, Review, SpentToday};
+//! use custodia::psbt::{DailySpending, LimitScope, PsbtDocument, Review};
 //! let doc = PsbtDocument::read(std::path::Path::new("transfer.psbt"))?;
-//! let review = Review::of(policy, doc.psbt(), &SpentToday::empty(SpentToday::today()));
+//! let spent = DailySpending::empty(LimitScope::Wallet, custodia::audit::now_unix());
+//! let review = Review::of(policy, doc.psbt(), &spent);
 //! println!("{}", review.to_text());
 //! # Ok(()) }
 //! ```
@@ -18,6 +19,8 @@
 //! - [`approvals`]: the approval digest, adding approvals, counting them.
 //! - [`Review`]: every input and output classified by re-derivation, and
 //!   every rule judged ([`rules`]).
+//! - [`SignablePsbt`], [`ApprovablePsbt`]: what a passing review turns into,
+//!   the only things signing and approving take.
 
 pub mod approvals;
 mod classify;
@@ -29,15 +32,20 @@ mod movement;
 mod raw;
 pub mod read;
 mod review;
+mod reviewed;
 pub mod rules;
 mod v2;
 
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
 pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath, MAX_INDEX};
-pub use daily::{SpentToday, SIGN_EVENT};
+pub use daily::{
+    allowance, counted_amount, daily_limit, CountedMovement, DailySpending, LimitScope, SIGN_EVENT,
+    WINDOW_SECS,
+};
 pub use error::PsbtError;
-pub use fields::{policy_tag, set_policy_id, PolicyTag};
+pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag, SignerHead};
 pub use movement::Movement;
 pub use read::{Encoding, PsbtDocument, PsbtVersion};
 pub use review::{btc, Review};
+pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};
 pub use rules::{RuleCheck, RuleId};

@@ -67,6 +67,14 @@ impl Movement {
         }
     }
 
+    /// The tier whose coins the movement spends.
+    pub fn source(self) -> Tier {
+        match self {
+            Movement::ColdToHot | Movement::ColdPayout | Movement::ColdConsolidation => Tier::Cold,
+            Movement::HotToCold | Movement::HotPayout | Movement::HotConsolidation => Tier::Hot,
+        }
+    }
+
     /// Machine name, e.g. `cold-to-hot`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,72 +5,67 @@
 
 use std::fmt::Write as _;
 
-use bitcoin::hashes::{sha256, Hash};
-use bitcoin::{Amount, Psbt, Txid, Weight};
+use bitcoin::{Amount, Psbt, SignedAmount, Txid, Weight};
 use serde::Serialize;
 
 use super::approvals::{approval_status, ApprovalStatus, Verdict};
 use super::classify::{
     review_inputs, review_outputs, Deriver, Destination, InputReview, OutputReview,
 };
-use super::daily::SpentToday;
+use super::daily::DailySpending;
 use super::fields::{policy_tag, PolicyTag};
 use super::movement::Movement;
-use super::rules::{evaluate, RuleCheck, RuleId};
+use super::rules::{daily as daily_rule, evaluate, RuleCheck, RuleId};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 
-/// The review of one PSBT against one policy.
+/// The review of one PSBT against one policy: facts and every rule's
+/// judgement, read-only. Signing and approving take the
+/// [`SignablePsbt`](super::SignablePsbt) or [`ApprovablePsbt`](super::ApprovablePsbt)
+/// a passing review turns into, never a `Review`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Review {
     /// The vault's name.
-    pub vault: String,
+    pub(super) vault: String,
     /// The vault's network.
-    pub network: String,
+    pub(super) network: String,
     /// The id of the policy reviewed against.
-    pub policy_id: PolicyId,
+    pub(super) policy_id: PolicyId,
     /// The policy id the PSBT names, if any.
-    pub psbt_policy_id: Option<String>,
+    pub(super) psbt_policy_id: Option<String>,
     /// The unsigned transaction's id (what approvals sign).
-    pub txid: Txid,
+    pub(super) txid: Txid,
     /// The wallet every input comes from, if they all come from one.
-    pub source: Option<Tier>,
+    pub(super) source: Option<Tier>,
     /// The kind of movement, if the source is one wallet.
-    pub movement: Option<Movement>,
+    pub(super) movement: Option<Movement>,
     /// What the movement moves, in sat: for payouts the sum paid outside, for
     /// transfers the sum paid to the other tier, for consolidations zero.
-    pub moved_sat: u64,
+    pub(super) moved_sat: u64,
     /// Inputs.
-    pub inputs: Vec<InputReview>,
+    pub(super) inputs: Vec<InputReview>,
     /// Outputs.
-    pub outputs: Vec<OutputReview>,
+    pub(super) outputs: Vec<OutputReview>,
     /// Sum of proven input amounts, if every input is proven.
-    pub input_total_sat: Option<u64>,
+    pub(super) input_total_sat: Option<u64>,
     /// Sum of outputs.
-    pub output_total_sat: u64,
+    pub(super) output_total_sat: u64,
     /// Fee (may be negative for a broken PSBT), if every input is proven.
-    pub fee_sat: Option<i64>,
+    pub(super) fee_sat: Option<i64>,
     /// Largest virtual size of the signed transaction.
-    pub vsize: u64,
+    pub(super) vsize: u64,
     /// Approvals, checked for `movement`.
-    pub approvals: Option<ApprovalStatus>,
-    /// What was signed earlier today.
-    pub spent_today: SpentToday,
+    pub(super) approvals: Option<ApprovalStatus>,
+    /// What was moved in the 24 hours before, for the daily limits.
+    pub(super) spending: DailySpending,
     /// Every rule's judgement.
-    pub rules: Vec<RuleCheck>,
+    pub(super) rules: Vec<RuleCheck>,
     /// Whether every rule holds: a signer would sign.
-    pub would_sign: bool,
-    #[serde(skip)]
-    digest: [u8; 32],
-}
-
-/// A fingerprint of the exact PSBT reviewed.
-fn digest_of(psbt: &Psbt) -> [u8; 32] {
-    sha256::Hash::hash(&psbt.serialize()).to_byte_array()
+    pub(super) would_sign: bool,
 }
 
 impl Review {
-    /// Reviews `psbt` against `policy`, with the day's earlier signatures.
-    pub fn of(policy: &VaultPolicy, psbt: &Psbt, spent_today: &SpentToday) -> Review {
+    /// Reviews `psbt` against `policy`, with what was moved in the 24 hours before.
+    pub fn of(policy: &VaultPolicy, psbt: &Psbt, spending: &DailySpending) -> Review {
         let mut deriver = Deriver::new(policy);
         let inputs = review_inputs(&mut deriver, psbt);
         let outputs = review_outputs(&mut deriver, psbt);
@@ -141,17 +136,30 @@ impl Review {
             fee_sat,
             vsize: weight.to_vbytes_ceil(),
             approvals,
-            spent_today: spent_today.clone(),
+            spending: spending.clone(),
             rules: Vec::new(),
             would_sign: false,
-            digest: digest_of(psbt),
         };
         review.rules = evaluate(policy, psbt, &review);
         review.would_sign = review.rules.iter().all(|r| r.passed);
         review
     }
 
-    /// Whether every rule holds.
+    /// The same review with the daily limit judged again on `spending`: a
+    /// signer judges it once more, under its log's lock, just before it
+    /// records a signature, since another session may have signed meanwhile.
+    pub(crate) fn with_spending(&self, policy: &VaultPolicy, spending: &DailySpending) -> Review {
+        let mut r = self.clone();
+        r.spending = spending.clone();
+        let check = daily_rule(policy, &r);
+        if let Some(old) = r.rules.iter_mut().find(|c| c.rule == RuleId::DailyLimit) {
+            *old = check;
+        }
+        r.would_sign = r.rules.iter().all(|c| c.passed);
+        r
+    }
+
+    /// Whether every rule holds: a signer would sign.
     pub fn passes(&self) -> bool {
         self.would_sign
     }
@@ -167,14 +175,76 @@ impl Review {
         self.rules.iter().filter(|r| !r.passed)
     }
 
-    /// Whether `psbt` is exactly the PSBT reviewed.
-    pub fn is_of(&self, psbt: &Psbt) -> bool {
-        self.digest == digest_of(psbt)
+    /// Every rule's judgement, in report order.
+    pub fn rules(&self) -> &[RuleCheck] {
+        &self.rules
     }
 
-    /// The amount that leaves the source wallet.
+    /// The judgement of `rule` (every rule is judged; `None` only for a
+    /// rule this version does not know).
+    pub fn check(&self, rule: RuleId) -> Option<&RuleCheck> {
+        self.rules.iter().find(|c| c.rule == rule)
+    }
+
+    /// The vault's name.
+    pub fn vault(&self) -> &str {
+        &self.vault
+    }
+
+    /// The id of the policy reviewed against.
+    pub fn policy_id(&self) -> PolicyId {
+        self.policy_id
+    }
+
+    /// The unsigned transaction's id (what approvals sign).
+    pub fn txid(&self) -> Txid {
+        self.txid
+    }
+
+    /// The wallet every input comes from, if they all come from one.
+    pub fn source(&self) -> Option<Tier> {
+        self.source
+    }
+
+    /// The kind of movement, if the source is one wallet.
+    pub fn movement(&self) -> Option<Movement> {
+        self.movement
+    }
+
+    /// What the movement moves: for payouts what is paid outside, for
+    /// transfers what is paid to the other tier, for consolidations zero.
     pub fn moved(&self) -> Amount {
         Amount::from_sat(self.moved_sat)
+    }
+
+    /// Every input, re-derived.
+    pub fn inputs(&self) -> &[InputReview] {
+        &self.inputs
+    }
+
+    /// Every output, re-derived.
+    pub fn outputs(&self) -> &[OutputReview] {
+        &self.outputs
+    }
+
+    /// The fee, if every input is proven (negative for a broken PSBT).
+    pub fn fee(&self) -> Option<SignedAmount> {
+        self.fee_sat.map(SignedAmount::from_sat)
+    }
+
+    /// Largest virtual size of the signed transaction.
+    pub fn vsize(&self) -> u64 {
+        self.vsize
+    }
+
+    /// Approvals, checked for the movement.
+    pub fn approvals(&self) -> Option<&ApprovalStatus> {
+        self.approvals.as_ref()
+    }
+
+    /// What was moved in the 24 hours before, as the review counted it.
+    pub fn spending(&self) -> &DailySpending {
+        &self.spending
     }
 
     /// The summary a key holder or approver checks in ten seconds.

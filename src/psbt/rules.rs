@@ -6,6 +6,7 @@ use bitcoin::{Amount, NetworkKind, Psbt};
 use serde::Serialize;
 
 use super::classify::Destination;
+use super::daily::{allowance, counted_amount, daily_limit, LimitScope};
 use super::fields::{policy_tag, PolicyTag};
 use super::movement::Movement;
 use super::review::{btc, Review};
@@ -33,9 +34,9 @@ pub enum RuleId {
     OutputClaims,
     /// Cold pays no outside address; hot pays only allowlisted ones.
     Destinations,
-    /// Single-movement amount limits.
+    /// Amount limits per transaction.
     Amount,
-    /// Daily limits, from the signer's own log.
+    /// Daily limits over a rolling 24 hours, from the signer's own log.
     DailyLimit,
     /// Absolute fee cap.
     Fee,
@@ -311,29 +312,23 @@ fn amount(policy: &VaultPolicy, r: &Review) -> RuleCheck {
             )
         }
         Some(Movement::HotPayout) => {
+            // The cap binds the transaction's whole payout, not each output:
+            // twenty outputs under the cap to one address are twenty times it.
             let max = policy.rules().payouts().max_amount();
-            let over: Vec<String> = r
+            let outputs = r
                 .outputs
                 .iter()
                 .filter(|o| matches!(o.destination, Destination::External { .. }))
-                .filter(|o| Amount::from_sat(o.amount_sat) > max)
-                .map(|o| {
-                    format!(
-                        "output {} pays {}",
-                        o.index,
-                        btc(Amount::from_sat(o.amount_sat))
-                    )
-                })
-                .collect();
-            if over.is_empty() {
-                judge(rule, true, format!("every payout is at most {}", btc(max)))
-            } else {
-                judge(
-                    rule,
-                    false,
-                    format!("{}; the per-payout limit is {}", over.join(", "), btc(max)),
-                )
-            }
+                .count();
+            judge(
+                rule,
+                moved <= max,
+                format!(
+                    "pays {} outside in {outputs} output(s); the payout limit per transaction is {}",
+                    btc(moved),
+                    btc(max)
+                ),
+            )
         }
         Some(m) => judge(
             rule,
@@ -343,37 +338,42 @@ fn amount(policy: &VaultPolicy, r: &Review) -> RuleCheck {
     }
 }
 
-fn daily(policy: &VaultPolicy, r: &Review) -> RuleCheck {
+pub(crate) fn daily(policy: &VaultPolicy, r: &Review) -> RuleCheck {
     let rule = RuleId::DailyLimit;
-    let moved = Amount::from_sat(r.moved_sat);
-    let (before, limit) = match r.movement {
-        None => return judge(rule, false, "cannot be judged without a movement kind"),
-        Some(Movement::ColdToHot) => (
-            r.spent_today.total(Movement::ColdToHot, r.txid),
-            policy.rules().cold_to_hot().daily_limit(),
-        ),
-        Some(Movement::HotPayout) => (
-            r.spent_today.total(Movement::HotPayout, r.txid),
-            policy.rules().payouts().daily_limit(),
-        ),
-        Some(m) => {
-            return judge(
-                rule,
-                true,
-                format!("no daily limit applies to a {}", m.describe()),
+    let Some(movement) = r.movement else {
+        return judge(rule, false, "cannot be judged without a movement kind");
+    };
+    let fee = match r.fee_sat {
+        Some(f) if f >= 0 => Amount::from_sat(f.unsigned_abs()),
+        _ => return judge(rule, false, "cannot be judged: the fee is unknown"),
+    };
+    let tier = movement.source();
+    let this = counted_amount(movement, r.moved(), fee);
+    let before = r.spending.total(tier, r.txid);
+    let total = before.checked_add(this).unwrap_or(Amount::MAX);
+    let allowed = allowance(policy, tier, r.spending.scope);
+    let limit = daily_limit(policy, tier);
+    let whose = match r.spending.scope {
+        LimitScope::Wallet => format!("the {tier} daily limit is {}", btc(limit)),
+        LimitScope::Signer => {
+            let w = policy.wallet(tier);
+            format!(
+                "this key holder's share of the {tier} daily limit {} is {} ({} of {} keys sign each transaction, so all key holders together stay within the limit)",
+                btc(limit),
+                btc(allowed),
+                w.threshold(),
+                w.keys().len()
             )
         }
     };
-    let total = before + moved;
     judge(
         rule,
-        total <= limit,
+        total <= allowed,
         format!(
-            "{} signed today (UTC) plus {} is {}; the daily limit is {}",
+            "{} counted from {tier} in the last 24 hours plus {} (amount and fee) is {}; {whose}",
             btc(before),
-            btc(moved),
+            btc(this),
             btc(total),
-            btc(limit)
         ),
     )
 }

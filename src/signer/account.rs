@@ -41,10 +41,11 @@ pub fn account_xpub<C: Signing>(
         NetworkKind::Test => Network::Testnet,
     };
     let path = account_path(network, script, account);
-    let xpriv = master
+    let mut xpriv = master
         .derive_priv(secp, &path)
         .expect("hardened derivation from a valid key succeeds");
     let xpub = Xpub::from_priv(secp, &xpriv);
+    xpriv.private_key.non_secure_erase();
     format!(
         "[{}/{}]{}",
         master.fingerprint(secp),

@@ -30,8 +30,8 @@ impl ApprovalKey {
         &self.id
     }
 
-    /// The key pair, for BIP-340 signing.
-    pub fn keypair(&self) -> &Keypair {
+    /// The key pair, for BIP-340 signing inside the library only.
+    pub(crate) fn keypair(&self) -> &Keypair {
         &self.keypair
     }
 

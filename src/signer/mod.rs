@@ -16,5 +16,7 @@ pub mod registry;
 pub mod signing;
 
 pub use approval_key::{ApprovalKey, ApproverInfo, ApproverSecret};
-pub use keystore::{KeyInfo, KeyStoreError, Mnemonic, Passphrase, SignerHome, UnlockedSeed};
+pub use keystore::{
+    KeyInfo, KeyStoreError, MasterKey, Mnemonic, Passphrase, SignerHome, UnlockedSeed,
+};
 pub use registry::{Registration, RegistryError};

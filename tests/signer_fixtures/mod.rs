@@ -14,8 +14,11 @@ use bitcoin::{Sequence, Transaction, TxIn, TxOut, Txid, Witness};
 use custodia::policy::ApproverId;
 use custodia::policy::{Chain, ScriptKind, Tier, VaultPolicy};
 use custodia::psbt::approvals::sign_approval;
-use custodia::psbt::{add_approval, set_policy_id, Review, SpentToday, VaultPath};
+use custodia::psbt::{
+    add_approval, set_policy_id, DailySpending, LimitScope, Review, SignablePsbt, VaultPath,
+};
 use custodia::signer::signing::sign_psbt;
+use custodia::signer::MasterKey;
 use miniscript::psbt::PsbtExt;
 
 /// Path of a file in the crate.
@@ -60,7 +63,13 @@ pub fn mnemonic(id: &str) -> String {
 }
 
 /// The master key of a test key holder, for regtest.
-pub fn master(id: &str) -> Xpriv {
+pub fn master(id: &str) -> MasterKey {
+    master_xpriv(id).into()
+}
+
+/// The regtest master key of a test key as a plain `Xpriv`, for deriving
+/// descriptors in tests and benchmarks.
+pub fn master_xpriv(id: &str) -> Xpriv {
     let m = bip39::Mnemonic::parse(mnemonic(id)).unwrap();
     Xpriv::new_master(Network::Regtest, &m.to_seed("")).unwrap()
 }
@@ -295,8 +304,8 @@ pub fn sat(n: u64) -> Amount {
 }
 
 /// Nothing signed yet today.
-pub fn today() -> SpentToday {
-    SpentToday::empty(SpentToday::today())
+pub fn today() -> DailySpending {
+    DailySpending::empty(LimitScope::Signer, custodia::audit::now_unix())
 }
 
 /// Reviews with nothing signed yet today.
@@ -311,8 +320,8 @@ pub fn approve(policy: &VaultPolicy, psbt: &mut Psbt, who: &[&str]) {
         let id: ApproverId = id.parse().unwrap();
         let a = sign_approval(
             policy,
-            r.txid,
-            r.movement.unwrap(),
+            r.txid(),
+            r.movement().unwrap(),
             &id,
             &approver_keypair(id.as_str()),
         );
@@ -349,16 +358,22 @@ pub fn hot_payout(policy: &VaultPolicy, payee_n: u32, amount: u64) -> Psbt {
     )
 }
 
+/// The PSBT as a key holder may sign it, with nothing signed yet today.
+pub fn signable(policy: &VaultPolicy, psbt: &Psbt) -> SignablePsbt {
+    match SignablePsbt::check(policy, psbt.clone(), &today()) {
+        Ok(s) => s,
+        Err(refusal) => panic!("{}", refusal.review().to_text()),
+    }
+}
+
 /// Signs copies with each of `signers` (all must sign every input) and combines them.
 pub fn sign_all(policy: &VaultPolicy, psbt: &Psbt, signers: &[&str]) -> Psbt {
-    let r = review(policy, psbt);
-    assert!(r.passes(), "{}", r.to_text());
+    let checked = signable(policy, psbt);
     let mut signed = psbt.clone();
     for s in signers {
-        let mut copy = psbt.clone();
-        let out = sign_psbt(policy, &r, &mut copy, &master(s)).unwrap();
-        assert_eq!(out.inputs_signed, psbt.inputs.len());
-        signed.combine(copy).unwrap();
+        let out = sign_psbt(&checked, &master(s)).unwrap();
+        assert_eq!(out.outcome.inputs_signed, psbt.inputs.len());
+        signed.combine(out.psbt).unwrap();
     }
     signed
 }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use crypt::BackupRecipient;
 pub use error::KeyStoreError;
-pub use secret::{Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
+pub use secret::{MasterKey, Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
 pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 
 pub(crate) use crypt::{open_with_passphrase, seal_with_passphrase};

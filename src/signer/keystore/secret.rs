@@ -202,9 +202,9 @@ impl UnlockedSeed {
     }
 
     /// The BIP-32 master private key for `network` (the network only changes
-    /// how keys are written, `xprv` or `tprv`, and BIP-48's coin type).
-    pub fn master_xpriv(&self, network: Network) -> Xpriv {
-        Xpriv::new_master(network, &*self.seed).expect("64-byte seeds are valid")
+    /// how keys are written, `xprv` or `tprv`), erased when dropped.
+    pub fn master_key(&self, network: Network) -> MasterKey {
+        MasterKey::from(Xpriv::new_master(network, &*self.seed).expect("64-byte seeds are valid"))
     }
 
     /// The master key fingerprint, as in key origins `[fingerprint/...]`.
@@ -215,7 +215,35 @@ impl UnlockedSeed {
     /// The BIP-48 account xpub with origin for `script`, to paste into a policy.
     pub fn account_xpub(&self, network: Network, script: ScriptKind, account: u32) -> OriginXpub {
         let secp = Secp256k1::signing_only();
-        account_xpub(&secp, &self.master_xpriv(network), script, account)
+        account_xpub(&secp, self.master_key(network).xpriv(), script, account)
+    }
+}
+
+/// A BIP-32 master private key that is erased when dropped, and has neither
+/// `Debug` nor `Copy`: it cannot end up in a log line or in a stray copy.
+pub struct MasterKey(Xpriv);
+
+impl From<Xpriv> for MasterKey {
+    fn from(xpriv: Xpriv) -> Self {
+        MasterKey(xpriv)
+    }
+}
+
+impl MasterKey {
+    /// The master key fingerprint.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.0.fingerprint(&Secp256k1::signing_only())
+    }
+
+    /// The key itself, for derivation inside the library only.
+    pub(crate) fn xpriv(&self) -> &Xpriv {
+        &self.0
+    }
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.0.private_key.non_secure_erase();
     }
 }
 

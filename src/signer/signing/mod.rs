@@ -1,5 +1,5 @@
-//! Policy-enforced signing: only a PSBT whose [`Review`] passes every rule,
-//! only the exact PSBT reviewed, only inputs of the one wallet it spends, and
+//! Policy-enforced signing: only a [`SignablePsbt`], which only a passing
+//! review of that exact PSBT makes, only inputs of the one wallet it spends, and
 //! nothing added but signatures. Never finalizes.
 //!
 //! All inputs are signed in one pass with one `SighashCache`, so the cost is
@@ -11,7 +11,7 @@
 
 pub mod session;
 
-use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+use bitcoin::bip32::{ChildNumber, Fingerprint, Xpriv, Xpub};
 use bitcoin::ecdsa;
 use bitcoin::psbt::Input;
 use bitcoin::secp256k1::{All, Keypair, Message, Secp256k1, SecretKey};
@@ -23,29 +23,34 @@ use serde_json::json;
 
 use crate::error::{Classify, ExitCode};
 use crate::policy::{KeyId, ScriptKind, Tier, VaultPolicy};
-use crate::psbt::{Review, SIGN_EVENT};
+use crate::psbt::{Review, SignablePsbt, SIGN_EVENT};
+use crate::signer::keystore::MasterKey;
 
-/// Why a PSBT was not signed.
+/// Why a reviewed PSBT could not be signed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SigningError {
-    /// The review found rules that fail.
-    #[error("refused by the vault policy: {0}")]
-    Refused(String),
-    /// The PSBT given is not the one reviewed.
-    #[error("the PSBT differs from the one reviewed; review it again before signing")]
-    NotReviewed,
     /// The signer's seed has no key in the wallet being spent.
-    #[error("this signer holds no key of the {tier} wallet (seed fingerprint {fingerprint}); give the PSBT to a {tier} key holder")]
+    #[error("this signer ({}) holds no key of the {tier} wallet; give the PSBT to a {tier} key holder", seed_text(.fingerprint))]
     NoKeyOfWallet {
         /// The wallet spent.
         tier: Tier,
-        /// The seed's fingerprint.
-        fingerprint: String,
+        /// The seed's fingerprint, if this signer has a seed.
+        fingerprint: Option<Fingerprint>,
     },
     /// The seed's fingerprint matches a key whose xpub it does not derive.
     #[error("the seed matches key {0}'s fingerprint but derives another xpub; the policy or the seed is wrong, check `custodia-signer xpub`")]
     SeedMismatch(KeyId),
-    /// A signature hash could not be computed (a previous output is missing).
+    /// The seed matches more than one key of the wallet: one key holder
+    /// would give several of the signatures.
+    #[error("this seed holds keys {} of the {tier} wallet; a key holder signs with one key per wallet, so the policy must give each key to a different seed", .keys.iter().map(KeyId::as_str).collect::<Vec<_>>().join(", "))]
+    SeveralKeysOfWallet {
+        /// The wallet spent.
+        tier: Tier,
+        /// The keys of that wallet this seed holds.
+        keys: Vec<KeyId>,
+    },
+    /// A signature hash could not be computed.
     #[error("cannot compute the signature hash of input {index}: {reason}")]
     Sighash {
         /// The input.
@@ -55,11 +60,17 @@ pub enum SigningError {
     },
 }
 
+fn seed_text(fingerprint: &Option<Fingerprint>) -> String {
+    fingerprint.map_or("no seed".to_owned(), |f| format!("seed fingerprint {f}"))
+}
+
 impl Classify for SigningError {
     fn exit_code(&self) -> ExitCode {
         match self {
             SigningError::SeedMismatch(_) | SigningError::Sighash { .. } => ExitCode::BadInput,
-            _ => ExitCode::Refused,
+            SigningError::NoKeyOfWallet { .. } | SigningError::SeveralKeysOfWallet { .. } => {
+                ExitCode::Refused
+            }
         }
     }
 }
@@ -102,12 +113,14 @@ impl ChainKeys {
     }
 }
 
-fn signer_keys(
+/// The one key of `tier`'s wallet this seed holds, derived to its chains.
+fn signer_key(
     policy: &VaultPolicy,
     tier: Tier,
-    master: &Xpriv,
+    master: &MasterKey,
     secp: &Secp256k1<bitcoin::secp256k1::All>,
-) -> Result<Vec<ChainKeys>, SigningError> {
+) -> Result<ChainKeys, SigningError> {
+    let master = master.xpriv();
     let fingerprint = master.fingerprint(secp);
     let mut out = Vec::new();
     for id in policy.wallet(tier).keys() {
@@ -134,80 +147,72 @@ fn signer_keys(
         });
         account.private_key.non_secure_erase();
     }
-    if out.is_empty() {
-        return Err(SigningError::NoKeyOfWallet {
+    if out.len() > 1 {
+        return Err(SigningError::SeveralKeysOfWallet {
             tier,
-            fingerprint: fingerprint.to_string(),
+            keys: out.iter().map(|k| k.id.clone()).collect(),
         });
     }
-    Ok(out)
+    out.pop().ok_or(SigningError::NoKeyOfWallet {
+        tier,
+        fingerprint: Some(fingerprint),
+    })
 }
 
-/// Signs every input of `psbt` that this seed can sign, after checking that
-/// `review` passed and is the review of exactly this PSBT.
+/// A signed copy of a reviewed PSBT, and what was signed.
+#[derive(Debug, Clone)]
+pub struct SignedPsbt {
+    /// The PSBT with this signer's signatures added.
+    pub psbt: Psbt,
+    /// What was signed.
+    pub outcome: SignOutcome,
+}
+
+/// Signs every input of a reviewed PSBT with this seed's one key of the
+/// spent wallet, and returns the signed copy.
 ///
 /// Adds ECDSA `partial_sigs` (P2WSH) or script-path `tap_script_sigs` (the
-/// taproot `multi_a` leaf rebuilt from the policy), nothing else.
-pub fn sign_psbt(
-    policy: &VaultPolicy,
-    review: &Review,
-    psbt: &mut Psbt,
-    master: &Xpriv,
-) -> Result<SignOutcome, SigningError> {
-    if !review.passes() {
-        let reasons: Vec<String> = review
-            .failures()
-            .map(|r| format!("{}: {}", r.rule.as_str(), r.reason))
-            .collect();
-        return Err(SigningError::Refused(reasons.join("; ")));
-    }
-    if !review.is_of(psbt) || review.policy_id != policy.id() {
-        return Err(SigningError::NotReviewed);
-    }
-    let tier = review
-        .source
-        .expect("a passing review has one source wallet");
+/// taproot `multi_a` leaf rebuilt from the policy), nothing else. A
+/// signature already there for this key (a bogus one, or an earlier one of
+/// the same signer) is replaced by a valid one.
+pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPsbt, SigningError> {
+    let policy = signable.policy();
+    let tier = signable.tier();
     let secp = Secp256k1::new();
-    let keys = signer_keys(policy, tier, master, &secp)?;
+    let key = signer_key(policy, tier, master, &secp)?;
     let kind = policy.wallet(tier).script();
-    let prevouts: Vec<TxOut> = review
-        .inputs
-        .iter()
-        .map(|i| {
-            i.spent
-                .clone()
-                .expect("a passing review proves every input")
-        })
-        .collect();
+    let reviewed = signable.inputs();
+    let prevouts: Vec<TxOut> = reviewed.iter().map(|i| i.spent.clone()).collect();
 
+    let mut psbt = signable.psbt().clone();
     let Psbt {
         unsigned_tx,
         inputs,
         ..
-    } = psbt;
+    } = &mut psbt;
     let mut cache = SighashCache::new(&*unsigned_tx);
     let mut signed = 0;
-    for (index, input) in inputs.iter_mut().enumerate() {
-        let reviewed = &review.inputs[index];
-        let at = reviewed.owner.expect("a passing review owns every input");
-        let descriptor = reviewed
-            .descriptor
-            .as_ref()
-            .expect("owned inputs carry their descriptor");
-        let mut signed_here = false;
-        for key in &keys {
-            let mut secret = key.at(at.chain, at.index);
-            let result = sign_input(
-                &mut cache, &secp, kind, input, index, descriptor, &prevouts, &secret,
-            );
-            secret.non_secure_erase();
-            signed_here |= result?;
-        }
-        signed += usize::from(signed_here);
+    for (index, (input, reviewed)) in inputs.iter_mut().zip(reviewed).enumerate() {
+        let mut secret = key.at(reviewed.at.chain, reviewed.at.index);
+        let result = sign_input(
+            &mut cache,
+            &secp,
+            kind,
+            input,
+            index,
+            &reviewed.descriptor,
+            &prevouts,
+            &secret,
+        );
+        secret.non_secure_erase();
+        signed += usize::from(result?);
     }
-    Ok(SignOutcome {
-        inputs_signed: signed,
-        keys: keys.iter().map(|k| k.id.clone()).collect(),
+    Ok(SignedPsbt {
+        psbt,
+        outcome: SignOutcome {
+            inputs_signed: signed,
+            keys: vec![key.id.clone()],
+        },
     })
 }
 
@@ -288,15 +293,20 @@ fn leaf_with_key(
 
 /// The log event a signature writes (kind [`SIGN_EVENT`]); daily limits are
 /// summed from these.
-pub fn sign_event(review: &Review, outcome: &SignOutcome) -> serde_json::Value {
+pub fn sign_event(
+    review: &Review,
+    outcome: &SignOutcome,
+    signer: bitcoin::bip32::Fingerprint,
+) -> serde_json::Value {
     json!({
         "kind": SIGN_EVENT,
-        "policy_id": review.policy_id.to_string(),
-        "vault": review.vault,
-        "txid": review.txid.to_string(),
-        "movement": review.movement.map(|m| m.as_str()),
-        "amount_sat": review.moved_sat,
-        "fee_sat": review.fee_sat,
+        "signer": signer.to_string(),
+        "policy_id": review.policy_id().to_string(),
+        "vault": review.vault(),
+        "txid": review.txid().to_string(),
+        "movement": review.movement().map(|m| m.as_str()),
+        "amount_sat": review.moved().to_sat(),
+        "fee_sat": review.fee().map(|f| f.to_sat()),
         "inputs_signed": outcome.inputs_signed,
         "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
     })

@@ -1,56 +1,59 @@
-//! The signer's commands on a PSBT file, for `custodia-signer review`, `sign`
-//! and `approve`: find the registered policy the PSBT names, review it with the
-//! day's totals from the signer's own log, and for `sign` and `approve` append
-//! the log entry (durable) before the new file appears. The PSBT is read once;
-//! what is reviewed is what is signed.
+//! The signer's commands on a PSBT file — `review`, `sign` and `approve` —
+//! as one sequence each, in the order that keeps a key safe: read the PSBT
+//! once, find the registered policy it names, review it with the last 24
+//! hours from the signer's own log, refuse, check that this signer holds a
+//! key, confirm, unlock, sign, judge the daily limit again under the log's
+//! lock, log (durably), and only then write the new file. The program only
+//! supplies the [`Prompts`]: how to show the review and ask the person.
 
-use std::path::Path;
+use std::path::PathBuf;
 
+use bitcoin::Psbt;
 use serde_json::json;
 
 use super::{sign_event, sign_psbt, SignOutcome, SigningError};
-use crate::audit::LogError;
+use crate::audit::{now_unix, LogError};
 use crate::error::{Classify, ExitCode};
-use bitcoin::Psbt;
-
-use crate::policy::{PolicyId, VaultPolicy};
+use crate::policy::{ApproverId, PolicyId, VaultPolicy};
 use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
-    policy_tag, set_policy_id, Encoding, PolicyTag, PsbtDocument, PsbtError, Review, RuleId,
-    SpentToday,
+    add_signer_head, policy_tag, set_policy_id, ApprovablePsbt, DailySpending, Encoding, PolicyTag,
+    PsbtDocument, PsbtError, Refusal, Review, SignablePsbt, SignerHead,
 };
-use crate::signer::{ApprovalKey, KeyStoreError, RegistryError, SignerHome, UnlockedSeed};
+use crate::signer::cli::{PsbtInput, PsbtOutput};
+use crate::signer::{KeyStoreError, Passphrase, RegistryError, SignerHome};
 use crate::transport::{write_new_atomically, FileError};
 
 /// Why a signer command on a PSBT did not complete.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The PSBT names no policy.
-    #[error("the PSBT names no vault policy; have the coordinator tag it with the policy id (it does when it proposes), then review it again")]
+    #[error("the PSBT names no vault policy; have the coordinator tag it with the policy id (it does when it proposes), or name a registered policy with --policy-id, then review it again")]
     Untagged,
     /// `--policy-id` names another policy than the PSBT does.
     #[error("the PSBT names policy {psbt}, not {given} as given with --policy-id; check which vault this PSBT is for")]
     OtherPolicy {
         /// The id in the PSBT.
-        psbt: String,
+        psbt: PolicyId,
         /// The id given.
-        given: String,
+        given: PolicyId,
     },
     /// The policy id field cannot be read.
     #[error("the PSBT's custodia policy id field is malformed; export the PSBT again from the coordinator")]
     MalformedTag,
     /// The PSBT names a policy this signer has not registered.
     #[error("the PSBT names policy {0}, which this signer has not registered; register that policy (`custodia-signer register POLICY.toml`) or take the PSBT to the right signer")]
-    NotRegistered(String),
+    NotRegistered(PolicyId),
     /// The policy refuses.
-    #[error("refused by the vault policy ({0}); nothing was written")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The operator did not confirm.
     #[error("not confirmed; nothing was signed or written")]
     NotConfirmed,
     /// The output file exists already.
     #[error("{0} already exists; choose a new output file (the signer never overwrites files)")]
-    OutputExists(String),
+    OutputExists(PathBuf),
     /// Reading or writing the PSBT.
     #[error(transparent)]
     Psbt(#[from] PsbtError),
@@ -72,6 +75,9 @@ pub enum SessionError {
     /// The key store.
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
+    /// Asking the person failed (no terminal, closed input).
+    #[error("cannot ask for confirmation: {0}; give --yes for scripted use")]
+    Prompt(#[source] std::io::Error),
 }
 
 impl Classify for SessionError {
@@ -80,9 +86,11 @@ impl Classify for SessionError {
             SessionError::Untagged
             | SessionError::OtherPolicy { .. }
             | SessionError::NotRegistered(_)
-            | SessionError::Refused(_)
             | SessionError::NotConfirmed => ExitCode::Refused,
-            SessionError::MalformedTag | SessionError::OutputExists(_) => ExitCode::BadInput,
+            SessionError::Refused(e) => e.exit_code(),
+            SessionError::MalformedTag
+            | SessionError::OutputExists(_)
+            | SessionError::Prompt(_) => ExitCode::BadInput,
             SessionError::Psbt(e) => e.exit_code(),
             SessionError::Registry(e) => e.exit_code(),
             SessionError::Log(e) => e.exit_code(),
@@ -94,18 +102,15 @@ impl Classify for SessionError {
     }
 }
 
-/// A PSBT read once, the registered policy it names, and its review.
-#[derive(Debug)]
-pub struct PsbtUnderReview {
-    /// The PSBT as read.
-    pub doc: PsbtDocument,
-    /// The registered policy it names.
-    pub policy: VaultPolicy,
-    /// The review against it, with today's totals from the signer's log.
-    pub review: Review,
-    /// The PSBT that was reviewed and is signed or approved: the one read,
-    /// plus the policy id when `--policy-id` named it.
-    reviewed: Psbt,
+/// What the program supplies to a session: how to show the review and ask
+/// the person in front of the laptop.
+pub trait Prompts {
+    /// Shows the review, before anything is decided.
+    fn show(&mut self, review: &Review);
+    /// Asks a yes/no question; only a yes goes on.
+    fn confirm(&mut self, question: &str) -> std::io::Result<bool>;
+    /// The passphrase of the seed or approval key.
+    fn passphrase(&mut self) -> Result<Passphrase, KeyStoreError>;
 }
 
 /// What `sign` did.
@@ -113,167 +118,217 @@ pub struct PsbtUnderReview {
 pub struct SignReport {
     /// What was signed.
     pub outcome: SignOutcome,
-    /// The log entry's sequence number.
-    pub log_seq: u64,
+    /// The signer's log head after the signature, also written into the PSBT.
+    pub head: SignerHead,
+    /// The file written.
+    pub output: PathBuf,
 }
 
-impl PsbtUnderReview {
-    /// Reads the PSBT at `path` (`-` for stdin) and reviews it against the
-    /// registered policy it names.
-    pub fn open(home: &SignerHome, path: &Path) -> Result<Self, SessionError> {
-        Self::open_for(home, path, None)
-    }
+/// What `approve` did.
+#[derive(Debug, Clone)]
+pub struct ApproveReport {
+    /// Who approved.
+    pub approver: ApproverId,
+    /// The file written.
+    pub output: PathBuf,
+}
 
-    /// Like [`open`](Self::open); `given` names the registered policy for a
-    /// PSBT made by another wallet (Bitcoin Core, Sparrow) that names none. The
-    /// id is added to the PSBT that is reviewed and written, so everything
-    /// downstream sees it; every rule still applies. A PSBT that names another
-    /// policy is refused.
-    pub fn open_for(
-        home: &SignerHome,
-        path: &Path,
-        given: Option<PolicyId>,
-    ) -> Result<Self, SessionError> {
-        let doc = PsbtDocument::read(path)?;
-        let mut reviewed = doc.psbt().clone();
-        let id = match (policy_tag(&reviewed), given) {
-            (PolicyTag::Present(id), Some(g)) if id != g => {
-                return Err(SessionError::OtherPolicy {
-                    psbt: id.to_string(),
-                    given: g.to_string(),
-                })
+/// A PSBT read once, and the registered policy it names.
+struct OpenedPsbt {
+    doc: PsbtDocument,
+    policy: VaultPolicy,
+    /// The PSBT that is reviewed and signed or approved: the one read, plus
+    /// the policy id when `--policy-id` named it.
+    psbt: Psbt,
+}
+
+impl OpenedPsbt {
+    /// Reads the PSBT (`-` for stdin) and finds its registered policy. A PSBT
+    /// made by another wallet (Bitcoin Core, Sparrow) names none: `given`
+    /// names it, and the id is added to what is reviewed and written, so
+    /// everything downstream sees it; every rule still applies.
+    fn open(home: &SignerHome, input: &PsbtInput) -> Result<Self, SessionError> {
+        let doc = PsbtDocument::read(&input.psbt)?;
+        let mut psbt = doc.psbt().clone();
+        let id = match (policy_tag(&psbt), input.policy_id) {
+            (PolicyTag::Present(id), Some(given)) if id != given => {
+                return Err(SessionError::OtherPolicy { psbt: id, given })
             }
             (PolicyTag::Present(id), _) => id,
-            (PolicyTag::Missing, Some(g)) => g,
+            (PolicyTag::Missing, Some(given)) => given,
             (PolicyTag::Missing, None) => return Err(SessionError::Untagged),
             (PolicyTag::Malformed, _) => return Err(SessionError::MalformedTag),
         };
         let policy = home
             .registered_policy(&id)?
-            .ok_or_else(|| SessionError::NotRegistered(id.to_string()))?;
-        set_policy_id(&mut reviewed, id).map_err(|_| SessionError::MalformedTag)?;
+            .ok_or(SessionError::NotRegistered(id))?;
+        set_policy_id(&mut psbt, id).map_err(|_| SessionError::MalformedTag)?;
+        Ok(OpenedPsbt { doc, policy, psbt })
+    }
+
+    /// What this signer moved of the vault in the last 24 hours.
+    fn spending(&self, home: &SignerHome) -> Result<DailySpending, SessionError> {
         let entries = home.log().verify()?.entries;
-        let spent = SpentToday::from_log(&entries, id, SpentToday::today());
-        let review = Review::of(&policy, &reviewed, &spent);
-        Ok(PsbtUnderReview {
-            doc,
-            policy,
-            review,
-            reviewed,
-        })
+        Ok(DailySpending::from_signer_log(
+            &entries,
+            self.policy.name(),
+            now_unix(),
+        ))
     }
 
-    /// `Ok` if a signer would sign, else the refusal naming the failing rules.
-    pub fn require_passing(&self) -> Result<(), SessionError> {
-        self.refuse_unless(self.review.passes())
+    fn encode(&self, psbt: &Psbt, output: &PsbtOutput) -> Result<Vec<u8>, SessionError> {
+        let encoding: Encoding = output.format.unwrap_or(self.doc.encoding());
+        Ok(self.doc.encode(psbt, encoding)?)
     }
+}
 
-    /// `Ok` if an approver may approve: every rule but the quorum holds.
-    pub fn require_approvable(&self) -> Result<(), SessionError> {
-        self.refuse_unless(self.review.passes_except(RuleId::Approvals))
-    }
+/// `review`: the review of the PSBT against the registered policy it names.
+/// It is refused (exit 1) by [`require_passing`] after it is shown.
+pub fn review(home: &SignerHome, input: &PsbtInput) -> Result<Review, SessionError> {
+    let opened = OpenedPsbt::open(home, input)?;
+    let spending = opened.spending(home)?;
+    Ok(Review::of(&opened.policy, &opened.psbt, &spending))
+}
 
-    /// `Ok` if this signer's seed holds a key of the wallet the PSBT spends;
-    /// checked before the passphrase is asked, from the public key info.
-    pub fn require_key_holder(&self, home: &SignerHome) -> Result<(), SessionError> {
-        let Some(tier) = self.review.source else {
-            return Ok(()); // the review refuses anyway
-        };
-        let holdings = home.holdings(&self.policy)?;
-        let wallet = self.policy.wallet(tier);
-        if holdings
-            .keys
-            .iter()
-            .any(|k| wallet.keys().iter().any(|id| id.as_str() == k.key))
-        {
-            return Ok(());
-        }
-        Err(SigningError::NoKeyOfWallet {
-            tier,
-            fingerprint: holdings.fingerprint.unwrap_or_else(|| "none".into()),
-        }
-        .into())
+/// `Ok` if a signer would sign what `review` judged, else the refusal.
+pub fn require_passing(review: Review) -> Result<(), SessionError> {
+    match review.passes() {
+        true => Ok(()),
+        false => Err(Refusal::of(review).into()),
     }
+}
 
-    fn refuse_unless(&self, passes: bool) -> Result<(), SessionError> {
-        if passes {
-            return Ok(());
-        }
-        let rules: Vec<&str> = self.review.failures().map(|r| r.rule.as_str()).collect();
-        Err(SessionError::Refused(format!(
-            "failing rules: {}",
-            rules.join(", ")
-        )))
+fn confirm(
+    prompts: &mut impl Prompts,
+    output: &PsbtOutput,
+    question: &str,
+) -> Result<(), SessionError> {
+    if output.output.exists() {
+        return Err(SessionError::OutputExists(output.output.clone()));
     }
+    if !output.yes && !prompts.confirm(question).map_err(SessionError::Prompt)? {
+        return Err(SessionError::NotConfirmed);
+    }
+    Ok(())
+}
 
-    /// Signs with the unlocked seed, appends the `sign` event to the log (durable),
-    /// then writes the signed PSBT to `out`, which must not exist.
-    pub fn sign(
-        &self,
-        home: &SignerHome,
-        seed: &UnlockedSeed,
-        out: &Path,
-        encoding: Option<Encoding>,
-    ) -> Result<SignReport, SessionError> {
-        self.require_passing()?;
-        if out.exists() {
-            return Err(SessionError::OutputExists(out.display().to_string()));
-        }
-        let mut psbt = self.reviewed.clone();
-        let mut master = seed.master_xpriv(self.policy.network());
-        let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, &master);
-        master.private_key.non_secure_erase();
-        let outcome = outcome?;
-        let bytes = self
-            .doc
-            .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
-        let entry = home.log().append(sign_event(&self.review, &outcome))?;
-        write_new_atomically(out, &bytes)?;
-        Ok(SignReport {
-            outcome,
-            log_seq: entry.seq,
-        })
-    }
+/// `sign`: the whole sequence, from reading `input` to writing `output`.
+pub fn sign(
+    home: &SignerHome,
+    input: &PsbtInput,
+    output: &PsbtOutput,
+    prompts: &mut impl Prompts,
+) -> Result<SignReport, SessionError> {
+    let opened = OpenedPsbt::open(home, input)?;
+    let checked = SignablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
+    prompts.show(match &checked {
+        Ok(signable) => signable.review(),
+        Err(refusal) => refusal.review(),
+    });
+    let signable = checked?;
+    require_key_holder(home, &signable)?;
+    confirm(prompts, output, "Sign this transaction?")?;
 
-    /// Adds the approval of `key` for this movement, logs it, and writes the
-    /// PSBT to `out`. Refused if any rule other than the approval quorum fails:
-    /// an approver approves only what the signers would then sign.
-    pub fn approve(
-        &self,
-        home: &SignerHome,
-        key: &ApprovalKey,
-        out: &Path,
-        encoding: Option<Encoding>,
-    ) -> Result<(), SessionError> {
-        self.require_approvable()?;
-        let movement = self
-            .review
-            .movement
-            .expect("a review passing its other rules has a movement");
-        if out.exists() {
-            return Err(SessionError::OutputExists(out.display().to_string()));
-        }
-        let approval = sign_approval(
-            &self.policy,
-            self.review.txid,
-            movement,
-            key.id(),
-            key.keypair(),
-        );
-        let mut psbt = self.reviewed.clone();
-        add_approval(&self.policy, &mut psbt, &approval)?;
-        let bytes = self
-            .doc
-            .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
-        home.log().append(json!({
-            "kind": "approve",
-            "policy_id": self.policy.id().to_string(),
-            "txid": self.review.txid.to_string(),
-            "movement": movement.as_str(),
-            "amount_sat": self.review.moved_sat,
-            "approver": key.id().to_string(),
-        }))?;
-        write_new_atomically(out, &bytes)?;
-        Ok(())
+    let seed = home.unlock_seed(&prompts.passphrase()?)?;
+    let master = seed.master_key(signable.policy().network());
+    let signed = sign_psbt(&signable, &master)?;
+    drop(master);
+    // Encode once before logging, so that a PSBT the strict writer refuses
+    // leaves no log entry behind.
+    opened.encode(&signed.psbt, output)?;
+
+    // Judge the daily limit again on the log as it is now, and record the
+    // signature before any other session may: two sessions at once cannot
+    // both count the same earlier total.
+    let event_log = home.log();
+    let mut log = event_log.lock()?;
+    let spending = DailySpending::from_signer_log(
+        &log.verified().entries,
+        signable.policy().name(),
+        now_unix(),
+    );
+    let review = signable.recheck(&spending)?;
+    let fingerprint = seed.fingerprint();
+    let entry = log.append(sign_event(&review, &signed.outcome, fingerprint))?;
+    let head = SignerHead {
+        fingerprint,
+        seq: entry.seq,
+        hash: entry.hash.parse().map_err(|_| LogError::BadEvent)?,
+    };
+    let mut psbt = signed.psbt;
+    add_signer_head(&mut psbt, head);
+    write_new_atomically(&output.output, &opened.encode(&psbt, output)?)?;
+    Ok(SignReport {
+        outcome: signed.outcome,
+        head,
+        output: output.output.clone(),
+    })
+}
+
+/// Refuses before the passphrase is asked when this signer's seed holds no
+/// key of the wallet the PSBT spends (from the public key info).
+fn require_key_holder(home: &SignerHome, signable: &SignablePsbt) -> Result<(), SessionError> {
+    let policy = signable.policy();
+    let tier = signable.tier();
+    let holdings = home.holdings(policy)?;
+    let wallet = policy.wallet(tier);
+    if holdings
+        .keys
+        .iter()
+        .any(|k| wallet.keys().iter().any(|id| id.as_str() == k.key))
+    {
+        return Ok(());
     }
+    let fingerprint = home.key_info()?.map(|info| info.master_fingerprint());
+    Err(SigningError::NoKeyOfWallet { tier, fingerprint }.into())
+}
+
+/// `approve`: adds the approval of `approver` for this movement, logs it,
+/// and writes the PSBT to `output`. Refused if any rule other than the
+/// approval quorum fails: an approver approves only what the key holders
+/// would then sign.
+pub fn approve(
+    home: &SignerHome,
+    input: &PsbtInput,
+    approver: &ApproverId,
+    output: &PsbtOutput,
+    prompts: &mut impl Prompts,
+) -> Result<ApproveReport, SessionError> {
+    let opened = OpenedPsbt::open(home, input)?;
+    let checked =
+        ApprovablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
+    prompts.show(match &checked {
+        Ok(approvable) => approvable.review(),
+        Err(refusal) => refusal.review(),
+    });
+    let approvable = checked?;
+    confirm(prompts, output, "Approve this movement?")?;
+
+    let key = home.unlock_approver(approver, &prompts.passphrase()?)?;
+    let policy = approvable.policy();
+    let review = approvable.review();
+    let approval = sign_approval(
+        policy,
+        review.txid(),
+        approvable.movement(),
+        key.id(),
+        key.keypair(),
+    );
+    let mut psbt = approvable.psbt().clone();
+    add_approval(policy, &mut psbt, &approval)?;
+    let bytes = opened.encode(&psbt, output)?;
+    home.log().append(json!({
+        "kind": "approve",
+        "policy_id": policy.id().to_string(),
+        "vault": policy.name(),
+        "txid": review.txid().to_string(),
+        "movement": approvable.movement().as_str(),
+        "amount_sat": review.moved().to_sat(),
+        "approver": key.id().to_string(),
+    }))?;
+    write_new_atomically(&output.output, &bytes)?;
+    Ok(ApproveReport {
+        approver: key.id().clone(),
+        output: output.output.clone(),
+    })
 }

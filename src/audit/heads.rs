@@ -1,0 +1,170 @@
+//! Cross-checking logs: every log head a signer wrote into a PSBT it signed,
+//! and the coordinator recorded, must still be in that signer's log.
+//!
+//! A hash chain shows that no line was changed, but not that none was cut off
+//! the end: a signer log emptied or shortened (to sign past a daily limit
+//! again) still verifies. The heads the coordinator recorded are the outside
+//! anchor that catches it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use bitcoin::bip32::Fingerprint;
+use serde::Serialize;
+
+use super::log::VerifiedLog;
+use crate::error::{Classify, ExitCode};
+use crate::psbt::SignerHead;
+
+/// `kind` of the coordinator's entry for a signer head seen in a PSBT.
+pub const SIGNER_HEAD_EVENT: &str = "signer-head";
+
+/// The kinds of entry a signer writes when its seed is made.
+const SEED_EVENTS: [&str; 3] = ["init", "restore", "restore-backup"];
+
+/// One verified log and whose it is.
+#[derive(Debug, Clone)]
+pub struct NamedLog {
+    /// The file.
+    pub path: PathBuf,
+    /// Its entries.
+    pub log: VerifiedLog,
+}
+
+impl NamedLog {
+    /// The master fingerprint of the signer whose log this is, from the entry
+    /// its seed creation wrote; `None` for the coordinator's log or a signer
+    /// without a seed.
+    pub fn signer(&self) -> Option<Fingerprint> {
+        self.log
+            .entries
+            .iter()
+            .find(|e| SEED_EVENTS.contains(&e.kind()))
+            .and_then(|e| e.event.get("fingerprint")?.as_str()?.parse().ok())
+    }
+
+    /// The signer heads this log recorded (the coordinator's `signer-head`
+    /// entries), with the txid each came with.
+    pub fn reported_heads(&self) -> Vec<(SignerHead, String)> {
+        self.log
+            .entries
+            .iter()
+            .filter(|e| e.kind() == SIGNER_HEAD_EVENT)
+            .filter_map(|e| {
+                let head = serde_json::from_value(e.event.get("head")?.clone()).ok()?;
+                let txid = e.event.get("txid")?.as_str()?.to_owned();
+                Some((head, txid))
+            })
+            .collect()
+    }
+}
+
+/// A head a signer reported that its log no longer holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingHead {
+    /// The signer's log file.
+    pub signer_log: PathBuf,
+    /// The head as reported.
+    pub head: SignerHead,
+    /// The transaction it was reported with.
+    pub txid: String,
+    /// What the signer's log has at that sequence number instead.
+    pub found: String,
+}
+
+/// What the cross-check found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HeadCheck {
+    /// Heads checked against a signer log that was given.
+    pub checked: usize,
+    /// Heads of signers whose log was not given (not checked).
+    pub unchecked: BTreeMap<String, usize>,
+    /// Heads a given signer log no longer holds: each is a finding.
+    pub missing: Vec<MissingHead>,
+}
+
+/// Signer logs cut short or rewritten: heads they reported are gone.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} signer log head(s) reported earlier are no longer in the signer's log: the log was cut short or rewritten after it signed. Keep the files as evidence and compare with the signer's backup", .0.len())]
+pub struct MissingHeadsFinding(pub Vec<MissingHead>);
+
+impl Classify for MissingHeadsFinding {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Refused
+    }
+}
+
+impl HeadCheck {
+    /// Checks every head reported in any of `logs` against the log of the
+    /// signer it names, where that log is among `logs`.
+    pub fn of(logs: &[NamedLog]) -> HeadCheck {
+        let signers: BTreeMap<Fingerprint, &NamedLog> = logs
+            .iter()
+            .filter_map(|l| l.signer().map(|fp| (fp, l)))
+            .collect();
+        let mut out = HeadCheck::default();
+        for (head, txid) in logs.iter().flat_map(NamedLog::reported_heads) {
+            let Some(signer) = signers.get(&head.fingerprint) else {
+                *out.unchecked
+                    .entry(head.fingerprint.to_string())
+                    .or_default() += 1;
+                continue;
+            };
+            out.checked += 1;
+            let at = usize::try_from(head.seq.saturating_sub(1))
+                .ok()
+                .and_then(|i| signer.log.entries.get(i));
+            let found = match at {
+                Some(e) if e.hash == head.hash.to_string() => continue,
+                Some(e) => format!("entry {} has hash {}", e.seq, e.hash),
+                None => format!("the log ends at entry {}", signer.log.entries.len()),
+            };
+            out.missing.push(MissingHead {
+                signer_log: signer.path.clone(),
+                head,
+                txid,
+                found,
+            });
+        }
+        out
+    }
+
+    /// The finding, if any head is missing.
+    pub fn finding(&self) -> Option<MissingHeadsFinding> {
+        (!self.missing.is_empty()).then(|| MissingHeadsFinding(self.missing.clone()))
+    }
+
+    /// Lines for people.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if self.checked + self.unchecked.values().sum::<usize>() == 0 {
+            return s;
+        }
+        let _ = writeln!(
+            s,
+            "signer heads: {} checked, {} missing",
+            self.checked,
+            self.missing.len()
+        );
+        for (fp, n) in &self.unchecked {
+            let _ = writeln!(
+                s,
+                "  {n} head(s) of signer {fp} not checked: give that signer's log too"
+            );
+        }
+        for m in &self.missing {
+            let _ = writeln!(
+                s,
+                "  MISSING in {}: entry {} ({}) of signer {}, reported with transaction {}; {}",
+                m.signer_log.display(),
+                m.head.seq,
+                m.head.hash,
+                m.head.fingerprint,
+                m.txid,
+                m.found
+            );
+        }
+        s
+    }
+}

@@ -1,0 +1,196 @@
+//! Refusals through `custodia-signer` as a key holder or approver runs it:
+//! exit 1, no output file, the input untouched and no entry added to the
+//! signer's log.
+
+mod signer_fixtures;
+
+use std::path::{Path, PathBuf};
+
+use bitcoin::Psbt;
+use custodia::policy::Tier;
+use signer_fixtures::*;
+
+/// The files a refusal must leave as they were.
+struct Untouched {
+    input: PathBuf,
+    input_bytes: Vec<u8>,
+    log: PathBuf,
+    log_bytes: Vec<u8>,
+}
+
+impl Untouched {
+    fn of(cli: &SignerCli, input: &Path) -> Untouched {
+        let log = cli.path("home").join("log.jsonl");
+        Untouched {
+            input: input.to_owned(),
+            input_bytes: std::fs::read(input).unwrap(),
+            log_bytes: std::fs::read(&log).unwrap(),
+            log,
+        }
+    }
+
+    fn assert_unchanged(&self, output: &Path) {
+        assert!(!output.exists(), "{} was written", output.display());
+        assert_eq!(std::fs::read(&self.input).unwrap(), self.input_bytes);
+        assert_eq!(
+            std::fs::read(&self.log).unwrap(),
+            self.log_bytes,
+            "the log gained an entry"
+        );
+    }
+}
+
+/// `sign INPUT -o OUTPUT --yes` must exit 1 naming `rule`, leaving everything as it was.
+fn assert_sign_refused(cli: &SignerCli, psbt: &Psbt, rule: &str) {
+    let input = cli.write_psbt("attack.psbt", psbt);
+    let output = cli.path("attack.signed");
+    let before = Untouched::of(cli, &input);
+    cli.sign(&input, &output)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(rule));
+    before.assert_unchanged(&output);
+}
+
+/// `approve INPUT --approver ID -o OUTPUT --yes` must exit 1, leaving everything as it was.
+fn assert_approve_refused(cli: &SignerCli, psbt: &Psbt, approver: &str, rule: &str) {
+    let input = cli.write_psbt("ask.psbt", psbt);
+    let output = cli.path("ask.approved");
+    let before = Untouched::of(cli, &input);
+    cli.cmd()
+        .arg("approve")
+        .arg(&input)
+        .args(["--approver", approver, "--yes", "-o"])
+        .arg(&output)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(rule));
+    before.assert_unchanged(&output);
+}
+
+#[test]
+fn cli_payout_cap_binds_the_transactions_total_not_each_output() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    // Two outputs of 0.6 BTC to one allowlisted payee: each under the 1 BTC
+    // cap, together over it.
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 0), sat(3 * BTC))],
+        &[
+            (To::Address(payee(1)), sat(6 * BTC / 10)),
+            (To::Address(payee(1)), sat(6 * BTC / 10)),
+            (To::Vault(at(Tier::Hot, 1, 0)), sat(18 * BTC / 10 - 10_000)),
+        ],
+    );
+    assert_sign_refused(&cli, &psbt, "amount");
+}
+
+#[test]
+fn cli_daily_limit_share_refuses_without_output_or_log_entry() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-4", "regtest-exchange");
+    // A cold key holder's share of the 10 BTC limit is 6 BTC: 4 BTC signs,
+    // another 4 BTC within the same 24 hours does not.
+    let mut first = cold_to_hot(&policy, 4 * BTC);
+    approve(&policy, &mut first, &["sato", "tanaka"]);
+    let input = cli.write_psbt("first.psbt", &first);
+    cli.sign(&input, cli.path("first.signed"))
+        .arg("--yes")
+        .assert()
+        .success();
+    let mut second = cold_to_hot(&policy, 4 * BTC + 1);
+    approve(&policy, &mut second, &["sato", "tanaka"]);
+    assert_sign_refused(&cli, &second, "daily-limit");
+}
+
+#[test]
+fn cli_two_signing_sessions_at_once_cannot_share_one_allowance() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-5", "regtest-exchange");
+    // Two transfers of 3.5 BTC: each fits the 6 BTC share alone, both do not.
+    let paths: Vec<(PathBuf, PathBuf)> = [35 * BTC / 10, 35 * BTC / 10 + 1]
+        .into_iter()
+        .enumerate()
+        .map(|(n, amount)| {
+            let mut psbt = cold_to_hot(&policy, amount);
+            approve(&policy, &mut psbt, &["suzuki", "tanaka"]);
+            (
+                cli.write_psbt(&format!("t{n}.psbt"), &psbt),
+                cli.path(&format!("t{n}.signed")),
+            )
+        })
+        .collect();
+    let log = cli.path("home").join("log.jsonl");
+    let entries_before = std::fs::read_to_string(&log).unwrap().lines().count();
+    // Both start together: each reviews against the same earlier total, and
+    // unlocks its seed (a second or so of scrypt) before it records.
+    let children: Vec<std::process::Child> = paths
+        .iter()
+        .map(|(input, output)| {
+            let mut cmd =
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("custodia-signer"));
+            cmd.env_remove("CUSTODIA_SIGNER_DIR")
+                .arg("--data-dir")
+                .arg(cli.path("home"))
+                .arg("--passphrase-file")
+                .arg(cli.path("pass"))
+                .arg("sign")
+                .arg(input)
+                .arg("-o")
+                .arg(output)
+                .arg("--yes")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 1], "exactly one session signs: {codes:?}");
+    let written = paths.iter().filter(|(_, out)| out.exists()).count();
+    assert_eq!(written, 1);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), entries_before + 1);
+    assert!(text.lines().last().unwrap().contains("\"kind\":\"sign\""));
+}
+
+#[test]
+fn cli_an_approver_refuses_a_payout_from_cold() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    cli.import_approver("sato");
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Cold, 0, 0), sat(BTC))],
+        &[(To::Address(payee(1)), sat(BTC - 10_000))],
+    );
+    assert_approve_refused(&cli, &psbt, "sato", "destinations");
+}
+
+#[test]
+fn cli_an_approver_refuses_a_change_hijack() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    cli.import_approver("suzuki");
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    // The derivation of cold change stays; the script is an outsider's.
+    psbt.unsigned_tx.output[1].script_pubkey = payee(3).script_pubkey();
+    assert_approve_refused(&cli, &psbt, "suzuki", "output-claims");
+}
+
+#[test]
+fn cli_an_approver_approves_only_what_signers_would_then_sign() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-2", "regtest-exchange");
+    cli.import_approver("tanaka");
+    // Over the cold→hot amount limit (5 BTC): no approval can fix it.
+    let psbt = cold_to_hot(&policy, 6 * BTC);
+    assert_approve_refused(&cli, &psbt, "tanaka", "amount");
+}
