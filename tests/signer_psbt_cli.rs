@@ -255,3 +255,70 @@ fn psbts_made_by_other_wallets_are_reviewed_against_an_explicit_registered_polic
         .code(1)
         .stderr(predicates::str::contains("as given with --policy-id"));
 }
+
+/// `sign FILE -o OUT --yes` is refused with exit 1 naming `rule`: OUT does
+/// not appear, and the input file and the signer's log stay byte-identical
+/// (no `sign` entry).
+fn assert_cli_sign_refused(cli: &SignerCli, name: &str, psbt: &bitcoin::Psbt, rule: &str) {
+    let input = cli.write_psbt(name, psbt);
+    let out = cli.path(&format!("{name}.signed"));
+    let log = cli.path("home/log.jsonl");
+    let input_before = std::fs::read(&input).unwrap();
+    let log_before = std::fs::read(&log).unwrap();
+    cli.sign(&input, &out)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!("FAIL {rule}")));
+    assert!(!out.exists(), "{name}: the output must not appear");
+    assert_eq!(std::fs::read(&input).unwrap(), input_before);
+    assert_eq!(std::fs::read(&log).unwrap(), log_before);
+}
+
+#[test]
+fn cli_dust_output_is_refused_and_nothing_is_written() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    assert_cli_sign_refused(
+        &cli,
+        "dust.psbt",
+        &hot_payout(&policy, 1, 293),
+        "output-values",
+    );
+    assert_cli_sign_refused(
+        &cli,
+        "zero.psbt",
+        &hot_payout(&policy, 1, 0),
+        "output-values",
+    );
+}
+
+#[test]
+fn cli_future_lock_time_and_relative_lock_are_refused_and_nothing_is_written() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let mut dated = hot_payout(&policy, 1, BTC / 2);
+    dated.unsigned_tx.lock_time = bitcoin::absolute::LockTime::from_consensus(1_900_000_000);
+    assert_cli_sign_refused(&cli, "dated.psbt", &dated, "lock-time");
+    let mut relative = hot_payout(&policy, 1, BTC / 2);
+    relative.unsigned_tx.input[0].sequence = bitcoin::Sequence::from_height(144);
+    assert_cli_sign_refused(&cli, "relative.psbt", &relative, "relative-lock");
+}
+
+#[test]
+fn cli_anti_fee_sniping_lock_time_signs_and_is_logged() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.unsigned_tx.lock_time = bitcoin::absolute::LockTime::from_consensus(850_000);
+    let input = cli.write_psbt("sniping.psbt", &psbt);
+    cli.sign(&input, cli.path("sniping.signed"))
+        .arg("--yes")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Lock time: block 850000"));
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(sign.event["lock_time"], 850_000);
+}

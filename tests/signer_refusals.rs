@@ -776,3 +776,197 @@ fn derivations_naming_many_paths_are_not_followed() {
     }
     assert_refused(&policy, &psbt, RuleId::InputsFromVault);
 }
+
+// ---------- output values, lock time, sequences ----------
+
+fn reason_of(r: &Review, rule: RuleId) -> String {
+    r.rules
+        .iter()
+        .find(|c| c.rule == rule)
+        .unwrap()
+        .reason
+        .clone()
+}
+
+#[test]
+fn dust_output_is_refused() {
+    let policy = policy("regtest-exchange");
+    // A payout of 293 sat to a P2WPKH address, one below its dust threshold.
+    let psbt = hot_payout(&policy, 1, 293);
+    let r = assert_refused(&policy, &psbt, RuleId::OutputValues);
+    assert!(
+        reason_of(&r, RuleId::OutputValues).contains("below the dust threshold of 294 sat"),
+        "{}",
+        r.to_text()
+    );
+    // Vault change (P2WSH) of 329 sat, one below 330.
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 2), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(BTC - 329 - 5_000)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(329)),
+        ],
+    );
+    assert_refused(&policy, &psbt, RuleId::OutputValues);
+    // At the threshold both sign.
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 2), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(294)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(330)),
+            (To::Vault(at(Tier::Hot, 1, 5)), sat(BTC - 624 - 5_000)),
+        ],
+    );
+    sign_all(&policy, &psbt, &["hot-1", "hot-2"]);
+}
+
+#[test]
+fn zero_value_output_is_refused() {
+    let policy = policy("regtest-exchange");
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 2), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(BTC / 2)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(BTC / 2 - 5_000)),
+            (To::Vault(at(Tier::Hot, 1, 5)), sat(0)),
+        ],
+    );
+    let r = assert_refused(&policy, &psbt, RuleId::OutputValues);
+    assert!(reason_of(&r, RuleId::OutputValues).contains("output 2 pays nothing"));
+    // A zero-value OP_RETURN is refused as well (and by destinations: it has
+    // no address, so it is never allowlisted).
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.unsigned_tx.output.push(bitcoin::TxOut {
+        value: sat(0),
+        script_pubkey: bitcoin::ScriptBuf::new_op_return([1u8; 8]),
+    });
+    psbt.outputs.push(Default::default());
+    let r = assert_refused(&policy, &psbt, RuleId::OutputValues);
+    assert!(!r.passes_except(RuleId::OutputValues));
+}
+
+#[test]
+fn amount_sums_overflowing_are_refused() {
+    let policy = policy("regtest-exchange");
+    // Two vault outputs whose sum wraps a u64: hot to cold, both counted as moved.
+    let half = u64::MAX / 2 + 1;
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 2), sat(BTC))],
+        &[
+            (To::Vault(at(Tier::Cold, 0, 1)), sat(half)),
+            (To::Vault(at(Tier::Cold, 0, 2)), sat(half)),
+        ],
+    );
+    let r = assert_refused(&policy, &psbt, RuleId::OutputValues);
+    assert_eq!(r.output_total_sat, None);
+    assert_eq!(r.fee_sat, None);
+    assert_eq!(r.moved_sat, bitcoin::Amount::MAX_MONEY.to_sat());
+    assert!(r.to_text().contains("invalid amount"), "{}", r.to_text());
+    // One payout near u64::MAX, with earlier payouts today: the daily total
+    // must not overflow either.
+    let mut spent = today();
+    spent.record(
+        Txid::from_byte_array([4; 32]),
+        Movement::HotPayout,
+        sat(BTC),
+    );
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 2), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(u64::MAX - 10)),
+            (To::Vault(at(Tier::Hot, 1, 4)), sat(BTC / 2)),
+        ],
+    );
+    let r = assert_refused_with(&policy, &psbt, RuleId::OutputValues, &spent);
+    assert!(reason_of(&r, RuleId::OutputValues).contains("more than the 21,000,000 BTC"));
+}
+
+fn with_lock_time(psbt: &mut Psbt, lock: u32) {
+    psbt.unsigned_tx.lock_time = bitcoin::absolute::LockTime::from_consensus(lock);
+}
+
+#[test]
+fn future_time_lock_is_refused() {
+    let policy = policy("regtest-exchange");
+    for lock in [1_900_000_000, 500_000_000] {
+        let mut psbt = hot_payout(&policy, 1, BTC / 2);
+        with_lock_time(&mut psbt, lock);
+        let r = assert_refused(&policy, &psbt, RuleId::LockTime);
+        assert!(
+            reason_of(&r, RuleId::LockTime).contains("is a date"),
+            "{}",
+            r.to_text()
+        );
+        assert!(r.to_text().contains("Lock time: date"), "{}", r.to_text());
+    }
+    // A cold→hot transfer with its approvals: the approvals cover the txid,
+    // lock time included, but do not make a date acceptable.
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    with_lock_time(&mut psbt, 1_900_000_000);
+    approve(&policy, &mut psbt, &["sato", "suzuki"]);
+    assert_refused(&policy, &psbt, RuleId::LockTime);
+}
+
+#[test]
+fn relative_lock_sequence_is_refused() {
+    let policy = policy("regtest-exchange");
+    for sequence in [
+        bitcoin::Sequence::from_height(144),
+        bitcoin::Sequence::from_512_second_intervals(10),
+        bitcoin::Sequence(0x7fff_ffff),
+    ] {
+        let mut psbt = hot_payout(&policy, 1, BTC / 2);
+        psbt.unsigned_tx.input[0].sequence = sequence;
+        let r = assert_refused(&policy, &psbt, RuleId::RelativeLock);
+        assert!(
+            r.to_text().contains("Unusual sequences: input 0"),
+            "{}",
+            r.to_text()
+        );
+    }
+}
+
+#[test]
+fn anti_fee_sniping_lock_time_signs() {
+    let policy = policy("regtest-exchange");
+    // What Bitcoin Core, Sparrow and the coordinator build: nLockTime at the
+    // current height, inputs replaceable (0xfffffffd) or not (0xfffffffe).
+    for sequence in [0xffff_fffd, 0xffff_fffe, 0] {
+        let mut psbt = spend(
+            &policy,
+            &[
+                (at(Tier::Hot, 0, 2), sat(BTC)),
+                (at(Tier::Hot, 0, 3), sat(BTC)),
+            ],
+            &[
+                (To::Address(payee(1)), sat(BTC / 2)),
+                (To::Vault(at(Tier::Hot, 1, 4)), sat(3 * BTC / 2 - 9_000)),
+            ],
+        );
+        with_lock_time(&mut psbt, 850_000);
+        psbt.unsigned_tx.input[1].sequence = bitcoin::Sequence(sequence);
+        let r = review(&policy, &psbt);
+        assert!(r.passes(), "{}", r.to_text());
+        assert!(
+            r.to_text()
+                .contains("Lock time: block 850000, not valid before it"),
+            "{}",
+            r.to_text()
+        );
+        let mut fin = sign_all(&policy, &psbt, &["hot-1", "hot-3"]);
+        fin.finalize_mut(&Secp256k1::new()).unwrap();
+        fin.extract(&Secp256k1::new()).unwrap();
+    }
+    // A height lock with every input final is not in force; it is shown so.
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    with_lock_time(&mut psbt, 850_000);
+    psbt.unsigned_tx.input[0].sequence = bitcoin::Sequence::MAX;
+    let r = review(&policy, &psbt);
+    assert!(r.passes(), "{}", r.to_text());
+    assert!(r.to_text().contains("not enforced"), "{}", r.to_text());
+}

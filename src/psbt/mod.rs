@@ -19,6 +19,7 @@
 //! - [`Review`]: every input and output classified by re-derivation, and
 //!   every rule judged ([`rules`]).
 
+mod anomalies;
 pub mod approvals;
 mod classify;
 mod daily;

@@ -299,6 +299,7 @@ pub fn sign_event(review: &Review, outcome: &SignOutcome) -> serde_json::Value {
         "fee_sat": review.fee_sat,
         "inputs_signed": outcome.inputs_signed,
         "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        "lock_time": review.lock_time,
     })
 }
 
