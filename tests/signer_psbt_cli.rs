@@ -322,3 +322,38 @@ fn cli_anti_fee_sniping_lock_time_signs_and_is_logged() {
     let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
     assert_eq!(sign.event["lock_time"], 850_000);
 }
+
+#[test]
+fn cli_prefilled_bogus_signature_is_replaced() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    // hot-1's signature of another payout from the same address.
+    let other = hot_payout(&policy, 2, BTC / 3);
+    let r = review(&policy, &other);
+    let mut signed_other = other.clone();
+    custodia::signer::signing::sign_psbt(&policy, &r, &mut signed_other, &master("hot-1")).unwrap();
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].partial_sigs = signed_other.inputs[0].partial_sigs.clone();
+    let (pk, bogus) = psbt.inputs[0].partial_sigs.iter().next().unwrap();
+    let (pk, bogus) = (*pk, *bogus);
+
+    let input = cli.write_psbt("prefilled.psbt", &psbt);
+    let out = cli.path("prefilled.signed");
+    cli.sign(&input, &out)
+        .arg("--yes")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "replaced a signature for key hot-1 on input 0",
+        ));
+    let signed = PsbtDocument::read(&out).unwrap();
+    let sig = signed.psbt().inputs[0].partial_sigs[&pk];
+    assert_ne!(sig, bogus);
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(
+        sign.event["replaced_signatures"],
+        serde_json::json!([{"input": 0, "key": "hot-1"}])
+    );
+}

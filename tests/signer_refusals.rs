@@ -14,7 +14,8 @@ use custodia::policy::{ApproverId, Tier, VaultPolicy};
 use custodia::psbt::approvals::{sign_approval, Verdict};
 use custodia::psbt::fields::{policy_id_key, PREFIX, SUBTYPE_APPROVAL};
 use custodia::psbt::{
-    add_approval, approval_status, Movement, PsbtDocument, PsbtError, Review, RuleId, SpentToday,
+    add_approval, approval_status, Movement, PsbtDocument, PsbtError, Review, RuleId,
+    SignatureSlot, SpentToday,
 };
 use custodia::signer::signing::{sign_event, sign_psbt, SigningError};
 use miniscript::psbt::PsbtExt;
@@ -969,4 +970,135 @@ fn anti_fee_sniping_lock_time_signs() {
     let r = review(&policy, &psbt);
     assert!(r.passes(), "{}", r.to_text());
     assert!(r.to_text().contains("not enforced"), "{}", r.to_text());
+}
+
+// ---------- signatures already in the PSBT ----------
+
+/// A signature of `signer` for input 0 of another transaction spending the
+/// same vault address: well-formed, wrong for this one.
+fn signature_for_another_tx(policy: &VaultPolicy, signer: &str) -> Psbt {
+    let other = hot_payout(policy, 2, BTC / 3);
+    let r = review(policy, &other);
+    let mut signed = other.clone();
+    sign_psbt(policy, &r, &mut signed, &master(signer)).unwrap();
+    signed
+}
+
+#[test]
+fn prefilled_bogus_signature_is_replaced() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    let bogus = signature_for_another_tx(&policy, "hot-1").inputs[0]
+        .partial_sigs
+        .clone();
+    assert_eq!(bogus.len(), 1);
+    psbt.inputs[0].partial_sigs = bogus.clone();
+    let doc = PsbtDocument::from_bytes(psbt.to_string().as_bytes()).unwrap();
+    let r = review(&policy, doc.psbt());
+    assert!(r.passes(), "{}", r.to_text());
+
+    let mut signed = doc.psbt().clone();
+    let outcome = sign_psbt(&policy, &r, &mut signed, &master("hot-1")).unwrap();
+    assert_eq!(outcome.inputs_signed, 1);
+    assert_eq!(outcome.replaced.len(), 1);
+    assert_eq!(outcome.replaced[0].key.as_str(), "hot-1");
+    let (pk, old) = bogus.iter().next().unwrap();
+    assert_eq!(
+        outcome.replaced[0].slot,
+        SignatureSlot::Ecdsa {
+            input: 0,
+            pubkey: *pk
+        }
+    );
+    assert_ne!(signed.inputs[0].partial_sigs[pk], *old);
+    // The strict writer refuses the change unless it is named, and then
+    // writes it in place of the old value.
+    assert!(matches!(
+        doc.encode(&signed, doc.encoding()),
+        Err(PsbtError::WouldChange(_))
+    ));
+    let out = doc
+        .encode_replacing(&signed, doc.encoding(), &outcome.replaced_slots())
+        .unwrap();
+    let back = PsbtDocument::from_bytes(&out).unwrap();
+    assert_eq!(back.psbt(), &signed);
+    assert_eq!(
+        sign_event(&r, &outcome)["replaced_signatures"][0]["input"],
+        0
+    );
+
+    // With a second key holder's signature the transaction finalizes, and
+    // the interpreter accepts every signature. (The second copy still holds
+    // the bogus signature; the replaced one is combined last, so it wins.)
+    let mut fin = doc.psbt().clone();
+    sign_psbt(&policy, &r, &mut fin, &master("hot-2")).unwrap();
+    fin.combine(back.psbt().clone()).unwrap();
+    fin.finalize_mut(&Secp256k1::new()).unwrap();
+    fin.extract(&Secp256k1::new()).unwrap();
+}
+
+#[test]
+fn prefilled_bogus_taproot_signature_is_replaced() {
+    let policy = policy("regtest-taproot");
+    let mut psbt = cold_to_hot(&policy, BTC);
+    approve(&policy, &mut psbt, &["sato", "tanaka"]);
+    // Another transfer's signature, filed under this input's key and leaf.
+    let mut other = cold_to_hot(&policy, BTC / 2);
+    approve(&policy, &mut other, &["sato", "tanaka"]);
+    let r_other = review(&policy, &other);
+    sign_psbt(&policy, &r_other, &mut other, &master("cold-2")).unwrap();
+    psbt.inputs[0].tap_script_sigs = other.inputs[0].tap_script_sigs.clone();
+
+    let doc = PsbtDocument::from_bytes(&psbt.serialize()).unwrap();
+    let r = review(&policy, doc.psbt());
+    let mut signed = doc.psbt().clone();
+    let outcome = sign_psbt(&policy, &r, &mut signed, &master("cold-2")).unwrap();
+    assert_eq!(outcome.replaced.len(), 1);
+    assert!(matches!(
+        outcome.replaced[0].slot,
+        SignatureSlot::TapScript { input: 0, .. }
+    ));
+    let out = doc
+        .encode_replacing(&signed, doc.encoding(), &outcome.replaced_slots())
+        .unwrap();
+    // The other copies still hold the bogus signature; the replaced one is
+    // combined last, so it wins.
+    let mut fin = doc.psbt().clone();
+    for s in ["cold-3", "cold-4"] {
+        let mut copy = doc.psbt().clone();
+        sign_psbt(&policy, &r, &mut copy, &master(s)).unwrap();
+        fin.combine(copy).unwrap();
+    }
+    fin.combine(PsbtDocument::from_bytes(&out).unwrap().psbt().clone())
+        .unwrap();
+    fin.finalize_mut(&Secp256k1::new()).unwrap();
+    fin.extract(&Secp256k1::new()).unwrap();
+}
+
+/// Signing a PSBT this signer signed already keeps its valid signature, so
+/// the file writes back unchanged (taproot signatures are randomized: a new
+/// one would differ).
+#[test]
+fn resigning_keeps_a_valid_signature() {
+    for (name, signer) in [
+        ("regtest-exchange", "cold-1"),
+        ("regtest-taproot", "cold-2"),
+    ] {
+        let policy = policy(name);
+        let mut psbt = cold_to_hot(&policy, BTC);
+        approve(&policy, &mut psbt, &["sato", "tanaka"]);
+        let doc = PsbtDocument::from_bytes(&psbt.serialize()).unwrap();
+        let mut once = doc.psbt().clone();
+        let r = review(&policy, &once);
+        sign_psbt(&policy, &r, &mut once, &master(signer)).unwrap();
+        let first = doc.encode(&once, doc.encoding()).unwrap();
+
+        let doc2 = PsbtDocument::from_bytes(&first).unwrap();
+        let r2 = review(&policy, doc2.psbt());
+        let mut twice = doc2.psbt().clone();
+        let outcome = sign_psbt(&policy, &r2, &mut twice, &master(signer)).unwrap();
+        assert_eq!(outcome.inputs_signed, 1);
+        assert!(outcome.replaced.is_empty());
+        assert_eq!(doc2.encode(&twice, doc2.encoding()).unwrap(), first);
+    }
 }

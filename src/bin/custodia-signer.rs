@@ -204,6 +204,13 @@ fn run(cli: Cli) -> Result<()> {
                     .join(", "),
                 out.output.display()
             );
+            for r in &report.outcome.replaced {
+                println!(
+                    "replaced a signature for key {} on input {} that was already in the PSBT and did not verify; ask the coordinator where it came from",
+                    r.key,
+                    r.slot.input()
+                );
+            }
         }
         Command::Approve {
             input,

@@ -39,6 +39,6 @@ pub use daily::{SpentToday, SIGN_EVENT};
 pub use error::PsbtError;
 pub use fields::{policy_tag, set_policy_id, PolicyTag};
 pub use movement::Movement;
-pub use read::{Encoding, PsbtDocument, PsbtVersion};
+pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
 pub use review::{btc, Review};
 pub use rules::{RuleCheck, RuleId};

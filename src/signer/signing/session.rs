@@ -224,9 +224,11 @@ impl PsbtUnderReview {
         let outcome = sign_psbt(&self.policy, &self.review, &mut psbt, &master);
         master.private_key.non_secure_erase();
         let outcome = outcome?;
-        let bytes = self
-            .doc
-            .encode(&psbt, encoding.unwrap_or(self.doc.encoding()))?;
+        let bytes = self.doc.encode_replacing(
+            &psbt,
+            encoding.unwrap_or(self.doc.encoding()),
+            &outcome.replaced_slots(),
+        )?;
         let entry = home.log().append(sign_event(&self.review, &outcome))?;
         write_new_atomically(out, &bytes)?;
         Ok(SignReport {
