@@ -5,6 +5,7 @@
 mod signer_fixtures;
 
 use custodia::psbt::PsbtDocument;
+use predicates::prelude::PredicateBooleanExt;
 use signer_fixtures::*;
 
 #[test]
@@ -356,4 +357,109 @@ fn cli_prefilled_bogus_signature_is_replaced() {
         sign.event["replaced_signatures"],
         serde_json::json!([{"input": 0, "key": "hot-1"}])
     );
+}
+
+/// Writes `policy`'s canonical file into the signer's `policies/` by hand,
+/// as someone with access to the data directory could.
+fn place_policy_file(
+    cli: &SignerCli,
+    policy: &custodia::policy::VaultPolicy,
+) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = cli.path(&format!("home/policies/{}.toml", policy.id()));
+    std::fs::write(&path, policy.to_toml()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+#[test]
+fn cli_policy_file_without_register_entry_is_not_registered() {
+    let taproot = policy("regtest-taproot");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let placed = place_policy_file(&cli, &taproot);
+    // A PSBT that passes every rule of the placed policy.
+    let mut psbt = cold_to_hot(&taproot, BTC);
+    approve(&taproot, &mut psbt, &["sato", "tanaka"]);
+    for cmd in ["review", "sign"] {
+        let input = cli.write_psbt(&format!("{cmd}.psbt"), &psbt);
+        let log_before = std::fs::read(cli.path("home/log.jsonl")).unwrap();
+        let mut c = match cmd {
+            "sign" => {
+                let mut c = cli.sign(&input, cli.path("never.psbt"));
+                c.arg("--yes");
+                c
+            }
+            _ => {
+                let mut c = cli.cmd();
+                c.arg("review").arg(&input);
+                c
+            }
+        };
+        c.assert()
+            .code(1)
+            .stderr(predicates::str::contains("no `register` entry"))
+            .stderr(predicates::str::contains("custodia-signer register"));
+        assert!(!cli.path("never.psbt").exists());
+        assert_eq!(
+            std::fs::read(cli.path("home/log.jsonl")).unwrap(),
+            log_before
+        );
+    }
+    // `policies` lists only what is registered, and warns of the file.
+    cli.cmd()
+        .arg("policies")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            policy("regtest-exchange").id().to_string(),
+        ))
+        .stdout(predicates::str::contains(taproot.id().to_string()).not())
+        .stderr(predicates::str::contains("WARNING"));
+    // Registering it properly adopts the file (it holds the same policy).
+    cli.cmd()
+        .arg("register")
+        .arg(crate_path("policies/regtest-taproot.toml"))
+        .arg("--yes")
+        .assert()
+        .success();
+    assert!(placed.exists());
+    cli.cmd()
+        .arg("review")
+        .arg(cli.path("review.psbt"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn cli_retired_policy_put_back_is_not_registered() {
+    let exchange = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let changed = custodia::policy::VaultPolicy::from_toml(
+        &std::fs::read_to_string(crate_path("policies/regtest-exchange.toml"))
+            .unwrap()
+            .replacen("max_amount = \"5 BTC\"", "max_amount = \"4 BTC\"", 1),
+    )
+    .unwrap();
+    let changed_file = cli.path("changed.toml");
+    std::fs::write(&changed_file, changed.to_toml()).unwrap();
+    cli.cmd()
+        .arg("register")
+        .arg(&changed_file)
+        .args(["--yes", "--replace"])
+        .assert()
+        .success();
+    // The retired file copied back into policies/.
+    place_policy_file(&cli, &exchange);
+    let mut psbt = cold_to_hot(&exchange, 2 * BTC);
+    approve(&exchange, &mut psbt, &["sato", "suzuki"]);
+    let input = cli.write_psbt("old-policy.psbt", &psbt);
+    cli.cmd()
+        .arg("review")
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!(
+            "which policy {} replaced",
+            changed.id()
+        )));
 }

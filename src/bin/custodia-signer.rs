@@ -173,11 +173,17 @@ fn run(cli: Cli) -> Result<()> {
             yes,
             replace,
         } => register(&home, &policy, yes, replace)?,
-        Command::Policies { json: true } => print_json(&home.registered_summary()?)?,
-        Command::Policies { json: false } => home
-            .registered_summary()?
-            .iter()
-            .for_each(|p| println!("{}", p.to_line())),
+        Command::Policies { json } => {
+            let summary = home.registered_summary()?;
+            if json {
+                print_json(&summary)?;
+            } else {
+                summary.iter().for_each(|p| println!("{}", p.to_line()));
+            }
+            for stray in home.unregistered_policy_files()? {
+                eprintln!("WARNING: {stray}");
+            }
+        }
         Command::Review { input, json } => {
             let session = PsbtUnderReview::open_for(&home, &input.psbt, input.policy_id)?;
             if json {
