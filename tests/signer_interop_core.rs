@@ -54,9 +54,20 @@ fn descriptors(policy: &VaultPolicy) -> Value {
     Value::Array(list)
 }
 
-/// Core's cold→hot PSBT of 2 BTC with change, 20,000 sat fee.
-fn core_cold_to_hot(node: &common::Node, policy: &VaultPolicy, version: u32) -> String {
+/// Core's cold→hot PSBT of 2 BTC with change, 20,000 sat fee, replaceable
+/// (nSequence 0xfffffffd); nLockTime 0, or the current height as wallets that
+/// prevent fee sniping set it.
+fn core_cold_to_hot(
+    node: &common::Node,
+    policy: &VaultPolicy,
+    version: u32,
+    lock_at_tip: bool,
+) -> String {
     let (txid, vout, amount) = fund_cold(node, policy);
+    let lock_time = match lock_at_tip {
+        true => node.call("getblockcount", &[]),
+        false => json!(0),
+    };
     let net = policy.network();
     let hot = policy.descriptor(Tier::Hot).address(Chain::Receive, 0, net);
     let change = policy.descriptor(Tier::Cold).address(Chain::Change, 0, net);
@@ -67,7 +78,7 @@ fn core_cold_to_hot(node: &common::Node, policy: &VaultPolicy, version: u32) -> 
         &[
             json!([{"txid": txid, "vout": vout}]),
             json!([{hot.to_string(): send.to_btc()}, {change.to_string(): back.to_btc()}]),
-            json!(0),
+            lock_time,
             json!(true),
             json!(2),       // transaction version
             json!(version), // PSBT version
@@ -121,11 +132,23 @@ fn sign_copy_with_cli(policy_name: &str, base64: &str, signer: &str) -> String {
 }
 
 fn round_trip(policy_name: &str, version: u32, signers: [&str; 3]) {
+    round_trip_locked(policy_name, version, signers, false);
+}
+
+fn round_trip_locked(policy_name: &str, version: u32, signers: [&str; 3], lock_at_tip: bool) {
     let node = common::Node::start();
     let policy = policy(policy_name);
-    let core_psbt = core_cold_to_hot(&node, &policy, version);
+    let core_psbt = core_cold_to_hot(&node, &policy, version, lock_at_tip);
+    if lock_at_tip {
+        let doc = PsbtDocument::from_bytes(core_psbt.as_bytes()).unwrap();
+        let tip = node.call("getblockcount", &[]).as_u64().unwrap();
+        assert_eq!(
+            u64::from(doc.psbt().unsigned_tx.lock_time.to_consensus_u32()),
+            tip
+        );
+    }
     // `CUSTODIA_WRITE_VECTORS=1` refreshes the offline vectors in tests/data/psbt.
-    if std::env::var_os("CUSTODIA_WRITE_VECTORS").is_some() {
+    if std::env::var_os("CUSTODIA_WRITE_VECTORS").is_some() && !lock_at_tip {
         let dir = signer_fixtures::crate_path("tests/data/psbt");
         std::fs::create_dir_all(&dir).unwrap();
         let name = format!("core-{policy_name}-cold-to-hot-v{version}.b64");
@@ -187,4 +210,13 @@ fn taproot_cold_to_hot_v0_core_combines_finalizes_and_accepts() {
 #[test]
 fn taproot_cold_to_hot_from_core_v2_psbt() {
     round_trip("regtest-taproot", 2, ["cold-1", "cold-2", "cold-3"]);
+}
+
+/// Core's anti-fee-sniping shape (nLockTime at the current height, inputs
+/// replaceable) passes the lock-time and relative-lock rules, and the mempool
+/// accepts the signed transaction at once.
+#[test]
+fn anti_fee_sniping_lock_time_from_core_signs_and_is_accepted() {
+    round_trip_locked("regtest-exchange", 0, ["cold-1", "cold-2", "cold-3"], true);
+    round_trip_locked("regtest-taproot", 2, ["cold-1", "cold-3", "cold-5"], true);
 }

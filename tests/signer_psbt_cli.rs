@@ -5,6 +5,7 @@
 mod signer_fixtures;
 
 use custodia::psbt::PsbtDocument;
+use predicates::prelude::PredicateBooleanExt;
 use signer_fixtures::*;
 
 #[test]
@@ -260,4 +261,212 @@ fn psbts_made_by_other_wallets_are_reviewed_against_an_explicit_registered_polic
         .assert()
         .code(1)
         .stderr(predicates::str::contains("as given with --policy-id"));
+}
+
+/// `sign FILE -o OUT --yes` is refused with exit 1 naming `rule`: OUT does
+/// not appear, and the input file and the signer's log stay byte-identical
+/// (no `sign` entry).
+fn assert_cli_sign_refused(cli: &SignerCli, name: &str, psbt: &bitcoin::Psbt, rule: &str) {
+    let input = cli.write_psbt(name, psbt);
+    let out = cli.path(&format!("{name}.signed"));
+    let log = cli.path("home/log.jsonl");
+    let input_before = std::fs::read(&input).unwrap();
+    let log_before = std::fs::read(&log).unwrap();
+    cli.sign(&input, &out)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!("FAIL {rule}")));
+    assert!(!out.exists(), "{name}: the output must not appear");
+    assert_eq!(std::fs::read(&input).unwrap(), input_before);
+    assert_eq!(std::fs::read(&log).unwrap(), log_before);
+}
+
+#[test]
+fn cli_dust_output_is_refused_and_nothing_is_written() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    assert_cli_sign_refused(
+        &cli,
+        "dust.psbt",
+        &hot_payout(&policy, 1, 293),
+        "output-values",
+    );
+    assert_cli_sign_refused(
+        &cli,
+        "zero.psbt",
+        &hot_payout(&policy, 1, 0),
+        "output-values",
+    );
+}
+
+#[test]
+fn cli_future_lock_time_and_relative_lock_are_refused_and_nothing_is_written() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let mut dated = hot_payout(&policy, 1, BTC / 2);
+    dated.unsigned_tx.lock_time = bitcoin::absolute::LockTime::from_consensus(1_900_000_000);
+    assert_cli_sign_refused(&cli, "dated.psbt", &dated, "lock-time");
+    let mut relative = hot_payout(&policy, 1, BTC / 2);
+    relative.unsigned_tx.input[0].sequence = bitcoin::Sequence::from_height(144);
+    assert_cli_sign_refused(&cli, "relative.psbt", &relative, "relative-lock");
+}
+
+#[test]
+fn cli_anti_fee_sniping_lock_time_signs_and_is_logged() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.unsigned_tx.lock_time = bitcoin::absolute::LockTime::from_consensus(850_000);
+    let input = cli.write_psbt("sniping.psbt", &psbt);
+    cli.sign(&input, cli.path("sniping.signed"))
+        .arg("--yes")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Lock time: block 850000"));
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(sign.event["lock_time"], 850_000);
+}
+
+#[test]
+fn cli_prefilled_bogus_signature_is_replaced() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    // hot-1's signature of another payout from the same address.
+    let other = hot_payout(&policy, 2, BTC / 3);
+    let signed_other =
+        custodia::signer::signing::sign_psbt(&signable(&policy, &other), &master("hot-1"))
+            .unwrap()
+            .psbt;
+    let mut psbt = hot_payout(&policy, 1, BTC / 2);
+    psbt.inputs[0].partial_sigs = signed_other.inputs[0].partial_sigs.clone();
+    let (pk, bogus) = psbt.inputs[0].partial_sigs.iter().next().unwrap();
+    let (pk, bogus) = (*pk, *bogus);
+
+    let input = cli.write_psbt("prefilled.psbt", &psbt);
+    let out = cli.path("prefilled.signed");
+    cli.sign(&input, &out)
+        .arg("--yes")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "replaced a signature for key hot-1 on input 0",
+        ));
+    let signed = PsbtDocument::read(&out).unwrap();
+    let sig = signed.psbt().inputs[0].partial_sigs[&pk];
+    assert_ne!(sig, bogus);
+    let log = custodia::audit::EventLog::new(cli.path("home/log.jsonl"));
+    let entries = log.verify().unwrap().entries;
+    let sign = entries.iter().rev().find(|e| e.kind() == "sign").unwrap();
+    assert_eq!(
+        sign.event["replaced_signatures"],
+        serde_json::json!([{"input": 0, "key": "hot-1"}])
+    );
+}
+
+/// Writes `policy`'s canonical file into the signer's `policies/` by hand,
+/// as someone with access to the data directory could.
+fn place_policy_file(
+    cli: &SignerCli,
+    policy: &custodia::policy::VaultPolicy,
+) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = cli.path(&format!("home/policies/{}.toml", policy.id()));
+    std::fs::write(&path, policy.to_toml()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+#[test]
+fn cli_policy_file_without_register_entry_is_not_registered() {
+    let taproot = policy("regtest-taproot");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let placed = place_policy_file(&cli, &taproot);
+    // A PSBT that passes every rule of the placed policy.
+    let mut psbt = cold_to_hot(&taproot, BTC);
+    approve(&taproot, &mut psbt, &["sato", "tanaka"]);
+    for cmd in ["review", "sign"] {
+        let input = cli.write_psbt(&format!("{cmd}.psbt"), &psbt);
+        let log_before = std::fs::read(cli.path("home/log.jsonl")).unwrap();
+        let mut c = match cmd {
+            "sign" => {
+                let mut c = cli.sign(&input, cli.path("never.psbt"));
+                c.arg("--yes");
+                c
+            }
+            _ => {
+                let mut c = cli.cmd();
+                c.arg("review").arg(&input);
+                c
+            }
+        };
+        c.assert()
+            .code(1)
+            .stderr(predicates::str::contains("no `register` entry"))
+            .stderr(predicates::str::contains("custodia-signer register"));
+        assert!(!cli.path("never.psbt").exists());
+        assert_eq!(
+            std::fs::read(cli.path("home/log.jsonl")).unwrap(),
+            log_before
+        );
+    }
+    // `policies` lists only what is registered, and warns of the file.
+    cli.cmd()
+        .arg("policies")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            policy("regtest-exchange").id().to_string(),
+        ))
+        .stdout(predicates::str::contains(taproot.id().to_string()).not())
+        .stderr(predicates::str::contains("WARNING"));
+    // Registering it properly adopts the file (it holds the same policy).
+    cli.cmd()
+        .arg("register")
+        .arg(crate_path("policies/regtest-taproot.toml"))
+        .arg("--yes")
+        .assert()
+        .success();
+    assert!(placed.exists());
+    cli.cmd()
+        .arg("review")
+        .arg(cli.path("review.psbt"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn cli_retired_policy_put_back_is_not_registered() {
+    let exchange = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let changed = custodia::policy::VaultPolicy::from_toml(
+        &std::fs::read_to_string(crate_path("policies/regtest-exchange.toml"))
+            .unwrap()
+            .replacen("max_amount = \"5 BTC\"", "max_amount = \"4 BTC\"", 1),
+    )
+    .unwrap();
+    let changed_file = cli.path("changed.toml");
+    std::fs::write(&changed_file, changed.to_toml()).unwrap();
+    cli.cmd()
+        .arg("register")
+        .arg(&changed_file)
+        .args(["--yes", "--replace"])
+        .assert()
+        .success();
+    // The retired file copied back into policies/.
+    place_policy_file(&cli, &exchange);
+    let mut psbt = cold_to_hot(&exchange, 2 * BTC);
+    approve(&exchange, &mut psbt, &["sato", "suzuki"]);
+    let input = cli.write_psbt("old-policy.psbt", &psbt);
+    cli.cmd()
+        .arg("review")
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!(
+            "which policy {} replaced",
+            changed.id()
+        )));
 }

@@ -170,11 +170,17 @@ fn run(cli: Cli) -> Result<()> {
             yes,
             replace,
         } => register(&home, &policy, yes, replace)?,
-        Command::Policies { json: true } => print_json(&home.registered_summary()?)?,
-        Command::Policies { json: false } => home
-            .registered_summary()?
-            .iter()
-            .for_each(|p| println!("{}", p.to_line())),
+        Command::Policies { json } => {
+            let summary = home.registered_summary()?;
+            if json {
+                print_json(&summary)?;
+            } else {
+                summary.iter().for_each(|p| println!("{}", p.to_line()));
+            }
+            for stray in home.unregistered_policy_files()? {
+                eprintln!("WARNING: {stray}");
+            }
+        }
         Command::Review { input, json } => {
             let review = session::review(&home, &input)?;
             if json {
@@ -201,6 +207,13 @@ fn run(cli: Cli) -> Result<()> {
                     .join(", "),
                 report.output.display()
             );
+            for r in &report.outcome.replaced {
+                println!(
+                    "replaced a signature for key {} on input {} that was already in the PSBT and did not verify; ask the coordinator where it came from",
+                    r.key,
+                    r.slot.input()
+                );
+            }
         }
         Command::Approve {
             input,

@@ -50,6 +50,8 @@ pub struct InputReview {
     pub index: usize,
     /// `txid:vout` spent.
     pub outpoint: String,
+    /// Its nSequence (BIP-68 relative locks are refused).
+    pub sequence: u32,
     /// Amount spent, from a verified previous output.
     pub amount_sat: Option<u64>,
     /// The vault wallet and path it belongs to, if it does.
@@ -204,6 +206,7 @@ pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> 
         out.push(InputReview {
             index,
             outpoint: txin.previous_output.to_string(),
+            sequence: txin.sequence.to_consensus_u32(),
             amount_sat: spent.as_ref().map(|o| o.value.to_sat()),
             owner,
             findings,

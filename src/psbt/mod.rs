@@ -22,6 +22,7 @@
 //! - [`SignablePsbt`], [`ApprovablePsbt`]: what a passing review turns into,
 //!   the only things signing and approving take.
 
+mod anomalies;
 pub mod approvals;
 mod classify;
 mod daily;
@@ -45,7 +46,7 @@ pub use daily::{
 pub use error::PsbtError;
 pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag, SignerHead};
 pub use movement::Movement;
-pub use read::{Encoding, PsbtDocument, PsbtVersion};
+pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
 pub use review::{btc, Review};
 pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};
 pub use rules::{RuleCheck, RuleId};

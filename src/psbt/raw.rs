@@ -32,6 +32,8 @@ pub(super) const GLOBAL_INPUT_COUNT: u8 = 0x04;
 pub(super) const GLOBAL_OUTPUT_COUNT: u8 = 0x05;
 pub(super) const GLOBAL_TX_MODIFIABLE: u8 = 0x06;
 pub(super) const GLOBAL_VERSION: u8 = 0xFB;
+pub(super) const IN_PARTIAL_SIG: u8 = 0x02;
+pub(super) const IN_TAP_SCRIPT_SIG: u8 = 0x14;
 pub(super) const IN_PREVIOUS_TXID: u8 = 0x0e;
 pub(super) const IN_OUTPUT_INDEX: u8 = 0x0f;
 pub(super) const IN_SEQUENCE: u8 = 0x10;
@@ -318,17 +320,51 @@ impl RawPsbt {
     /// `after` are v0 forms of this PSBT before and after signing or
     /// approving. Any pair changed or removed is refused: custodia only adds.
     pub fn with_additions(&self, before: &RawPsbt, after: &RawPsbt) -> Result<RawPsbt, PsbtError> {
+        self.with_changes(before, after, &[])
+    }
+
+    /// [`with_additions`](Self::with_additions), except that the value of each
+    /// `(input, key)` in `replaced` may change: a signer replacing a signature
+    /// for its own key that did not verify. Only signature fields
+    /// (`PSBT_IN_PARTIAL_SIG`, `PSBT_IN_TAP_SCRIPT_SIG`) can be named; any
+    /// other change or removal is still refused.
+    pub fn with_changes(
+        &self,
+        before: &RawPsbt,
+        after: &RawPsbt,
+        replaced: &[(usize, Vec<u8>)],
+    ) -> Result<RawPsbt, PsbtError> {
         if before.inputs.len() != after.inputs.len() || before.outputs.len() != after.outputs.len()
         {
             return Err(PsbtError::WouldChange(
                 "the number of inputs or outputs".into(),
             ));
         }
-        let add = |base: &RawMap, b: &RawMap, a: &RawMap, name: &str| {
+        if let Some((i, key)) = replaced.iter().find(|(i, key)| {
+            *i >= before.inputs.len()
+                || !matches!(key.first(), Some(&IN_PARTIAL_SIG | &IN_TAP_SCRIPT_SIG))
+        }) {
+            return Err(PsbtError::WouldChange(format!(
+                "{} in input {i} (only a signature may be replaced)",
+                hex(key)
+            )));
+        }
+        let add = |base: &RawMap, b: &RawMap, a: &RawMap, name: &str, may_change: &[&[u8]]| {
             let mut out = base.clone();
             for p in &a.0 {
                 match b.get(&p.key) {
                     Some(v) if v == p.value.as_slice() => {}
+                    Some(_) if may_change.contains(&p.key.as_slice()) => {
+                        match out.0.iter_mut().find(|o| o.key == p.key) {
+                            Some(o) => o.value.clone_from(&p.value),
+                            None => {
+                                return Err(PsbtError::WouldChange(format!(
+                                    "{} in the {name} (not in the original map)",
+                                    hex(&p.key)
+                                )))
+                            }
+                        }
+                    }
                     Some(_) => {
                         return Err(PsbtError::WouldChange(format!(
                             "{} in the {name}",
@@ -346,9 +382,22 @@ impl RawPsbt {
             }
             Ok(out)
         };
+        let may_change = |input: usize| -> Vec<&[u8]> {
+            replaced
+                .iter()
+                .filter(|(i, _)| *i == input)
+                .map(|(_, k)| k.as_slice())
+                .collect()
+        };
         Ok(RawPsbt {
             version: self.version,
-            global: add(&self.global, &before.global, &after.global, "global map")?,
+            global: add(
+                &self.global,
+                &before.global,
+                &after.global,
+                "global map",
+                &[],
+            )?,
             inputs: (0..self.inputs.len())
                 .map(|i| {
                     add(
@@ -356,6 +405,7 @@ impl RawPsbt {
                         &before.inputs[i],
                         &after.inputs[i],
                         &format!("input {i}"),
+                        &may_change(i),
                     )
                 })
                 .collect::<Result<_, _>>()?,
@@ -366,6 +416,7 @@ impl RawPsbt {
                         &before.outputs[i],
                         &after.outputs[i],
                         &format!("output {i}"),
+                        &[],
                     )
                 })
                 .collect::<Result<_, _>>()?,
@@ -477,6 +528,44 @@ pub(super) mod tests {
         assert!(matches!(
             RawPsbt::parse(&bytes),
             Err(PsbtError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn only_named_signatures_may_change() {
+        let sig_key = {
+            let mut k = vec![IN_PARTIAL_SIG];
+            k.extend([2; 33]);
+            k
+        };
+        let mut before = one_in_one_out();
+        before.inputs[0].0.push(pair(&sig_key, b"bogus"));
+        before.inputs[0].0.push(pair(&[0xfc, 1, b'x', 0], b"kept"));
+        let mut after = before.clone();
+        after.inputs[0].0[0].value = b"valid".to_vec();
+        assert!(matches!(
+            before.with_additions(&before, &after),
+            Err(PsbtError::WouldChange(_))
+        ));
+        let written = before
+            .with_changes(&before, &after, &[(0, sig_key.clone())])
+            .unwrap();
+        assert_eq!(written, after);
+        // A named field that is not a signature, or another input: refused.
+        let mut other = before.clone();
+        other.inputs[0].0[1].value = b"changed".to_vec();
+        for named in [(0, vec![0xfc, 1, b'x', 0]), (1, sig_key.clone())] {
+            assert!(matches!(
+                before.with_changes(&before, &other, &[named]),
+                Err(PsbtError::WouldChange(_))
+            ));
+        }
+        // Naming a signature does not allow changing anything else.
+        let mut both = after.clone();
+        both.inputs[0].0[1].value = b"changed".to_vec();
+        assert!(matches!(
+            before.with_changes(&before, &both, &[(0, sig_key)]),
+            Err(PsbtError::WouldChange(_))
         ));
     }
 

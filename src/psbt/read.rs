@@ -7,10 +7,12 @@ use std::path::Path;
 
 use bitcoin::base64::engine::general_purpose::STANDARD;
 use bitcoin::base64::Engine;
-use bitcoin::Psbt;
+use bitcoin::hashes::Hash;
+use bitcoin::taproot::TapLeafHash;
+use bitcoin::{Psbt, XOnlyPublicKey};
 
 use super::error::PsbtError;
-use super::raw::{RawPsbt, MAGIC};
+use super::raw::{RawPsbt, IN_PARTIAL_SIG, IN_TAP_SCRIPT_SIG, MAGIC};
 
 /// Largest PSBT file read: far above a 10,000-input consolidation with full
 /// previous transactions, far below what would exhaust an offline laptop.
@@ -46,6 +48,55 @@ pub enum PsbtVersion {
     V0,
     /// Version 2, with per-input and per-output transaction fields.
     V2,
+}
+
+/// One signature field of one input, named by its key. A signer that finds a
+/// signature for its own key that does not verify replaces it, and names the
+/// field so that writing back allows exactly that change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureSlot {
+    /// An ECDSA `partial_sigs` entry (segwit v0).
+    Ecdsa {
+        /// The input.
+        input: usize,
+        /// The public key signed for.
+        pubkey: bitcoin::PublicKey,
+    },
+    /// A `tap_script_sigs` entry (taproot script path).
+    TapScript {
+        /// The input.
+        input: usize,
+        /// The x-only key signed for.
+        key: XOnlyPublicKey,
+        /// The leaf signed in.
+        leaf: TapLeafHash,
+    },
+}
+
+impl SignatureSlot {
+    /// The input the field belongs to.
+    pub fn input(&self) -> usize {
+        match self {
+            SignatureSlot::Ecdsa { input, .. } | SignatureSlot::TapScript { input, .. } => *input,
+        }
+    }
+
+    /// The input index and the field's key bytes (BIP-174, BIP-371).
+    fn raw_key(&self) -> (usize, Vec<u8>) {
+        match self {
+            SignatureSlot::Ecdsa { input, pubkey } => {
+                let mut key = vec![IN_PARTIAL_SIG];
+                key.extend(pubkey.to_bytes());
+                (*input, key)
+            }
+            SignatureSlot::TapScript { input, key, leaf } => {
+                let mut raw = vec![IN_TAP_SCRIPT_SIG];
+                raw.extend(key.serialize());
+                raw.extend(leaf.to_byte_array());
+                (*input, raw)
+            }
+        }
+    }
 }
 
 /// A PSBT as read: the parsed v0 form that is reviewed and signed, and what is
@@ -147,10 +198,37 @@ impl PsbtDocument {
             .serialize())
     }
 
+    /// [`write_back`](Self::write_back), except that the signature fields in
+    /// `replaced` may hold new values (a signer replaced signatures for its
+    /// own keys that did not verify). Every other change is still refused.
+    pub fn write_back_replacing(
+        &self,
+        updated: &Psbt,
+        replaced: &[SignatureSlot],
+    ) -> Result<Vec<u8>, PsbtError> {
+        let after = RawPsbt::parse(&updated.serialize())?;
+        let replaced: Vec<(usize, Vec<u8>)> = replaced.iter().map(|s| s.raw_key()).collect();
+        Ok(self
+            .original
+            .with_changes(&self.as_v0, &after, &replaced)?
+            .serialize())
+    }
+
     /// [`write_back`](Self::write_back), encoded as base64 text (with a final
     /// newline) or binary.
     pub fn encode(&self, updated: &Psbt, encoding: Encoding) -> Result<Vec<u8>, PsbtError> {
-        let bytes = self.write_back(updated)?;
+        self.encode_replacing(updated, encoding, &[])
+    }
+
+    /// [`write_back_replacing`](Self::write_back_replacing), encoded as
+    /// [`encode`](Self::encode) does.
+    pub fn encode_replacing(
+        &self,
+        updated: &Psbt,
+        encoding: Encoding,
+        replaced: &[SignatureSlot],
+    ) -> Result<Vec<u8>, PsbtError> {
+        let bytes = self.write_back_replacing(updated, replaced)?;
         Ok(match encoding {
             Encoding::Binary => bytes,
             Encoding::Base64 => {

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use bitcoin::{Amount, Psbt, SignedAmount, Txid, Weight};
 use serde::Serialize;
 
+use super::anomalies::{checked_total, moved_text, timelock_lines};
 use super::approvals::{approval_status, ApprovalStatus, Verdict};
 use super::classify::{
     review_inputs, review_outputs, Deriver, Destination, InputReview, OutputReview,
@@ -40,6 +41,9 @@ pub struct Review {
     pub(super) movement: Option<Movement>,
     /// What the movement moves, in sat: for payouts the sum paid outside, for
     /// transfers the sum paid to the other tier, for consolidations zero.
+    /// Summed with checked arithmetic: when those outputs add up to more
+    /// than the 21 million bitcoin that exist (or overflow), it holds that
+    /// maximum and the `output-values` rule refuses the transaction.
     pub(super) moved_sat: u64,
     /// Inputs.
     pub(super) inputs: Vec<InputReview>,
@@ -47,12 +51,17 @@ pub struct Review {
     pub(super) outputs: Vec<OutputReview>,
     /// Sum of proven input amounts, if every input is proven.
     pub(super) input_total_sat: Option<u64>,
-    /// Sum of outputs.
-    pub(super) output_total_sat: u64,
-    /// Fee (may be negative for a broken PSBT), if every input is proven.
+    /// Sum of outputs, unless it overflows or exceeds the 21 million bitcoin
+    /// that exist (then `output-values` refuses).
+    pub(super) output_total_sat: Option<u64>,
+    /// Fee (may be negative for a broken PSBT), if every input is proven and
+    /// the sums are valid.
     pub(super) fee_sat: Option<i64>,
     /// Largest virtual size of the signed transaction.
     pub(super) vsize: u64,
+    /// The transaction's nLockTime: 0 for none, below 500,000,000 a block
+    /// height, from there on a date (Unix time).
+    pub(super) lock_time: u32,
     /// Approvals, checked for `movement`.
     pub(super) approvals: Option<ApprovalStatus>,
     /// What was moved in the 24 hours before, for the daily limits.
@@ -88,25 +97,35 @@ impl Review {
         });
         // Payouts count what goes outside (what the payout limits are
         // about); transfers count what goes to the other tier.
+        // Every sum is checked: a crafted PSBT may carry amounts that wrap
+        // a u64. The cap keeps later arithmetic (daily totals) in range; the
+        // `output-values` rule refuses such a transaction.
         let moved_sat = match (source, movement) {
-            (Some(t), Some(m)) => outputs
-                .iter()
-                .filter(|o| match m {
-                    Movement::HotPayout | Movement::ColdPayout => {
-                        matches!(o.destination, Destination::External { .. })
-                    }
-                    _ => o.destination == Destination::Vault { tier: t.other() },
-                })
-                .map(|o| o.amount_sat)
-                .sum(),
+            (Some(t), Some(m)) => checked_total(
+                outputs
+                    .iter()
+                    .filter(|o| match m {
+                        Movement::HotPayout | Movement::ColdPayout => {
+                            matches!(o.destination, Destination::External { .. })
+                        }
+                        _ => o.destination == Destination::Vault { tier: t.other() },
+                    })
+                    .map(|o| o.amount_sat),
+            )
+            .unwrap_or(Amount::MAX_MONEY.to_sat()),
             _ => 0,
         };
         let input_total_sat = inputs
             .iter()
             .map(|i| i.amount_sat)
             .try_fold(0u64, |acc, a| a.and_then(|a| acc.checked_add(a)));
-        let output_total_sat = outputs.iter().map(|o| o.amount_sat).sum::<u64>();
-        let fee_sat = input_total_sat.map(|i| i as i64 - output_total_sat as i64);
+        let output_total_sat = checked_total(outputs.iter().map(|o| o.amount_sat));
+        let fee_sat = match (input_total_sat, output_total_sat) {
+            (Some(i), Some(o)) => i64::try_from(i)
+                .ok()
+                .and_then(|i| i.checked_sub(i64::try_from(o).ok()?)),
+            _ => None,
+        };
         let satisfaction: Weight = inputs
             .iter()
             .filter_map(|i| i.descriptor.as_ref())
@@ -135,6 +154,7 @@ impl Review {
             output_total_sat,
             fee_sat,
             vsize: weight.to_vbytes_ceil(),
+            lock_time: psbt.unsigned_tx.lock_time.to_consensus_u32(),
             approvals,
             spending: spending.clone(),
             rules: Vec::new(),
@@ -232,6 +252,11 @@ impl Review {
         self.fee_sat.map(SignedAmount::from_sat)
     }
 
+    /// The transaction's nLockTime (0 none, below 500,000,000 a block height).
+    pub fn lock_time(&self) -> u32 {
+        self.lock_time
+    }
+
     /// Largest virtual size of the signed transaction.
     pub fn vsize(&self) -> u64 {
         self.vsize
@@ -266,7 +291,7 @@ impl Review {
             "Transaction {}: {}, moving {}",
             self.txid,
             what,
-            btc(self.moved())
+            moved_text(self)
         );
         let from = self
             .source
@@ -317,6 +342,9 @@ impl Review {
             None => "unknown".to_owned(),
         };
         let _ = writeln!(s, "Fee: {fee}");
+        for line in timelock_lines(self) {
+            let _ = writeln!(s, "{line}");
+        }
         if let Some(a) = &self.approvals {
             let valid = a
                 .checks

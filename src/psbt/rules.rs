@@ -5,6 +5,7 @@
 use bitcoin::{Amount, NetworkKind, Psbt};
 use serde::Serialize;
 
+use super::anomalies;
 use super::classify::Destination;
 use super::daily::{allowance, counted_amount, daily_limit, LimitScope};
 use super::fields::{policy_tag, PolicyTag};
@@ -44,11 +45,18 @@ pub enum RuleId {
     FeeRate,
     /// Cold→hot approvals quorum.
     Approvals,
+    /// No output is zero, dust or beyond the money supply; amounts add up
+    /// without overflow.
+    OutputValues,
+    /// nLockTime is 0 or a block height, never a date.
+    LockTime,
+    /// No input's nSequence sets a BIP-68 relative lock.
+    RelativeLock,
 }
 
 impl RuleId {
     /// Every rule, in report order.
-    pub const ALL: [RuleId; 14] = [
+    pub const ALL: [RuleId; 17] = [
         RuleId::PolicyId,
         RuleId::Network,
         RuleId::InputsFromVault,
@@ -63,6 +71,9 @@ impl RuleId {
         RuleId::Fee,
         RuleId::FeeRate,
         RuleId::Approvals,
+        RuleId::OutputValues,
+        RuleId::LockTime,
+        RuleId::RelativeLock,
     ];
 
     /// Machine name, e.g. `daily-limit`.
@@ -82,6 +93,9 @@ impl RuleId {
             RuleId::Fee => "fee",
             RuleId::FeeRate => "fee-rate",
             RuleId::Approvals => "approvals",
+            RuleId::OutputValues => "output-values",
+            RuleId::LockTime => "lock-time",
+            RuleId::RelativeLock => "relative-lock",
         }
     }
 }
@@ -120,6 +134,9 @@ pub(crate) fn evaluate(policy: &VaultPolicy, psbt: &Psbt, r: &Review) -> Vec<Rul
             RuleId::Fee => fee(policy, r),
             RuleId::FeeRate => fee_rate(policy, r),
             RuleId::Approvals => approvals(policy, r),
+            RuleId::OutputValues => anomalies::output_values(psbt, r),
+            RuleId::LockTime => anomalies::lock_time(r),
+            RuleId::RelativeLock => anomalies::relative_lock(r),
             per_input => from_findings(per_input, r),
         })
         .collect()

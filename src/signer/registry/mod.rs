@@ -3,8 +3,13 @@
 //! `policies/<policy id>.toml` as canonical TOML; a new policy for a vault
 //! already registered replaces the old one only when asked (`--replace`),
 //! and the old file moves to `policies/retired/`.
+//!
+//! The signer's log is the record of what was registered: a policy file
+//! counts only if the log holds its `register` entry and no later one
+//! replaced it (see `logged.rs`).
 
 mod diff;
+mod logged;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,6 +24,7 @@ use crate::error::{Classify, ExitCode};
 use crate::policy::{PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};
 use crate::signer::keystore::{check_private_file, read_private, KeyStoreError, SignerHome};
 use crate::transport::{write_new_atomically, FileError};
+use logged::{Logged, LoggedRegistrations, REGISTER_EVENT};
 
 /// Why a registration or a registered policy failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +56,26 @@ pub enum RegistryError {
     /// The operator did not confirm.
     #[error("not confirmed; nothing was registered")]
     NotConfirmed,
+    /// A policy file the signer's log has no registration of.
+    #[error("{path} holds policy {id}, but this signer's log has no `register` entry for it: a file placed in the data directory is not a registration, and the signer does not use it. If the policy should be registered, check its id with the vault's other key holders and register it from its original file with `custodia-signer register POLICY.toml`; otherwise remove the file")]
+    Unlogged {
+        /// The file.
+        path: PathBuf,
+        /// The policy id it names.
+        id: PolicyId,
+    },
+    /// A policy file whose registration a later one replaced.
+    #[error("{path} holds policy {id}, which policy {by} replaced (log entry {seq}); the signer no longer uses a retired policy. Have the coordinator build the PSBT for the current policy, or, if {id} should be current again, register it with `custodia-signer register POLICY.toml --replace`")]
+    Retired {
+        /// The file.
+        path: PathBuf,
+        /// The retired policy.
+        id: PolicyId,
+        /// The policy that replaced it.
+        by: String,
+        /// The log entry that replaced it.
+        seq: u64,
+    },
 }
 
 impl Classify for RegistryError {
@@ -60,7 +86,9 @@ impl Classify for RegistryError {
             RegistryError::Corrupt { .. } | RegistryError::NeedsReplace { .. } => {
                 ExitCode::BadInput
             }
-            RegistryError::NotConfirmed => ExitCode::Refused,
+            RegistryError::NotConfirmed
+            | RegistryError::Unlogged { .. }
+            | RegistryError::Retired { .. } => ExitCode::Refused,
         }
     }
 }
@@ -264,9 +292,15 @@ impl SignerHome {
         self.policies_dir().join(format!("{id}.toml"))
     }
 
-    /// The registered policy with this id, if any. The file is re-validated
-    /// and must still hash to its name.
-    pub fn registered_policy(&self, id: &PolicyId) -> Result<Option<VaultPolicy>, RegistryError> {
+    /// The registrations the signer's log records, from the verified log.
+    fn logged_registrations(&self) -> Result<LoggedRegistrations, RegistryError> {
+        let entries = self.log().verify().map_err(KeyStoreError::from)?.entries;
+        Ok(LoggedRegistrations::from_entries(&entries))
+    }
+
+    /// The policy in `policies/<id>.toml`, if the file exists, re-validated:
+    /// it must still hash to its name. Says nothing about registration.
+    fn policy_file(&self, id: &PolicyId) -> Result<Option<VaultPolicy>, RegistryError> {
         let path = self.policy_path(id);
         let Some(bytes) = read_private(&path)? else {
             return Ok(None);
@@ -286,16 +320,52 @@ impl SignerHome {
         Ok(Some(policy))
     }
 
-    /// Every registered policy, ordered by vault name.
-    pub fn registered_policies(&self) -> Result<Vec<VaultPolicy>, RegistryError> {
+    /// The policy file of `id`, if it counts as registered by `logged`.
+    fn registered_in(
+        &self,
+        logged: &LoggedRegistrations,
+        id: &PolicyId,
+    ) -> Result<Option<VaultPolicy>, RegistryError> {
+        let Some(policy) = self.policy_file(id)? else {
+            return Ok(None);
+        };
+        let path = self.policy_path(id);
+        match logged.of(id) {
+            Logged::Current(_) => Ok(Some(policy)),
+            Logged::Never => Err(RegistryError::Unlogged { path, id: *id }),
+            Logged::Retired { by, seq } => Err(RegistryError::Retired {
+                path,
+                id: *id,
+                by,
+                seq,
+            }),
+        }
+    }
+
+    /// The registered policy with this id, if any. The file is re-validated
+    /// and must still hash to its name, and the signer's log must hold its
+    /// `register` entry, not replaced since: a file that is there without
+    /// one is refused ([`RegistryError::Unlogged`], [`RegistryError::Retired`]).
+    pub fn registered_policy(&self, id: &PolicyId) -> Result<Option<VaultPolicy>, RegistryError> {
+        self.registered_in(&self.logged_registrations()?, id)
+    }
+
+    /// Every policy file: the registered policies, ordered by vault name, and
+    /// the files that do not count as registered (each as the error that
+    /// says why and what to do).
+    fn policy_files(&self) -> Result<(Vec<VaultPolicy>, Vec<RegistryError>), RegistryError> {
         let dir = self.policies_dir();
         check_private_file(&dir)?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()))
+            }
             Err(e) => return Err(KeyStoreError::io(dir, e).into()),
         };
+        let logged = self.logged_registrations()?;
         let mut out = Vec::new();
+        let mut unregistered = Vec::new();
         for entry in entries {
             let path = entry.map_err(|e| KeyStoreError::io(&dir, e))?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("toml") {
@@ -309,12 +379,30 @@ impl SignerHome {
                     path: path.clone(),
                     reason: "its name is not a policy id".into(),
                 })?;
-            if let Some(policy) = self.registered_policy(&id)? {
-                out.push(policy);
+            match self.registered_in(&logged, &id) {
+                Ok(Some(policy)) => out.push(policy),
+                Ok(None) => {}
+                Err(e @ (RegistryError::Unlogged { .. } | RegistryError::Retired { .. })) => {
+                    unregistered.push(e)
+                }
+                Err(e) => return Err(e),
             }
         }
         out.sort_by(|a, b| a.name().cmp(b.name()).then(a.id().cmp(&b.id())));
-        Ok(out)
+        Ok((out, unregistered))
+    }
+
+    /// Every registered policy, ordered by vault name. Policy files without
+    /// a current `register` entry in the log are left out
+    /// ([`unregistered_policy_files`](Self::unregistered_policy_files) names them).
+    pub fn registered_policies(&self) -> Result<Vec<VaultPolicy>, RegistryError> {
+        Ok(self.policy_files()?.0)
+    }
+
+    /// Policy files in `policies/` that do not count as registered, each as
+    /// the error that says why and what to do; for warnings.
+    pub fn unregistered_policy_files(&self) -> Result<Vec<RegistryError>, RegistryError> {
+        Ok(self.policy_files()?.1)
     }
 
     /// The registered policies with what this signer holds of each.
@@ -378,13 +466,19 @@ impl SignerHome {
         };
         self.subdir(self.policies_dir())?;
         let path = self.policy_path(&reg.policy.id());
-        write_new_atomically(&path, reg.policy.to_toml().as_bytes()).map_err(|e| match e {
-            FileError::Exists(_) => RegistryError::Corrupt {
-                path: path.clone(),
-                reason: "it exists but is not registered under its vault name".into(),
-            },
-            other => KeyStoreError::from(other).into(),
-        })?;
+        // A file of this id without a current log entry (left by a
+        // registration interrupted before its log entry, or put there by
+        // hand) holds this very policy if it hashes to the id: the operator
+        // has just confirmed it, so the log entry below makes it registered.
+        if self.policy_file(&reg.policy.id())?.is_none() {
+            write_new_atomically(&path, reg.policy.to_toml().as_bytes()).map_err(|e| match e {
+                FileError::Exists(_) => RegistryError::Corrupt {
+                    path: path.clone(),
+                    reason: "it appeared while registering; register again".into(),
+                },
+                other => KeyStoreError::from(other).into(),
+            })?;
+        }
         if let Some(old) = old {
             let retired = self.subdir(self.policies_dir().join("retired"))?;
             let from = self.policy_path(&old.id());
@@ -393,7 +487,7 @@ impl SignerHome {
         }
         self.log()
             .append(json!({
-                "kind": "register",
+                "kind": REGISTER_EVENT,
                 "policy_id": reg.policy.id().to_string(),
                 "vault": reg.policy.name(),
                 "network": reg.policy.network().to_string(),

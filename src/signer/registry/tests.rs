@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ExitCode;
 use crate::policy::ApproverId;
 use crate::signer::approval_key::ApproverSecret;
 use crate::signer::keystore::{Mnemonic, Passphrase, SeedOrigin};
@@ -109,5 +110,78 @@ fn a_registered_file_that_changed_is_refused() {
     assert!(matches!(
         home.registered_policy(&policy.id()),
         Err(RegistryError::Corrupt { .. })
+    ));
+}
+
+/// Writes `policy` into `policies/` by hand, as anyone who can write the
+/// data directory could.
+fn place(home: &SignerHome, policy: &VaultPolicy) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    home.subdir(home.policies_dir()).unwrap();
+    let path = home.policies_dir().join(format!("{}.toml", policy.id()));
+    std::fs::write(&path, policy.to_toml()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+#[test]
+fn policy_file_without_register_entry_is_not_registered() {
+    let (_tmp, home) = home();
+    let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    let path = place(&home, &policy);
+    let err = home.registered_policy(&policy.id()).unwrap_err();
+    assert!(matches!(err, RegistryError::Unlogged { .. }), "{err}");
+    assert_eq!(err.exit_code(), ExitCode::Refused);
+    assert!(
+        err.to_string().contains("custodia-signer register"),
+        "{err}"
+    );
+    assert!(home.registered_policies().unwrap().is_empty());
+    assert_eq!(home.unregistered_policy_files().unwrap().len(), 1);
+
+    // Registering the same policy adopts the file and logs it.
+    let reg = home.prepare_registration(policy.clone()).unwrap();
+    assert!(matches!(reg.status, RegistrationStatus::New));
+    home.register(&reg, false).unwrap();
+    assert!(path.exists());
+    assert_eq!(
+        home.registered_policy(&policy.id()).unwrap().unwrap(),
+        policy
+    );
+    assert!(home.unregistered_policy_files().unwrap().is_empty());
+}
+
+#[test]
+fn retired_policy_file_put_back_is_not_registered() {
+    let (_tmp, home) = home();
+    let old = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    home.register(&home.prepare_registration(old.clone()).unwrap(), false)
+        .unwrap();
+    let new = VaultPolicy::from_toml(&EXCHANGE.replacen(
+        "max_amount = \"5 BTC\"",
+        "max_amount = \"4 BTC\"",
+        1,
+    ))
+    .unwrap();
+    home.register(&home.prepare_registration(new.clone()).unwrap(), true)
+        .unwrap();
+    place(&home, &old);
+    let err = home.registered_policy(&old.id()).unwrap_err();
+    match &err {
+        RegistryError::Retired { by, .. } => assert_eq!(*by, new.id().to_string()),
+        other => panic!("expected Retired, got {other}"),
+    }
+    assert_eq!(err.exit_code(), ExitCode::Refused);
+    let all = home.registered_policies().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id(), new.id());
+
+    // Registering the old one again (with --replace) makes it current again.
+    let back = home.prepare_registration(old.clone()).unwrap();
+    home.register(&back, true).unwrap();
+    assert_eq!(home.registered_policy(&old.id()).unwrap().unwrap(), old);
+    assert!(matches!(
+        home.registered_policy(&new.id()),
+        Ok(None) | Err(RegistryError::Retired { .. })
     ));
 }

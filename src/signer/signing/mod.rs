@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::error::{Classify, ExitCode};
 use crate::policy::{KeyId, ScriptKind, Tier, VaultPolicy};
-use crate::psbt::{Review, SignablePsbt, SIGN_EVENT};
+use crate::psbt::{Review, SignablePsbt, SignatureSlot, SIGN_EVENT};
 use crate::signer::keystore::MasterKey;
 
 /// Why a reviewed PSBT could not be signed.
@@ -78,10 +78,46 @@ impl Classify for SigningError {
 /// What was signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignOutcome {
-    /// Inputs that received a signature.
+    /// Inputs that received a signature (or already held this signer's
+    /// valid one).
     pub inputs_signed: usize,
     /// The policy keys the seed signed with.
     pub keys: Vec<KeyId>,
+    /// Signatures the PSBT already held for this signer's keys that did not
+    /// verify, replaced by valid ones. Write the PSBT back with
+    /// [`PsbtDocument::encode_replacing`](crate::psbt::PsbtDocument::encode_replacing)
+    /// naming these.
+    pub replaced: Vec<ReplacedSignature>,
+}
+
+/// A signature for one of this signer's keys that was already in the PSBT,
+/// did not verify (wrong transaction, wrong sighash type, garbage), and was
+/// replaced by the signer's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacedSignature {
+    /// The policy key it was for.
+    pub key: KeyId,
+    /// The field replaced.
+    pub slot: SignatureSlot,
+}
+
+impl SignOutcome {
+    /// The fields replaced, for writing back.
+    pub fn replaced_slots(&self) -> Vec<SignatureSlot> {
+        self.replaced.iter().map(|r| r.slot.clone()).collect()
+    }
+}
+
+/// What one key did to one input.
+enum Signed {
+    /// The key is in no leaf this input can spend with (taproot).
+    NotInLeaf,
+    /// A new signature was added.
+    Added,
+    /// The PSBT already held this key's valid signature; it is kept.
+    AlreadyValid,
+    /// The PSBT held a signature for this key that did not verify.
+    Replaced(SignatureSlot),
 }
 
 /// One of the signer's keys in the spent wallet, derived to its two chains
@@ -192,6 +228,7 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
     } = &mut psbt;
     let mut cache = SighashCache::new(&*unsigned_tx);
     let mut signed = 0;
+    let mut replaced = Vec::new();
     for (index, (input, reviewed)) in inputs.iter_mut().zip(reviewed).enumerate() {
         let mut secret = key.at(reviewed.at.chain, reviewed.at.index);
         let result = sign_input(
@@ -205,20 +242,34 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
             &secret,
         );
         secret.non_secure_erase();
-        signed += usize::from(result?);
+        match result? {
+            Signed::NotInLeaf => {}
+            Signed::Added | Signed::AlreadyValid => signed += 1,
+            Signed::Replaced(slot) => {
+                signed += 1;
+                replaced.push(ReplacedSignature {
+                    key: key.id.clone(),
+                    slot,
+                });
+            }
+        }
     }
     Ok(SignedPsbt {
         psbt,
         outcome: SignOutcome {
             inputs_signed: signed,
             keys: vec![key.id.clone()],
+            replaced,
         },
     })
 }
 
-/// Signs input `index` with one address key; `false` if the key is in no
-/// leaf this input can spend with (taproot), which cannot happen for a key
-/// of the wallet's main path.
+/// Signs input `index` with one address key. A key in no leaf this input can
+/// spend with (taproot) cannot happen for a key of the wallet's main path.
+///
+/// A signature already present for the key is kept if it verifies for this
+/// input with the sighash type the signer uses, and replaced otherwise: a
+/// bogus pre-filled signature must neither block signing nor survive it.
 #[allow(clippy::too_many_arguments)]
 fn sign_input(
     cache: &mut SighashCache<&Transaction>,
@@ -229,7 +280,7 @@ fn sign_input(
     descriptor: &Descriptor<bitcoin::PublicKey>,
     prevouts: &[TxOut],
     secret: &SecretKey,
-) -> Result<bool, SigningError> {
+) -> Result<Signed, SigningError> {
     let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
         index,
         reason: e.to_string(),
@@ -240,20 +291,37 @@ fn sign_input(
             let sighash = cache
                 .p2wsh_signature_hash(index, &script, prevouts[index].value, EcdsaSighashType::All)
                 .map_err(|e| sighash_err(&e))?;
-            let sig = secp.sign_ecdsa(&Message::from(sighash), secret);
+            let msg = Message::from(sighash);
+            let pubkey = bitcoin::PublicKey::new(secret.public_key(secp));
+            let present = input.partial_sigs.get(&pubkey).map(|old| {
+                old.sighash_type == EcdsaSighashType::All
+                    && secp
+                        .verify_ecdsa(&msg, &old.signature, &pubkey.inner)
+                        .is_ok()
+            });
+            if present == Some(true) {
+                return Ok(Signed::AlreadyValid);
+            }
+            let sig = secp.sign_ecdsa(&msg, secret);
             input.partial_sigs.insert(
-                bitcoin::PublicKey::new(secret.public_key(secp)),
+                pubkey,
                 ecdsa::Signature {
                     signature: sig,
                     sighash_type: EcdsaSighashType::All,
                 },
             );
-            Ok(true)
+            Ok(match present {
+                Some(_) => Signed::Replaced(SignatureSlot::Ecdsa {
+                    input: index,
+                    pubkey,
+                }),
+                None => Signed::Added,
+            })
         }
         ScriptKind::Tr => {
             let xonly = XOnlyPublicKey::from(secret.public_key(secp));
             let Some(leaf) = leaf_with_key(descriptor, &xonly) else {
-                return Ok(false);
+                return Ok(Signed::NotInLeaf);
             };
             let ty = match input.sighash_type.map(|t| t.to_u32()) {
                 Some(0x01) => TapSighashType::All,
@@ -262,8 +330,17 @@ fn sign_input(
             let sighash = cache
                 .taproot_script_spend_signature_hash(index, &Prevouts::All(prevouts), leaf, ty)
                 .map_err(|e| sighash_err(&e))?;
+            let msg = Message::from(sighash);
+            let present = input.tap_script_sigs.get(&(xonly, leaf)).map(|old| {
+                old.sighash_type == ty && secp.verify_schnorr(&old.signature, &msg, &xonly).is_ok()
+            });
+            // Schnorr signing here is randomized: re-signing a PSBT this
+            // signer signed before must keep its signature, not change it.
+            if present == Some(true) {
+                return Ok(Signed::AlreadyValid);
+            }
             let mut keypair = Keypair::from_secret_key(secp, secret);
-            let sig = secp.sign_schnorr(&Message::from(sighash), &keypair);
+            let sig = secp.sign_schnorr(&msg, &keypair);
             keypair.non_secure_erase();
             input.tap_script_sigs.insert(
                 (xonly, leaf),
@@ -272,7 +349,14 @@ fn sign_input(
                     sighash_type: ty,
                 },
             );
-            Ok(true)
+            Ok(match present {
+                Some(_) => Signed::Replaced(SignatureSlot::TapScript {
+                    input: index,
+                    key: xonly,
+                    leaf,
+                }),
+                None => Signed::Added,
+            })
         }
     }
 }
@@ -309,6 +393,12 @@ pub fn sign_event(
         "fee_sat": review.fee().map(|f| f.to_sat()),
         "inputs_signed": outcome.inputs_signed,
         "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        "lock_time": review.lock_time(),
+        "replaced_signatures": outcome
+            .replaced
+            .iter()
+            .map(|r| json!({"input": r.slot.input(), "key": r.key.to_string()}))
+            .collect::<Vec<_>>(),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::policy::{ApproverId, PolicyId, VaultPolicy};
 use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
     add_signer_head, policy_tag, set_policy_id, ApprovablePsbt, DailySpending, Encoding, PolicyTag,
-    PsbtDocument, PsbtError, Refusal, Review, SignablePsbt, SignerHead,
+    PsbtDocument, PsbtError, Refusal, Review, SignablePsbt, SignatureSlot, SignerHead,
 };
 use crate::signer::cli::{PsbtInput, PsbtOutput};
 use crate::signer::{KeyStoreError, Passphrase, RegistryError, SignerHome};
@@ -176,9 +176,16 @@ impl OpenedPsbt {
         ))
     }
 
-    fn encode(&self, psbt: &Psbt, output: &PsbtOutput) -> Result<Vec<u8>, SessionError> {
+    /// Encodes `psbt` as read plus what was added; `replaced` names the
+    /// signatures of this signer's key that replace bogus ones already there.
+    fn encode(
+        &self,
+        psbt: &Psbt,
+        output: &PsbtOutput,
+        replaced: &[SignatureSlot],
+    ) -> Result<Vec<u8>, SessionError> {
         let encoding: Encoding = output.format.unwrap_or(self.doc.encoding());
-        Ok(self.doc.encode(psbt, encoding)?)
+        Ok(self.doc.encode_replacing(psbt, encoding, replaced)?)
     }
 }
 
@@ -235,7 +242,8 @@ pub fn sign(
     drop(master);
     // Encode once before logging, so that a PSBT the strict writer refuses
     // leaves no log entry behind.
-    opened.encode(&signed.psbt, output)?;
+    let replaced = signed.outcome.replaced_slots();
+    opened.encode(&signed.psbt, output, &replaced)?;
 
     // Judge the daily limit again on the log as it is now, and record the
     // signature before any other session may: two sessions at once cannot
@@ -257,7 +265,7 @@ pub fn sign(
     };
     let mut psbt = signed.psbt;
     add_signer_head(&mut psbt, head);
-    write_new_atomically(&output.output, &opened.encode(&psbt, output)?)?;
+    write_new_atomically(&output.output, &opened.encode(&psbt, output, &replaced)?)?;
     Ok(SignReport {
         outcome: signed.outcome,
         head,
@@ -316,7 +324,7 @@ pub fn approve(
     );
     let mut psbt = approvable.psbt().clone();
     add_approval(policy, &mut psbt, &approval)?;
-    let bytes = opened.encode(&psbt, output)?;
+    let bytes = opened.encode(&psbt, output, &[])?;
     home.log().append(json!({
         "kind": "approve",
         "policy_id": policy.id().to_string(),
