@@ -130,3 +130,32 @@ fn descriptors_are_printed_with_checksums_in_text_and_json() {
         .unwrap()
         .contains("/1/*"));
 }
+
+/// A key whose origin names another network's coin type, and a wallet with two
+/// keys of one seed, are refused with their typed problems.
+#[test]
+fn keys_of_another_network_or_of_one_seed_are_refused_by_validation() {
+    use custodia::policy::{PolicyError, Problem};
+    let read = |name: &str| {
+        let text =
+            std::fs::read_to_string(data(&format!("tests/data/policies/bad/{name}"))).unwrap();
+        VaultPolicy::from_toml(&text).unwrap_err()
+    };
+    match read("coin-type-of-another-network.toml") {
+        PolicyError::Invalid {
+            field,
+            problem: Problem::CoinType { expected: 1, .. },
+        } => assert_eq!(field, "keys.cold-1.xpub"),
+        other => panic!("{other:?}"),
+    }
+    match read("two-keys-of-one-seed-in-a-wallet.toml") {
+        PolicyError::Invalid {
+            field,
+            problem: Problem::SharedSeedInWallet(a, b, _),
+        } => assert_eq!(
+            (field.as_str(), a.as_str(), b.as_str()),
+            ("wallets.cold.keys", "cold-1", "cold-2")
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -194,3 +194,76 @@ fn cli_an_approver_approves_only_what_signers_would_then_sign() {
     let psbt = cold_to_hot(&policy, 6 * BTC);
     assert_approve_refused(&cli, &psbt, "tanaka", "amount");
 }
+
+/// `register FILE --yes` must exit 1 naming `what`, leaving the registered
+/// policies and the log as they were.
+fn assert_register_refused(cli: &SignerCli, file: &str, what: &str) {
+    let home = cli.path("home");
+    let listing = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let policies_before = listing(&home.join("policies"));
+    let log_before = std::fs::read(home.join("log.jsonl")).unwrap();
+    cli.cmd()
+        .args(["register", "--yes"])
+        .arg(crate_path(file))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(what));
+    assert_eq!(listing(&home.join("policies")), policies_before);
+    assert_eq!(std::fs::read(home.join("log.jsonl")).unwrap(), log_before);
+}
+
+#[test]
+fn cli_a_drill_vault_reusing_the_cold_keys_cannot_sign_a_cold_spend_as_a_hot_payout() {
+    let exchange = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    let drill_file = "tests/data/policies/attacks/drill-with-the-cold-keys-as-hot.toml";
+    assert_register_refused(&cli, drill_file, "a key serves one vault and one tier");
+    // A cold spend to a stranger, tagged as the drill: not signed.
+    let drill = custodia::policy::VaultPolicy::load(&crate_path(drill_file)).unwrap();
+    let mut psbt = spend(
+        &exchange,
+        &[(at(Tier::Cold, 0, 0), sat(BTC))],
+        &[(To::Address(payee(3)), sat(BTC - 10_000))],
+    );
+    psbt.proprietary.clear();
+    custodia::psbt::set_policy_id(&mut psbt, drill.id()).unwrap();
+    assert_sign_refused(&cli, &psbt, "has not registered");
+}
+
+#[test]
+fn cli_a_replacement_swapping_cold_and_hot_keys_is_refused() {
+    let cli = SignerCli::new("hot-2", "regtest-exchange");
+    let home = cli.path("home");
+    let before = std::fs::read(home.join("log.jsonl")).unwrap();
+    cli.cmd()
+        .args(["register", "--yes", "--replace"])
+        .arg(crate_path(
+            "tests/data/policies/attacks/exchange-with-tiers-swapped.toml",
+        ))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("a key serves one tier"));
+    assert_eq!(std::fs::read(home.join("log.jsonl")).unwrap(), before);
+}
+
+#[test]
+fn cli_a_policy_of_another_network_or_stating_another_xpub_is_refused() {
+    let cli = SignerCli::new("cold-2", "regtest-taproot");
+    assert_register_refused(
+        &cli,
+        "policies/mainnet-template.toml",
+        "a key serves one network",
+    );
+    assert_register_refused(
+        &cli,
+        "tests/data/policies/attacks/xpubs-not-of-their-seeds.toml",
+        "this seed derives",
+    );
+}

@@ -24,7 +24,13 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Result<()> {
+fn register(
+    home: &SignerHome,
+    policy: &Path,
+    yes: bool,
+    replace: bool,
+    pass: &Option<PathBuf>,
+) -> Result<()> {
     let reg = home.prepare_registration(VaultPolicy::load(policy)?)?;
     print!("{}", reg.to_text());
     match &reg.status {
@@ -38,10 +44,19 @@ fn register(home: &SignerHome, policy: &Path, yes: bool, replace: bool) -> Resul
         }
         _ => {}
     }
+    // The keys the policy gives this seed are derived again before anyone
+    // confirms: a policy naming a key this seed does not derive is refused.
+    let seed = match reg.needs_seed() {
+        true => Some(home.unlock_seed(&passphrase(pass, false)?)?),
+        false => None,
+    };
+    if let Some(seed) = &seed {
+        home.check_own_keys(&reg.policy, seed)?;
+    }
     if !yes && !prompt::confirm("Register this policy?")? {
         bail!(RegistryError::NotConfirmed);
     }
-    home.register(&reg, replace)?;
+    home.register(&reg, replace, seed.as_ref())?;
     println!(
         "registered policy {} for vault {}",
         reg.policy.id(),
@@ -169,7 +184,7 @@ fn run(cli: Cli) -> Result<()> {
             policy,
             yes,
             replace,
-        } => register(&home, &policy, yes, replace)?,
+        } => register(&home, &policy, yes, replace, pass_file)?,
         Command::Policies { json } => {
             let summary = home.registered_summary()?;
             if json {

@@ -80,6 +80,19 @@ pub enum Problem {
         "the same xpub is listed as `{0}` and `{1}`; each key holder needs a key of their own"
     )]
     DuplicateXpub(String, String),
+    /// The origin's coin type (its second step) does not fit the network.
+    #[error("the key origin's coin type is {found}, but a {network} vault needs {expected}' (0' for bitcoin, 1' for every test network) as the second step, e.g. [fingerprint/48'/{expected}'/0'/2']; use a key derived for this network")]
+    CoinType {
+        /// The vault network.
+        network: String,
+        /// The coin type expected.
+        expected: u32,
+        /// What the origin has there.
+        found: String,
+    },
+    /// Two keys of one wallet come from one seed.
+    #[error("keys `{0}` and `{1}` come from one seed (master fingerprint {2}): one key holder would give two signatures of this wallet; give each key to a different seed")]
+    SharedSeedInWallet(String, String, String),
     /// A key appears twice in one wallet.
     #[error("key `{0}` is listed twice; list each key once")]
     DuplicateKeyInWallet(String),

@@ -67,7 +67,8 @@ fn fee_bump_replaces_a_stuck_transfer() {
     c.json(&["log", "verify"]);
 }
 
-/// The coordinator applies the daily limit from its own log of broadcasts.
+/// The coordinator applies the daily limit from its own log of broadcasts:
+/// what left cold in the last 24 hours, fees included.
 #[test]
 fn daily_limit_counts_what_was_broadcast_today() {
     let node = common::Node::start();
@@ -134,6 +135,7 @@ fn daily_limit_counts_what_was_broadcast_today() {
     let (_, args) = transfer("3 BTC", "second.psbt");
     let err = c.fails(&args.iter().map(String::as_str).collect::<Vec<_>>(), 1);
     assert!(err.contains("daily-limit"), "{err}");
-    let (_, args) = transfer("2 BTC", "third.psbt");
+    // 4 BTC and its fee are counted: 1.9 BTC and another fee still fit 6 BTC.
+    let (_, args) = transfer("1.9 BTC", "third.psbt");
     c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
+use bitcoin::bip32::ChildNumber;
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::{Network, NetworkKind};
 
@@ -106,6 +107,7 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
                 },
             ));
         }
+        check_coin_type(&field("xpub"), &xpub, network)?;
         if let Some(other) = seen_xpubs.insert(xpub.xpub().public_key, id.clone()) {
             return Err(PolicyError::invalid(
                 field("xpub"),
@@ -123,6 +125,52 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
         );
     }
     Ok(keys)
+}
+
+/// The origin's second step is the coin type: 0' for bitcoin, 1' for every
+/// test network. A key of the wrong coin type is a key made for another
+/// network, whatever its version bytes say; an origin too short to carry
+/// one cannot be checked and is refused.
+fn check_coin_type(field: &str, xpub: &OriginXpub, network: Network) -> Result<()> {
+    let expected = match network {
+        Network::Bitcoin => 0,
+        _ => 1,
+    };
+    match xpub.path().as_ref().get(1) {
+        Some(ChildNumber::Hardened { index }) if *index == expected => Ok(()),
+        found => Err(PolicyError::invalid(
+            field,
+            Problem::CoinType {
+                network: network.to_string(),
+                expected,
+                found: found.map_or("missing".to_owned(), |c| c.to_string()),
+            },
+        )),
+    }
+}
+
+/// No two keys of one key list share a master fingerprint: one seed, one
+/// signature per wallet.
+fn check_one_key_per_seed(
+    field: &str,
+    ids: &[KeyId],
+    keys: &BTreeMap<KeyId, VaultKey>,
+) -> Result<()> {
+    let mut seen: BTreeMap<bitcoin::bip32::Fingerprint, &KeyId> = BTreeMap::new();
+    for id in ids {
+        let fingerprint = keys[id].xpub.fingerprint();
+        if let Some(first) = seen.insert(fingerprint, id) {
+            return Err(PolicyError::invalid(
+                field,
+                Problem::SharedSeedInWallet(
+                    first.to_string(),
+                    id.to_string(),
+                    fingerprint.to_string(),
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn key_list(field: &str, ids: &[String], keys: &BTreeMap<KeyId, VaultKey>) -> Result<Vec<KeyId>> {
@@ -188,6 +236,7 @@ fn parse_wallet(
         }
     };
     let ids = key_list(&format!("{base}.keys"), &w.keys, keys)?;
+    check_one_key_per_seed(&format!("{base}.keys"), &ids, keys)?;
     let k = threshold(&format!("{base}.threshold"), w.threshold, ids.len(), script)?;
     let recovery = w
         .recovery
@@ -218,6 +267,7 @@ fn parse_recovery(
         .filter(|n| *n >= 1)
         .ok_or_else(|| PolicyError::invalid(&field, Problem::TimelockOutOfRange(after)))?;
     let ids = key_list(&format!("{base}.keys"), &r.keys, keys)?;
+    check_one_key_per_seed(&format!("{base}.keys"), &ids, keys)?;
     let k = threshold(&format!("{base}.threshold"), r.threshold, ids.len(), script)?;
     Ok(RecoveryPath {
         after_blocks,

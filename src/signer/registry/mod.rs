@@ -9,6 +9,7 @@
 //! replaced it (see `logged.rs`).
 
 mod diff;
+mod key_checks;
 mod logged;
 
 use std::fmt::Write as _;
@@ -21,8 +22,10 @@ use serde_json::json;
 pub use diff::{diff_lines, render_diff, DiffLine};
 
 use crate::error::{Classify, ExitCode};
-use crate::policy::{PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};
-use crate::signer::keystore::{check_private_file, read_private, KeyStoreError, SignerHome};
+use crate::policy::{KeyId, PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};
+use crate::signer::keystore::{
+    check_private_file, read_private, KeyStoreError, SignerHome, UnlockedSeed,
+};
 use crate::transport::{write_new_atomically, FileError};
 use logged::{Logged, LoggedRegistrations, REGISTER_EVENT};
 
@@ -64,6 +67,47 @@ pub enum RegistryError {
         /// The policy id it names.
         id: PolicyId,
     },
+    /// The policy is for another network than this signer's seed.
+    #[error("the policy is for {policy}, but this signer's seed is for {seed}; a key serves one network — register a policy written for {seed}, or use a signer set up for {policy}")]
+    OtherNetwork {
+        /// The seed's network (key.json).
+        seed: bitcoin::Network,
+        /// The policy's network.
+        policy: bitcoin::Network,
+    },
+    /// A key of the policy is registered already for another vault.
+    #[error("key `{key}` is already registered here for vault `{vault}` (policy {policy}); a key serves one vault and one tier, so this policy is refused. If it is a drill or a new vault, it needs keys of its own")]
+    KeyOfAnotherVault {
+        /// The key id in the new policy.
+        key: KeyId,
+        /// The vault it serves.
+        vault: String,
+        /// That vault's registered policy.
+        policy: PolicyId,
+    },
+    /// A replacement moves a key to another tier.
+    #[error("key `{key}` serves {} in the registered policy and {} in this one; a key serves one tier — move funds to new keys instead (see docs/operator.md)", tiers_text(.was), tiers_text(.is))]
+    KeyChangedTier {
+        /// The key id.
+        key: KeyId,
+        /// Its tiers in the registered policy.
+        was: Vec<Tier>,
+        /// Its tiers in the new one.
+        is: Vec<Tier>,
+    },
+    /// The policy states an xpub for this seed that the seed does not derive.
+    #[error("the policy says key `{key}` is {stated}, but this seed derives {derived} at that origin: the policy is wrong or names another seed with the same fingerprint; check it with `custodia-signer xpub` and the policy's author")]
+    NotThisSeedsKey {
+        /// The key id.
+        key: KeyId,
+        /// The key as the policy states it.
+        stated: String,
+        /// What the seed derives there.
+        derived: String,
+    },
+    /// The policy names a key of this seed, and no unlocked seed was given to check it.
+    #[error("the policy names a key of this signer's seed; registering it needs the passphrase, so that the key can be derived and compared")]
+    SeedNeeded,
     /// A policy file whose registration a later one replaced.
     #[error("{path} holds policy {id}, which policy {by} replaced (log entry {seq}); the signer no longer uses a retired policy. Have the coordinator build the PSBT for the current policy, or, if {id} should be current again, register it with `custodia-signer register POLICY.toml --replace`")]
     Retired {
@@ -78,6 +122,17 @@ pub enum RegistryError {
     },
 }
 
+fn tiers_text(tiers: &[Tier]) -> String {
+    match tiers {
+        [] => "no wallet".to_owned(),
+        t => t
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    }
+}
+
 impl Classify for RegistryError {
     fn exit_code(&self) -> ExitCode {
         match self {
@@ -88,7 +143,12 @@ impl Classify for RegistryError {
             }
             RegistryError::NotConfirmed
             | RegistryError::Unlogged { .. }
-            | RegistryError::Retired { .. } => ExitCode::Refused,
+            | RegistryError::Retired { .. }
+            | RegistryError::OtherNetwork { .. }
+            | RegistryError::KeyOfAnotherVault { .. }
+            | RegistryError::KeyChangedTier { .. }
+            | RegistryError::NotThisSeedsKey { .. } => ExitCode::Refused,
+            RegistryError::SeedNeeded => ExitCode::BadInput,
         }
     }
 }
@@ -180,6 +240,12 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Whether the policy names a key of this signer's seed, which
+    /// registering derives again from the seed (the passphrase is needed).
+    pub fn needs_seed(&self) -> bool {
+        !self.holdings.keys.is_empty()
+    }
+
     /// The summary shown before asking for confirmation.
     pub fn to_text(&self) -> String {
         let mut s = PolicyReport::new(&self.policy).to_text();
@@ -441,6 +507,7 @@ impl SignerHome {
                 old: Box::new(old),
             },
         };
+        self.check_keys_serve_one_vault(&policy, &status)?;
         Ok(Registration {
             policy,
             holdings,
@@ -450,8 +517,18 @@ impl SignerHome {
 
     /// Registers a prepared policy: writes its canonical TOML, retires the
     /// policy it replaces (only with `replace`), and logs the event. The
-    /// caller has shown [`Registration::to_text`] and had it confirmed.
-    pub fn register(&self, reg: &Registration, replace: bool) -> Result<(), RegistryError> {
+    /// caller has shown [`Registration::to_text`] and had it confirmed. When
+    /// the policy names a key of this signer's seed, `seed` must be the
+    /// unlocked seed: the key is derived again and compared first.
+    pub fn register(
+        &self,
+        reg: &Registration,
+        replace: bool,
+        seed: Option<&UnlockedSeed>,
+    ) -> Result<(), RegistryError> {
+        if reg.needs_seed() {
+            self.check_own_keys(&reg.policy, seed.ok_or(RegistryError::SeedNeeded)?)?;
+        }
         let old = match &reg.status {
             RegistrationStatus::AlreadyRegistered => return Ok(()),
             RegistrationStatus::New => None,

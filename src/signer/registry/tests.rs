@@ -55,7 +55,7 @@ fn register_replace_and_reload() {
     let reg = home.prepare_registration(policy.clone()).unwrap();
     assert!(matches!(reg.status, RegistrationStatus::New));
     assert!(reg.to_text().contains("can only review"));
-    home.register(&reg, false).unwrap();
+    home.register(&reg, false, None).unwrap();
     assert_eq!(home.registered_policy(&id).unwrap().unwrap(), policy);
 
     let again = home.prepare_registration(policy.clone()).unwrap();
@@ -76,11 +76,11 @@ fn register_replace_and_reload() {
     assert!(text.contains("- max_amount = \"5 BTC\""), "{text}");
     assert!(text.contains("+ max_amount = \"4 BTC\""), "{text}");
     assert!(matches!(
-        home.register(&reg2, false),
+        home.register(&reg2, false, None),
         Err(RegistryError::NeedsReplace { .. })
     ));
     assert!(home.registered_policy(&changed.id()).unwrap().is_none());
-    home.register(&reg2, true).unwrap();
+    home.register(&reg2, true, None).unwrap();
     assert!(home.registered_policy(&id).unwrap().is_none());
     assert!(home
         .policies_dir()
@@ -102,8 +102,12 @@ fn register_replace_and_reload() {
 fn a_registered_file_that_changed_is_refused() {
     let (_tmp, home) = home();
     let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
-    home.register(&home.prepare_registration(policy.clone()).unwrap(), false)
-        .unwrap();
+    home.register(
+        &home.prepare_registration(policy.clone()).unwrap(),
+        false,
+        None,
+    )
+    .unwrap();
     let path = home.policies_dir().join(format!("{}.toml", policy.id()));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("5 BTC", "6 BTC", 1)).unwrap();
@@ -142,7 +146,7 @@ fn policy_file_without_register_entry_is_not_registered() {
     // Registering the same policy adopts the file and logs it.
     let reg = home.prepare_registration(policy.clone()).unwrap();
     assert!(matches!(reg.status, RegistrationStatus::New));
-    home.register(&reg, false).unwrap();
+    home.register(&reg, false, None).unwrap();
     assert!(path.exists());
     assert_eq!(
         home.registered_policy(&policy.id()).unwrap().unwrap(),
@@ -155,15 +159,19 @@ fn policy_file_without_register_entry_is_not_registered() {
 fn retired_policy_file_put_back_is_not_registered() {
     let (_tmp, home) = home();
     let old = VaultPolicy::from_toml(EXCHANGE).unwrap();
-    home.register(&home.prepare_registration(old.clone()).unwrap(), false)
-        .unwrap();
+    home.register(
+        &home.prepare_registration(old.clone()).unwrap(),
+        false,
+        None,
+    )
+    .unwrap();
     let new = VaultPolicy::from_toml(&EXCHANGE.replacen(
         "max_amount = \"5 BTC\"",
         "max_amount = \"4 BTC\"",
         1,
     ))
     .unwrap();
-    home.register(&home.prepare_registration(new.clone()).unwrap(), true)
+    home.register(&home.prepare_registration(new.clone()).unwrap(), true, None)
         .unwrap();
     place(&home, &old);
     let err = home.registered_policy(&old.id()).unwrap_err();
@@ -178,10 +186,102 @@ fn retired_policy_file_put_back_is_not_registered() {
 
     // Registering the old one again (with --replace) makes it current again.
     let back = home.prepare_registration(old.clone()).unwrap();
-    home.register(&back, true).unwrap();
+    home.register(&back, true, None).unwrap();
     assert_eq!(home.registered_policy(&old.id()).unwrap().unwrap(), old);
     assert!(matches!(
         home.registered_policy(&new.id()),
         Ok(None) | Err(RegistryError::Retired { .. })
     ));
+}
+
+const DRILL: &str =
+    include_str!("../../../tests/data/policies/attacks/drill-with-the-cold-keys-as-hot.toml");
+const SWAPPED: &str =
+    include_str!("../../../tests/data/policies/attacks/exchange-with-tiers-swapped.toml");
+const NOT_OF_THEIR_SEEDS: &str =
+    include_str!("../../../tests/data/policies/attacks/xpubs-not-of-their-seeds.toml");
+const MAINNET: &str = include_str!("../../../policies/mainnet-template.toml");
+
+/// A home holding cold-1's seed (regtest) with exchange-main registered.
+fn cold_1_home() -> (tempfile::TempDir, SignerHome, Passphrase) {
+    let (tmp, home) = home();
+    let pass = Passphrase::new("a long passphrase");
+    home.create_seed(
+        &Mnemonic::parse(COLD_1).unwrap(),
+        bitcoin::Network::Regtest,
+        &pass,
+        SeedOrigin::Restore,
+    )
+    .unwrap();
+    let seed = home.unlock_seed(&pass).unwrap();
+    let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
+    let reg = home.prepare_registration(policy).unwrap();
+    home.register(&reg, false, Some(&seed)).unwrap();
+    (tmp, home, pass)
+}
+
+#[test]
+fn a_drill_vault_reusing_the_cold_keys_is_refused() {
+    let (_tmp, home, _) = cold_1_home();
+    let log_before = std::fs::read(home.log().path()).unwrap();
+    let drill = VaultPolicy::from_toml(DRILL).unwrap();
+    match home.prepare_registration(drill.clone()) {
+        Err(RegistryError::KeyOfAnotherVault { vault, .. }) => assert_eq!(vault, "exchange-main"),
+        other => panic!("{:?}", other.map(|r| r.policy.id())),
+    }
+    assert!(home.registered_policy(&drill.id()).unwrap().is_none());
+    assert_eq!(std::fs::read(home.log().path()).unwrap(), log_before);
+}
+
+#[test]
+fn a_replacement_moving_keys_to_the_other_tier_is_refused() {
+    let (_tmp, home, _) = cold_1_home();
+    let swapped = VaultPolicy::from_toml(SWAPPED).unwrap();
+    let err = home.prepare_registration(swapped).err().unwrap();
+    assert!(
+        matches!(&err, RegistryError::KeyChangedTier { was, is, .. } if was == &[Tier::Cold] && is == &[Tier::Hot]
+            || was == &[Tier::Hot] && is == &[Tier::Cold]),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), ExitCode::Refused);
+}
+
+#[test]
+fn a_policy_of_another_network_than_the_seed_is_refused() {
+    let (_tmp, home, _) = cold_1_home();
+    let mainnet = VaultPolicy::from_toml(MAINNET).unwrap();
+    assert!(matches!(
+        home.prepare_registration(mainnet),
+        Err(RegistryError::OtherNetwork {
+            seed: bitcoin::Network::Regtest,
+            policy: bitcoin::Network::Bitcoin
+        })
+    ));
+}
+
+#[test]
+fn a_policy_stating_another_xpub_for_this_seed_is_refused() {
+    let (_tmp, home) = home();
+    let pass = Passphrase::new("a long passphrase");
+    home.create_seed(
+        &Mnemonic::parse(COLD_1).unwrap(),
+        bitcoin::Network::Regtest,
+        &pass,
+        SeedOrigin::Restore,
+    )
+    .unwrap();
+    let wrong = VaultPolicy::from_toml(NOT_OF_THEIR_SEEDS).unwrap();
+    let reg = home.prepare_registration(wrong.clone()).unwrap();
+    assert!(reg.needs_seed());
+    // Without the seed nothing is registered; with it the key is compared.
+    assert!(matches!(
+        home.register(&reg, false, None),
+        Err(RegistryError::SeedNeeded)
+    ));
+    let seed = home.unlock_seed(&pass).unwrap();
+    match home.register(&reg, false, Some(&seed)) {
+        Err(RegistryError::NotThisSeedsKey { key, .. }) => assert_eq!(key.as_str(), "cold-1"),
+        other => panic!("{other:?}"),
+    }
+    assert!(home.registered_policy(&wrong.id()).unwrap().is_none());
 }

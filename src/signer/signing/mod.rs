@@ -50,6 +50,14 @@ pub enum SigningError {
         /// The keys of that wallet this seed holds.
         keys: Vec<KeyId>,
     },
+    /// The policy is for another network than the seed.
+    #[error("the policy is for {policy}, but this signer's seed is for {seed}; a key signs for one network only")]
+    OtherNetwork {
+        /// The seed's network (key.json).
+        seed: bitcoin::Network,
+        /// The policy's network.
+        policy: bitcoin::Network,
+    },
     /// A signature hash could not be computed.
     #[error("cannot compute the signature hash of input {index}: {reason}")]
     Sighash {
@@ -68,9 +76,9 @@ impl Classify for SigningError {
     fn exit_code(&self) -> ExitCode {
         match self {
             SigningError::SeedMismatch(_) | SigningError::Sighash { .. } => ExitCode::BadInput,
-            SigningError::NoKeyOfWallet { .. } | SigningError::SeveralKeysOfWallet { .. } => {
-                ExitCode::Refused
-            }
+            SigningError::NoKeyOfWallet { .. }
+            | SigningError::SeveralKeysOfWallet { .. }
+            | SigningError::OtherNetwork { .. } => ExitCode::Refused,
         }
     }
 }

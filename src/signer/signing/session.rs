@@ -233,11 +233,11 @@ pub fn sign(
         Err(refusal) => refusal.review(),
     });
     let signable = checked?;
-    require_key_holder(home, &signable)?;
+    let network = require_key_holder(home, &signable)?;
     confirm(prompts, output, "Sign this transaction?")?;
 
     let seed = home.unlock_seed(&prompts.passphrase()?)?;
-    let master = seed.master_key(signable.policy().network());
+    let master = seed.master_key(network);
     let signed = sign_psbt(&signable, &master)?;
     drop(master);
     // Encode once before logging, so that a PSBT the strict writer refuses
@@ -273,10 +273,25 @@ pub fn sign(
     })
 }
 
-/// Refuses before the passphrase is asked when this signer's seed holds no
-/// key of the wallet the PSBT spends (from the public key info).
-fn require_key_holder(home: &SignerHome, signable: &SignablePsbt) -> Result<(), SessionError> {
+/// Refuses before the passphrase is asked when this signer's seed is for
+/// another network than the policy, or holds no key of the wallet the PSBT
+/// spends (from the public key info). Returns the seed's network, which the
+/// master key is derived for.
+fn require_key_holder(
+    home: &SignerHome,
+    signable: &SignablePsbt,
+) -> Result<bitcoin::Network, SessionError> {
     let policy = signable.policy();
+    let info = home.key_info()?;
+    if let Some(seed) = info.as_ref().map(|i| i.network()) {
+        if seed != policy.network() {
+            return Err(SigningError::OtherNetwork {
+                seed,
+                policy: policy.network(),
+            }
+            .into());
+        }
+    }
     let tier = signable.tier();
     let holdings = home.holdings(policy)?;
     let wallet = policy.wallet(tier);
@@ -285,9 +300,9 @@ fn require_key_holder(home: &SignerHome, signable: &SignablePsbt) -> Result<(), 
         .iter()
         .any(|k| wallet.keys().iter().any(|id| id.as_str() == k.key))
     {
-        return Ok(());
+        return Ok(policy.network());
     }
-    let fingerprint = home.key_info()?.map(|info| info.master_fingerprint());
+    let fingerprint = info.map(|info| info.master_fingerprint());
     Err(SigningError::NoKeyOfWallet { tier, fingerprint }.into())
 }
 
