@@ -128,4 +128,42 @@ fn transfer_and_payout_with_custodia_signers() {
     let fee = 4 * 100_000_000 - 50_000_000 - sat(&b["hot"]["total_sat"]);
     assert!(fee > 0 && fee < 10_000, "fee {fee}");
     c.json(&["log", "verify"]);
+    signer_logs_hold_every_head_they_reported(&c);
+}
+
+/// The coordinator recorded the log head each signer wrote into the PSBT it
+/// signed; the auditor finds them in the signers' logs, and finds a signer
+/// log cut short after it signed (to sign past a daily limit again).
+fn signer_logs_hold_every_head_they_reported(c: &Coord) {
+    let events = c.data_dir().join("events.jsonl");
+    let text = std::fs::read_to_string(&events).unwrap();
+    assert_eq!(text.matches("\"kind\":\"signer-head\"").count(), 5);
+    let logs: Vec<PathBuf> = ["cold-1", "cold-2", "cold-4", "hot-1", "hot-3"]
+        .iter()
+        .map(|k| c.path(k).join("log.jsonl"))
+        .collect();
+    let auditor = || {
+        let mut cmd = Command::cargo_bin("custodia-auditor").unwrap();
+        cmd.args(["log", "verify", "--json"])
+            .arg(&events)
+            .args(&logs);
+        cmd
+    };
+    let out = auditor().assert().success().get_output().stdout.clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["signer_heads"]["checked"], 5);
+    assert_eq!(report["signer_heads"]["missing"], json!([]));
+
+    // cold-4 removes its last entry (its signature of the transfer).
+    let cut = &logs[2];
+    let lines: Vec<String> = std::fs::read_to_string(cut)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    std::fs::write(cut, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    auditor()
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("cut short or rewritten"));
 }
