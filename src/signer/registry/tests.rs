@@ -14,6 +14,25 @@ fn home() -> (tempfile::TempDir, SignerHome) {
     (tmp, home)
 }
 
+/// Registers `policy` as new on a signer without a seed.
+fn register(home: &SignerHome, policy: &VaultPolicy) {
+    let reg = home.prepare_registration(policy.clone()).unwrap();
+    home.register(&reg, false, None).unwrap();
+}
+
+/// Restores cold-1's seed (regtest) into `home`.
+fn restore_cold_1(home: &SignerHome) -> Passphrase {
+    let pass = Passphrase::new("a long passphrase");
+    home.create_seed(
+        &Mnemonic::parse(COLD_1).unwrap(),
+        bitcoin::Network::Regtest,
+        &pass,
+        SeedOrigin::Restore,
+    )
+    .unwrap();
+    pass
+}
+
 #[test]
 fn holdings_name_the_key_and_approver_held() {
     let (_tmp, home) = home();
@@ -102,12 +121,7 @@ fn register_replace_and_reload() {
 fn a_registered_file_that_changed_is_refused() {
     let (_tmp, home) = home();
     let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
-    home.register(
-        &home.prepare_registration(policy.clone()).unwrap(),
-        false,
-        None,
-    )
-    .unwrap();
+    register(&home, &policy);
     let path = home.policies_dir().join(format!("{}.toml", policy.id()));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("5 BTC", "6 BTC", 1)).unwrap();
@@ -159,12 +173,7 @@ fn policy_file_without_register_entry_is_not_registered() {
 fn retired_policy_file_put_back_is_not_registered() {
     let (_tmp, home) = home();
     let old = VaultPolicy::from_toml(EXCHANGE).unwrap();
-    home.register(
-        &home.prepare_registration(old.clone()).unwrap(),
-        false,
-        None,
-    )
-    .unwrap();
+    register(&home, &old);
     let new = VaultPolicy::from_toml(&EXCHANGE.replacen(
         "max_amount = \"5 BTC\"",
         "max_amount = \"4 BTC\"",
@@ -205,14 +214,7 @@ const MAINNET: &str = include_str!("../../../policies/mainnet-template.toml");
 /// A home holding cold-1's seed (regtest) with exchange-main registered.
 fn cold_1_home() -> (tempfile::TempDir, SignerHome, Passphrase) {
     let (tmp, home) = home();
-    let pass = Passphrase::new("a long passphrase");
-    home.create_seed(
-        &Mnemonic::parse(COLD_1).unwrap(),
-        bitcoin::Network::Regtest,
-        &pass,
-        SeedOrigin::Restore,
-    )
-    .unwrap();
+    let pass = restore_cold_1(&home);
     let seed = home.unlock_seed(&pass).unwrap();
     let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
     let reg = home.prepare_registration(policy).unwrap();
@@ -262,14 +264,7 @@ fn a_policy_of_another_network_than_the_seed_is_refused() {
 #[test]
 fn a_policy_stating_another_xpub_for_this_seed_is_refused() {
     let (_tmp, home) = home();
-    let pass = Passphrase::new("a long passphrase");
-    home.create_seed(
-        &Mnemonic::parse(COLD_1).unwrap(),
-        bitcoin::Network::Regtest,
-        &pass,
-        SeedOrigin::Restore,
-    )
-    .unwrap();
+    let pass = restore_cold_1(&home);
     let wrong = VaultPolicy::from_toml(NOT_OF_THEIR_SEEDS).unwrap();
     let reg = home.prepare_registration(wrong.clone()).unwrap();
     assert!(reg.needs_seed());
