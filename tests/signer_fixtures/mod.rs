@@ -15,7 +15,8 @@ use custodia::policy::ApproverId;
 use custodia::policy::{Chain, ScriptKind, Tier, VaultPolicy};
 use custodia::psbt::approvals::sign_approval;
 use custodia::psbt::{
-    add_approval, set_policy_id, DailySpending, LimitScope, Review, SignablePsbt, VaultPath,
+    add_approval, set_policy_id, ApprovablePsbt, DailySpending, LimitScope, Review, RuleId,
+    SignablePsbt, VaultPath,
 };
 use custodia::signer::signing::sign_psbt;
 use custodia::signer::MasterKey;
@@ -376,4 +377,41 @@ pub fn sign_all(policy: &VaultPolicy, psbt: &Psbt, signers: &[&str]) -> Psbt {
         signed.combine(out.psbt).unwrap();
     }
     signed
+}
+
+// ---------- refusals ----------
+
+/// Asserts the review refuses because of `rule` and that no key holder of
+/// either wallet signs.
+pub fn assert_refused(policy: &VaultPolicy, psbt: &Psbt, rule: RuleId) -> Review {
+    assert_refused_with(policy, psbt, rule, &today())
+}
+
+pub fn assert_refused_with(
+    policy: &VaultPolicy,
+    psbt: &Psbt,
+    rule: RuleId,
+    spent: &DailySpending,
+) -> Review {
+    let bytes = psbt.serialize();
+    let r = Review::of(policy, psbt, spent);
+    assert!(
+        !r.check(rule).unwrap().passed,
+        "rule {} should fail:\n{}",
+        rule.as_str(),
+        r.to_text()
+    );
+    assert!(!r.passes());
+    assert!(r.to_text().contains("REFUSED"));
+    // No signer gets a signable PSBT: the typed refusal names the rule.
+    let refusal = SignablePsbt::check(policy, psbt.clone(), spent).unwrap_err();
+    assert!(refusal.rules().contains(&rule), "{:?}", refusal.rules());
+    assert_eq!(refusal.review().txid(), r.txid());
+    // Nor an approver, unless approvals are all that is missing.
+    if rule != RuleId::Approvals {
+        let refusal = ApprovablePsbt::check(policy, psbt.clone(), spent).unwrap_err();
+        assert!(refusal.rules().contains(&rule), "{:?}", refusal.rules());
+    }
+    assert_eq!(psbt.serialize(), bytes, "a refused PSBT must not change");
+    r
 }
