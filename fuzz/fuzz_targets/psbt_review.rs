@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use custodia::policy::VaultPolicy;
-use custodia::psbt::{PsbtDocument, Review, DailySpending, LimitScope};
+use custodia::psbt::{DailySpending, LimitScope, PsbtDocument, Review};
 use libfuzzer_sys::fuzz_target;
 
 fn policy() -> &'static VaultPolicy {
@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = PsbtDocument::from_bytes(data) else {
         return;
     };
-    let review = Review::of(policy(), doc.psbt(), &DailySpending::empty(LimitScope::Signer, 0));
+    let spending = DailySpending::empty(LimitScope::Signer, 0);
+    let review = Review::of(policy(), doc.psbt(), &spending);
     let _ = review.to_text();
     let _ = serde_json::to_string(&review);
     let bytes = doc
