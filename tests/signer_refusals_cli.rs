@@ -198,6 +198,12 @@ fn cli_an_approver_approves_only_what_signers_would_then_sign() {
 /// `register FILE --yes` must exit 1 naming `what`, leaving the registered
 /// policies and the log as they were.
 fn assert_register_refused(cli: &SignerCli, file: &str, what: &str) {
+    assert_register_fails(cli, file, what, 1);
+}
+
+/// `register FILE --yes` must exit `code` naming `what`, leaving the
+/// registered policies and the log as they were.
+fn assert_register_fails(cli: &SignerCli, file: &str, what: &str, code: i32) {
     let home = cli.path("home");
     let listing = |dir: &Path| {
         let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -213,7 +219,7 @@ fn assert_register_refused(cli: &SignerCli, file: &str, what: &str) {
         .args(["register", "--yes"])
         .arg(crate_path(file))
         .assert()
-        .code(1)
+        .code(code)
         .stderr(predicates::str::contains(what));
     assert_eq!(listing(&home.join("policies")), policies_before);
     assert_eq!(std::fs::read(home.join("log.jsonl")).unwrap(), log_before);
@@ -265,5 +271,18 @@ fn cli_a_policy_of_another_network_or_stating_another_xpub_is_refused() {
         &cli,
         "tests/data/policies/attacks/xpubs-not-of-their-seeds.toml",
         "this seed derives",
+    );
+}
+
+#[test]
+fn cli_a_wallet_with_two_keys_of_one_seed_cannot_be_registered() {
+    // An invalid policy is bad input (exit 2): one seed would give two of the
+    // cold wallet's signatures.
+    let cli = SignerCli::new("cold-1", "regtest-taproot");
+    assert_register_fails(
+        &cli,
+        "tests/data/policies/bad/two-keys-of-one-seed-in-a-wallet.toml",
+        "come from one seed",
+        2,
     );
 }
