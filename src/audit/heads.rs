@@ -11,17 +11,30 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use bitcoin::bip32::Fingerprint;
-use serde::Serialize;
+use bitcoin::hashes::sha256;
+use serde::{Deserialize, Serialize};
 
 use super::log::VerifiedLog;
 use crate::error::{Classify, ExitCode};
-use crate::psbt::SignerHead;
 
 /// `kind` of the coordinator's entry for a signer head seen in a PSBT.
 pub const SIGNER_HEAD_EVENT: &str = "signer-head";
 
 /// The kinds of entry a signer writes when its seed is made.
 const SEED_EVENTS: [&str; 3] = ["init", "restore", "restore-backup"];
+
+/// The head of a signer's log right after it signed: the auditor later checks
+/// that the signer's log still holds this entry, so a log cut short or
+/// rewritten after the fact is found (see `custodia-auditor log verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SignerHead {
+    /// The signer's master fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The sequence number of the signer's `sign` entry.
+    pub seq: u64,
+    /// The hash of that entry.
+    pub hash: sha256::Hash,
+}
 
 /// One verified log and whose it is.
 #[derive(Debug, Clone)]

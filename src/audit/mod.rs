@@ -12,6 +12,8 @@ pub use balances::{
 };
 #[cfg(feature = "online")]
 pub use core::{CoreScanner, ScanError};
-pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SIGNER_HEAD_EVENT};
+pub use heads::{
+    HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SignerHead, SIGNER_HEAD_EVENT,
+};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use time::{now_unix, utc_timestamp};

@@ -7,8 +7,8 @@ use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::psbt::raw::ProprietaryKey;
 use bitcoin::Psbt;
-use serde::{Deserialize, Serialize};
 
+use crate::audit::SignerHead;
 use crate::policy::PolicyId;
 
 /// The proprietary prefix of every custodia field.
@@ -102,35 +102,20 @@ pub fn set_policy_id(psbt: &mut Psbt, id: PolicyId) -> Result<(), OtherPolicy> {
     }
 }
 
-/// The head of a signer's log right after it signed: the auditor later checks
-/// that the signer's log still holds this entry, so a log cut short or
-/// rewritten after the fact is found (see `custodia-auditor log verify`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SignerHead {
-    /// The signer's master fingerprint.
-    pub fingerprint: Fingerprint,
-    /// The sequence number of the signer's `sign` entry.
-    pub seq: u64,
-    /// The hash of that entry.
-    pub hash: sha256::Hash,
-}
-
-impl SignerHead {
-    fn key(&self) -> ProprietaryKey {
-        let mut key = self.fingerprint.to_bytes().to_vec();
-        key.extend(self.seq.to_be_bytes());
-        ProprietaryKey {
-            prefix: PREFIX.to_vec(),
-            subtype: SUBTYPE_SIGNER_HEAD,
-            key,
-        }
+fn signer_head_key(head: &SignerHead) -> ProprietaryKey {
+    let mut key = head.fingerprint.to_bytes().to_vec();
+    key.extend(head.seq.to_be_bytes());
+    ProprietaryKey {
+        prefix: PREFIX.to_vec(),
+        subtype: SUBTYPE_SIGNER_HEAD,
+        key,
     }
 }
 
 /// Adds a signer's log head to the PSBT.
 pub fn add_signer_head(psbt: &mut Psbt, head: SignerHead) {
     psbt.proprietary
-        .insert(head.key(), head.hash.to_byte_array().to_vec());
+        .insert(signer_head_key(&head), head.hash.to_byte_array().to_vec());
 }
 
 /// The signer log heads the PSBT carries; malformed fields are skipped (they

@@ -37,6 +37,7 @@ mod reviewed;
 pub mod rules;
 mod v2;
 
+pub use crate::audit::SignerHead;
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
 pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath, MAX_INDEX};
 pub use daily::{
@@ -44,7 +45,7 @@ pub use daily::{
     WINDOW_SECS,
 };
 pub use error::PsbtError;
-pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag, SignerHead};
+pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag};
 pub use movement::Movement;
 pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
 pub use review::{btc, Review};
