@@ -16,7 +16,7 @@ fn policy_path() -> std::path::PathBuf {
 
 fn balances(node: &common::Node) -> Command {
     let mut cmd = Command::cargo_bin("custodia-auditor").unwrap();
-    cmd.args(["balances", "--last-index", "20"])
+    cmd.arg("balances")
         .arg("--policy")
         .arg(policy_path())
         .arg("--rpc-url")
@@ -38,9 +38,11 @@ fn balances_come_from_the_chain_and_a_low_cold_ratio_is_a_finding() {
             policy.descriptor(tier).address(chain, i, policy.network())
         )
     };
-    // 2 × 50 BTC cold (one on a change address), then mature.
+    // 2 × 50 BTC cold (one on the last change address the policy allows),
+    // then mature.
+    let max = policy.rules().addresses().max_index();
     node.mine_to_descriptor(1, &addr(Tier::Cold, Chain::Receive, 0));
-    node.mine_to_descriptor(1, &addr(Tier::Cold, Chain::Change, 5));
+    node.mine_to_descriptor(1, &addr(Tier::Cold, Chain::Change, max));
     node.mine_elsewhere(100);
 
     let out = balances(&node)
@@ -55,6 +57,7 @@ fn balances_come_from_the_chain_and_a_low_cold_ratio_is_a_finding() {
     assert_eq!(report["tiers"][1]["sat"], 0);
     assert_eq!(report["ratio_ok"], true);
     assert_eq!(report["policy_id"], policy.id().to_string());
+    assert_eq!(report["last_index"], max);
 
     // 50 BTC hot makes the cold share 66.67 %, below the 80 % minimum.
     node.mine_to_descriptor(1, &addr(Tier::Hot, Chain::Receive, 3));

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use custodia::policy::{PolicyFile, VaultPolicy};
+use custodia::policy::{PolicyFile, Problem, VaultPolicy};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
@@ -54,6 +54,7 @@ struct Shape {
     feerate_kvb: u64,
     cold_min: u8,
     hot_target: u8,
+    max_index: Option<u32>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -73,6 +74,7 @@ fn shape() -> impl Strategy<Value = Shape> {
             any::<prop::sample::Index>(),
             any::<[prop::sample::Index; 5]>(),
         ),
+        proptest::option::of(0u32..=100_000),
     )
         .prop_map(
             |(
@@ -85,6 +87,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 (payees, allow_any),
                 feerate_kvb,
                 (cold_min, t, ix),
+                max_index,
             )| {
                 let cold_k = ix[0].index(cold.len()) + 1;
                 let hot_k = ix[1].index(hot.len()) + 1;
@@ -108,6 +111,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                     feerate_kvb,
                     cold_min,
                     hot_target: t.index(usize::from(100 - cold_min) + 1) as u8,
+                    max_index,
                 }
             },
         )
@@ -207,6 +211,9 @@ fn build(s: &Shape) -> PolicyFile {
         "[rules.ratio]\ncold_min_percent = {}\nhot_target_percent = {}\n",
         s.cold_min, s.hot_target
     );
+    if let Some(max) = s.max_index {
+        t += &format!("\n[rules.addresses]\nmax_index = {max}\n");
+    }
     toml::from_str(&t).unwrap_or_else(|e| panic!("generated policy is not TOML: {e}\n{t}"))
 }
 
@@ -240,9 +247,26 @@ proptest! {
         let mut relocated = file.clone();
         relocated.keys[0].location.push('x');
         prop_assert_ne!(VaultPolicy::from_file(&relocated).unwrap().id(), policy.id());
-        let mut fees = file;
+        let mut fees = file.clone();
         fees.rules.fees.max_fee = format!("{} sat", policy.rules().fees().max_fee().to_sat() + 1);
         prop_assert_ne!(VaultPolicy::from_file(&fees).unwrap().id(), policy.id());
+        // The address range binds every program, so it is part of the id.
+        let max = policy.rules().addresses().max_index();
+        let mut range = file;
+        let other = if max == 0 { 1 } else { max - 1 };
+        range.rules.addresses = Some(toml::from_str(&format!("max_index = {other}")).unwrap());
+        prop_assert_ne!(VaultPolicy::from_file(&range).unwrap().id(), policy.id());
+    }
+
+    #[test]
+    fn a_max_index_out_of_range_is_refused(s in shape(), max in prop_oneof![i64::MIN..0, 100_001i64..]) {
+        let mut file = build(&s);
+        file.rules.addresses = Some(toml::from_str(&format!("max_index = {max}")).unwrap());
+        let refused = VaultPolicy::from_file(&file).unwrap_err();
+        prop_assert!(
+            matches!(refused.problem(), Some(Problem::MaxIndexOutOfRange(m)) if *m == max),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -275,6 +299,12 @@ fn layout_and_comments_do_not_change_the_id() {
         .collect::<Vec<_>>()
         .join("\n\n# a comment\n");
     assert_eq!(VaultPolicy::from_toml(&relaid).unwrap().id(), policy.id());
+    // The default address range, written out or left out, is one policy.
+    assert_eq!(policy.rules().addresses().max_index(), 1000);
+    let implicit = text
+        .replace("[rules.addresses]", "")
+        .replace("max_index = 1000", "");
+    assert_eq!(VaultPolicy::from_toml(&implicit).unwrap().id(), policy.id());
     // Amounts written differently but meaning the same.
     let same = text.replace("max_amount = \"5 BTC\"", "max_amount = \"500000000 sat\"");
     assert_eq!(VaultPolicy::from_toml(&same).unwrap().id(), policy.id());

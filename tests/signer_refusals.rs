@@ -11,11 +11,12 @@ use bitcoin::psbt::PsbtSighashType;
 use bitcoin::secp256k1::Secp256k1;
 use bitcoin::sighash::EcdsaSighashType;
 use bitcoin::{Network, Psbt, Txid};
-use custodia::policy::{ApproverId, Tier};
+use custodia::policy::{ApproverId, Tier, VaultPolicy};
 use custodia::psbt::approvals::{sign_approval, Verdict};
 use custodia::psbt::fields::{policy_id_key, PREFIX, SUBTYPE_APPROVAL};
 use custodia::psbt::{
-    add_approval, approval_status, Movement, PsbtDocument, PsbtError, RuleId, SignablePsbt,
+    add_approval, approval_status, ApprovablePsbt, ApprovalOutlook, Movement, PsbtDocument,
+    PsbtError, Review, RuleId, SignablePsbt,
 };
 use custodia::signer::signing::{sign_psbt, SigningError};
 use miniscript::psbt::PsbtExt;
@@ -276,15 +277,97 @@ fn inputs_from_both_wallets() {
     assert_refused(&policy, &psbt, RuleId::OneWallet);
 }
 
+// ---------- the address range (gap 5) ----------
+
+/// The policy's highest address index: nothing beyond it is watched.
+fn max_index(policy: &VaultPolicy) -> u32 {
+    policy.rules().addresses().max_index()
+}
+
 #[test]
-fn derivation_beyond_the_index_gap_is_not_trusted() {
+fn change_beyond_the_policys_max_index_is_refused() {
+    let policy = policy("regtest-exchange");
+    let max = max_index(&policy);
+    let payout = |change: u32| {
+        spend(
+            &policy,
+            &[(at(Tier::Hot, 0, 0), sat(BTC))],
+            &[
+                (To::Address(payee(1)), sat(BTC / 2)),
+                (To::Vault(at(Tier::Hot, 1, change)), sat(BTC / 2 - 10_000)),
+            ],
+        )
+    };
+    // Verified change at the last index of the range is fine …
+    let r = Review::of(&policy, &payout(max), &today());
+    assert!(r.passes(), "{}", r.to_text());
+    // … one further would vanish from balances and the cold ratio.
+    let r = assert_refused(&policy, &payout(max + 1), RuleId::AddressRange);
+    assert_eq!(r.outputs()[1].owner, Some(at(Tier::Hot, 1, max + 1)));
+    // Far beyond, where the coordinator and auditor never look.
+    assert_refused(&policy, &payout(99_999), RuleId::AddressRange);
+}
+
+#[test]
+fn a_cold_to_hot_transfer_to_a_hot_address_beyond_the_range_is_refused() {
+    let policy = policy("regtest-exchange");
+    let mut psbt = spend(
+        &policy,
+        &[(at(Tier::Cold, 0, 0), sat(3 * BTC))],
+        &[
+            (
+                To::Vault(at(Tier::Hot, 0, max_index(&policy) + 1)),
+                sat(2 * BTC),
+            ),
+            (To::Vault(at(Tier::Cold, 1, 0)), sat(BTC - 10_000)),
+        ],
+    );
+    approve(&policy, &mut psbt, &["tanaka", "suzuki"]);
+    let r = assert_refused(&policy, &psbt, RuleId::AddressRange);
+    // The approvals were good: the address range alone refuses it.
+    assert!(
+        r.check(RuleId::Approvals).unwrap().passed,
+        "{}",
+        r.to_text()
+    );
+}
+
+#[test]
+fn an_input_beyond_the_policys_max_index_is_refused() {
     let policy = policy("regtest-exchange");
     let psbt = spend(
         &policy,
-        &[(at(Tier::Hot, 0, 100_000), sat(BTC))],
+        &[(at(Tier::Hot, 0, max_index(&policy) + 1), sat(BTC))],
         &[(To::Address(payee(1)), sat(BTC - 5_000))],
     );
-    assert_refused(&policy, &psbt, RuleId::InputsFromVault);
+    assert_refused(&policy, &psbt, RuleId::AddressRange);
+}
+
+#[test]
+fn a_policy_with_a_wider_range_signs_what_the_default_refuses() {
+    let default = policy("regtest-exchange");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/regtest-exchange.toml"),
+    )
+    .unwrap()
+    .replace("max_index = 1000", "max_index = 5000");
+    let wider = VaultPolicy::from_toml(&text).unwrap();
+    assert_eq!(max_index(&wider), 5000);
+    assert_ne!(
+        wider.id(),
+        default.id(),
+        "the range is part of the policy id"
+    );
+    let psbt = spend(
+        &wider,
+        &[(at(Tier::Hot, 0, 0), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(BTC / 2)),
+            (To::Vault(at(Tier::Hot, 1, 4000)), sat(BTC / 2 - 10_000)),
+        ],
+    );
+    let r = Review::of(&wider, &psbt, &today());
+    assert!(r.passes(), "{}", r.to_text());
 }
 
 // ---------- approvals ----------
@@ -296,6 +379,43 @@ fn cold_to_hot_without_enough_approvals() {
     assert_refused(&policy, &psbt, RuleId::Approvals);
     approve(&policy, &mut psbt, &["tanaka"]);
     assert_refused(&policy, &psbt, RuleId::Approvals);
+}
+
+#[test]
+fn an_approvers_outlook_counts_its_own_approval_and_what_is_still_needed() {
+    let policy = policy("regtest-exchange");
+    let outlook = |psbt: &Psbt, who: &str| {
+        let approvable = ApprovablePsbt::check(&policy, psbt.clone(), &today()).unwrap();
+        ApprovalOutlook::of(&approvable, &who.parse().unwrap())
+    };
+    let mut psbt = cold_to_hot(&policy, 2 * BTC);
+    let first = outlook(&psbt, "sato");
+    assert!(first.needs_approvals && !first.already_approved && !first.quorum_met());
+    assert_eq!((first.approvals, first.departments.len()), (1, 1));
+    assert_eq!((first.min_approvals, first.min_departments), (2, 2));
+
+    approve(&policy, &mut psbt, &["sato"]);
+    // Approving twice adds nothing; a second treasury approver adds an
+    // approval but no department; compliance completes the quorum.
+    let again = outlook(&psbt, "sato");
+    assert!(again.already_approved && !again.quorum_met());
+    assert_eq!(again.approvals, 1);
+    let same_department = outlook(&psbt, "ito");
+    assert_eq!(same_department.approvals, 2);
+    assert_eq!(same_department.departments.len(), 1);
+    assert!(!same_department.quorum_met());
+    assert!(same_department
+        .to_string()
+        .ends_with("still needed: 1 more approval(s), from 1 department(s) other than treasury"));
+    assert!(outlook(&psbt, "suzuki").quorum_met());
+
+    // A hot payout needs no approvals at all.
+    let payout = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 0), sat(BTC))],
+        &[(To::Address(payee(1)), sat(BTC - 5_000))],
+    );
+    assert!(!outlook(&payout, "sato").needs_approvals);
 }
 
 #[test]

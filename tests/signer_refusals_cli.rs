@@ -88,6 +88,22 @@ fn cli_payout_cap_binds_the_transactions_total_not_each_output() {
 }
 
 #[test]
+fn cli_change_beyond_the_policys_max_index_is_refused() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let beyond = policy.rules().addresses().max_index() + 1;
+    let psbt = spend(
+        &policy,
+        &[(at(Tier::Hot, 0, 0), sat(BTC))],
+        &[
+            (To::Address(payee(1)), sat(BTC / 2)),
+            (To::Vault(at(Tier::Hot, 1, beyond)), sat(BTC / 2 - 10_000)),
+        ],
+    );
+    assert_sign_refused(&cli, &psbt, "address-range");
+}
+
+#[test]
 fn cli_daily_limit_share_refuses_without_output_or_log_entry() {
     let policy = policy("regtest-exchange");
     let cli = SignerCli::new("cold-4", "regtest-exchange");
@@ -193,6 +209,78 @@ fn cli_an_approver_approves_only_what_signers_would_then_sign() {
     // Over the cold→hot amount limit (5 BTC): no approval can fix it.
     let psbt = cold_to_hot(&policy, 6 * BTC);
     assert_approve_refused(&cli, &psbt, "tanaka", "amount");
+}
+
+#[test]
+fn cli_an_approver_sees_what_its_approval_adds_not_a_refusal() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    cli.import_approver("sato");
+    cli.import_approver("suzuki");
+    let approve = |input: &Path, who: &str, output: &Path| {
+        let out = cli
+            .cmd()
+            .arg("approve")
+            .arg(input)
+            .args(["--approver", who, "--yes", "-o"])
+            .arg(output)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let input = cli.write_psbt("transfer.psbt", &cold_to_hot(&policy, 2 * BTC));
+    let first = cli.path("transfer.sato.psbt");
+    let seen = approve(&input, "sato", &first);
+    assert!(seen.contains("  OPEN approvals"), "{seen}");
+    assert!(
+        !seen.contains("FAIL") && !seen.contains("REFUSED"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(
+            "Verdict: APPROVABLE; with this approval by sato (treasury): 1 of 2 approvals, \
+             from 1 of 2 departments (treasury); still needed: 1 more approval(s), \
+             from 1 department(s) other than treasury"
+        ),
+        "{seen}"
+    );
+    let seen = approve(&first, "suzuki", &cli.path("transfer.both.psbt"));
+    assert!(
+        seen.contains(
+            "with this approval by suzuki (compliance): 2 of 2 approvals, from 2 of 2 \
+             departments (compliance, treasury); the quorum is met, the key holders can sign"
+        ),
+        "{seen}"
+    );
+}
+
+#[test]
+fn cli_an_approver_is_refused_only_for_what_no_approval_can_fix() {
+    let policy = policy("regtest-exchange");
+    let cli = SignerCli::new("cold-1", "regtest-exchange");
+    cli.import_approver("sato");
+    let input = cli.write_psbt("big.psbt", &cold_to_hot(&policy, 6 * BTC));
+    let out = cli
+        .cmd()
+        .arg("approve")
+        .arg(&input)
+        .args(["--approver", "sato", "--yes", "-o"])
+        .arg(cli.path("big.sato.psbt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let seen = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        seen.contains("  OPEN approvals") && seen.contains("  FAIL amount"),
+        "{seen}"
+    );
+    // Over the amount limit, and over this laptop's daily share: neither
+    // can an approval fix.
+    assert!(
+        seen.contains("Verdict: REFUSED (2 rule(s) fail that no approval can fix)"),
+        "{seen}"
+    );
 }
 
 /// `register FILE --yes` must exit 1 naming `what`, leaving the registered

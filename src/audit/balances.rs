@@ -127,12 +127,14 @@ impl BalanceReport {
 }
 
 /// Scans the chain for every receive and change address of both tiers up to
-/// `last_index` and reports balances and the cold ratio.
+/// the policy's `max_index` and reports balances and the cold ratio. The
+/// range is the policy's, not the caller's: it is the range signers pay to
+/// and spend from, so a shorter scan could miss vault funds.
 pub fn audit_balances<S: UtxoScanner>(
     policy: &VaultPolicy,
     scanner: &S,
-    last_index: u32,
 ) -> Result<BalanceReport, S::Error> {
+    let last_index = policy.rules().addresses().max_index();
     let mut descriptors = Vec::new();
     // Outputs are attributed by re-deriving every script we asked for, not by
     // trusting what the scanner says matched.
@@ -192,7 +194,12 @@ mod tests {
 
     impl UtxoScanner for Fixed {
         type Error = std::io::Error;
-        fn scan(&self, d: &[String], _: u32) -> Result<(Vec<ScannedOutput>, u64), std::io::Error> {
+        fn scan(
+            &self,
+            d: &[String],
+            last: u32,
+        ) -> Result<(Vec<ScannedOutput>, u64), std::io::Error> {
+            assert_eq!(last, policy().rules().addresses().max_index());
             assert_eq!(d.len(), 4, "receive and change of both tiers");
             assert!(d[0].contains("/0/*") && d[1].contains("/1/*"));
             Ok((self.0.clone(), 200))
@@ -220,18 +227,13 @@ mod tests {
 
     #[test]
     fn sums_per_tier_and_flags_a_low_cold_ratio() {
-        let ok = audit_balances(
-            &policy(),
-            &Fixed(vec![out(0, 8), out(1, 1), out(2, 1)]),
-            100,
-        )
-        .unwrap();
+        let ok = audit_balances(&policy(), &Fixed(vec![out(0, 8), out(1, 1), out(2, 1)])).unwrap();
         assert_eq!(ok.tiers[0].sat, 900_000_000);
         assert_eq!(ok.tiers[1].sat, 100_000_000);
         assert_eq!(ok.cold_percent, 90.0);
         assert!(ok.ratio_ok && ok.finding().is_none());
 
-        let low = audit_balances(&policy(), &Fixed(vec![out(0, 7), out(3, 3)]), 100).unwrap();
+        let low = audit_balances(&policy(), &Fixed(vec![out(0, 7), out(3, 3)])).unwrap();
         assert_eq!(low.cold_percent, 70.0);
         assert_eq!(
             low.finding(),
@@ -244,8 +246,23 @@ mod tests {
     }
 
     #[test]
+    fn scans_exactly_the_policys_address_range() {
+        let p = policy();
+        let max = p.rules().addresses().max_index();
+        let at = |index: u32| ScannedOutput {
+            script_pubkey: p.descriptor(Tier::Cold).script_pubkey(Chain::Change, index),
+            amount: Amount::from_int_btc(1),
+            height: 1,
+        };
+        // A scanner that answers more than was asked is not believed.
+        let r = audit_balances(&p, &Fixed(vec![at(max), at(max + 1)])).unwrap();
+        assert_eq!(r.last_index, max);
+        assert_eq!(r.tiers[0].sat, 100_000_000);
+    }
+
+    #[test]
     fn an_empty_vault_is_not_a_finding() {
-        let r = audit_balances(&policy(), &Fixed(vec![]), 100).unwrap();
+        let r = audit_balances(&policy(), &Fixed(vec![])).unwrap();
         assert_eq!(r.total_sat, 0);
         assert!(r.ratio_ok);
     }

@@ -19,16 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Balances per tier and the cold ratio, from the node's UTXO set (exit 1
-    /// when the cold share is below the policy minimum).
+    /// Balances per tier and the cold ratio, from the node's UTXO set, over
+    /// every address up to the policy's max_index (exit 1 when the cold share
+    /// is below the policy minimum).
     #[cfg(feature = "online")]
     Balances {
         /// The vault policy.
         #[arg(long)]
         policy: PathBuf,
-        /// Highest address index to scan on each chain.
-        #[arg(long, default_value_t = 1000)]
-        last_index: u32,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -58,12 +56,7 @@ enum LogCommand {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "online")]
-        Command::Balances {
-            policy,
-            last_index,
-            json,
-            node,
-        } => {
+        Command::Balances { policy, json, node } => {
             use custodia::audit::audit_balances;
             use custodia::coordinator::{Node, NodeSettings};
             use custodia::policy::VaultPolicy;
@@ -71,7 +64,7 @@ fn run(cli: Cli) -> Result<()> {
             let settings = NodeSettings::default().overridden_by(&node);
             let (node, _) = Node::connect(&settings, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
-            let report = audit_balances(&policy, &scanner, last_index)?;
+            let report = audit_balances(&policy, &scanner)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 use custodia::policy::VaultPolicy;
-use custodia::psbt::Review;
 use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
 use custodia::signer::registry::RegistrationStatus;
@@ -73,8 +72,8 @@ struct Terminal<'a> {
 }
 
 impl session::Prompts for Terminal<'_> {
-    fn show(&mut self, review: &Review) {
-        eprint!("{}", review.to_text());
+    fn show(&mut self, summary: &str) {
+        eprint!("{summary}");
     }
     fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
         prompt::confirm(question)

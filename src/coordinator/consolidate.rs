@@ -57,8 +57,7 @@ impl Coordinator {
         let total: Amount = coins.iter().map(|(v, _)| *v).sum();
         let dest = wallets
             .tier_mut(tier)
-            .wallet_mut()
-            .reveal_next_address(KeychainKind::Internal);
+            .reveal_next_in_range(KeychainKind::Internal)?;
         let spend = Spend::Sweep {
             to: dest.address.script_pubkey(),
             coins: coins.iter().map(|(_, o)| *o).collect(),

@@ -108,6 +108,18 @@ pub enum CoordinatorError {
     /// A proposal breaks a rule of the policy.
     #[error("refused by the vault policy: {0}; change the proposal to fit the policy")]
     Refused(String),
+    /// The next address of a wallet would lie beyond the policy's range.
+    #[error("the {tier} wallet's next {chain} address would be index {index}, beyond the policy's max_index {max_index}: funds there would not be watched; adopt a policy with a higher max_index (the coordinator and the auditor then watch up to it)")]
+    AddressRangeUsedUp {
+        /// Which wallet.
+        tier: Tier,
+        /// `receive` or `change`.
+        chain: &'static str,
+        /// The index it would use.
+        index: u32,
+        /// The policy's highest index.
+        max_index: u32,
+    },
     /// An argument is wrong.
     #[error("{0}")]
     BadArgument(String),
@@ -201,7 +213,9 @@ impl Classify for CoordinatorError {
             Log(e) => e.exit_code(),
             File(e) => e.exit_code(),
             Psbt { source, .. } => source.exit_code(),
-            Refused(_) | NotReady(_) | Rejected { .. } => ExitCode::Refused,
+            Refused(_) | NotReady(_) | Rejected { .. } | AddressRangeUsedUp { .. } => {
+                ExitCode::Refused
+            }
             NotInitialized(_)
             | PolicyChanged { .. }
             | StoredPolicy { .. }

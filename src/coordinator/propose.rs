@@ -115,8 +115,7 @@ impl Coordinator {
     ) -> Result<Proposal, CoordinatorError> {
         let dest = wallets
             .tier_mut(to)
-            .wallet_mut()
-            .reveal_next_address(KeychainKind::External);
+            .reveal_next_in_range(KeychainKind::External)?;
         let spend = Spend::Pay(vec![(dest.address.script_pubkey(), amount)]);
         self.propose(wallets, from, spend, fee_rate, out)
     }
@@ -339,6 +338,7 @@ fn add_vault_output_origins(
             else {
                 continue;
             };
+            wallets.tier(tier).check_in_range(keychain, index)?;
             let chain = match keychain {
                 KeychainKind::External => Chain::Receive,
                 KeychainKind::Internal => Chain::Change,

@@ -315,7 +315,7 @@ impl Coordinator {
     /// `address`: reveals and persists the next receive address of a tier.
     pub fn new_address(&self, tier: Tier) -> Result<NewAddress, CoordinatorError> {
         let mut tw = TierWallet::open(&self.dir, &self.policy, tier)?;
-        let info = tw.wallet_mut().reveal_next_address(KeychainKind::External);
+        let info = tw.reveal_next_in_range(KeychainKind::External)?;
         tw.persist()?;
         let descriptor = self
             .policy

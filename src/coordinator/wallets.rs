@@ -14,6 +14,7 @@ use super::error::CoordinatorError;
 /// One tier's watch-only wallet and its database connection.
 pub struct TierWallet {
     tier: Tier,
+    max_index: u32,
     path: PathBuf,
     conn: Connection,
     wallet: PersistedWallet<Connection>,
@@ -25,6 +26,14 @@ fn descriptors(policy: &VaultPolicy, tier: Tier) -> (String, String) {
         d.chain(Chain::Receive).to_string(),
         d.chain(Chain::Change).to_string(),
     )
+}
+
+/// How many scripts bdk derives ahead of the last revealed one: every
+/// index up to the policy's `max_index`, so a payment to any address a
+/// signer may sign for shows in balances and the cold ratio. The scripts are
+/// cached in the wallet's database, so only the first open derives them.
+fn lookahead(policy: &VaultPolicy) -> u32 {
+    policy.rules().addresses().max_index() + 1
 }
 
 impl TierWallet {
@@ -47,10 +56,13 @@ impl TierWallet {
         let mut conn = Connection::open(&path).map_err(|e| Self::db_error(tier, &path, e))?;
         set_mode(&path, 0o600)?;
         let (receive, change) = descriptors(policy, tier);
+        let lookahead = lookahead(policy);
         let loaded = Wallet::load()
             .descriptor(KeychainKind::External, Some(receive.clone()))
             .descriptor(KeychainKind::Internal, Some(change.clone()))
             .check_network(policy.network())
+            .lookahead(lookahead)
+            .use_spk_cache(true)
             .load_wallet(&mut conn)
             .map_err(|e| {
                 Self::db_error(
@@ -63,11 +75,14 @@ impl TierWallet {
             Some(w) => w,
             None => Wallet::create(receive, change)
                 .network(policy.network())
+                .lookahead(lookahead)
+                .use_spk_cache(true)
                 .create_wallet(&mut conn)
                 .map_err(|e| Self::db_error(tier, &path, e))?,
         };
         Ok(TierWallet {
             tier,
+            max_index: policy.rules().addresses().max_index(),
             path,
             conn,
             wallet,
@@ -99,6 +114,37 @@ impl TierWallet {
     /// The bdk wallet, to change. Call [`TierWallet::persist`] afterwards.
     pub fn wallet_mut(&mut self) -> &mut Wallet {
         &mut self.wallet
+    }
+
+    /// Reveals the next address of a chain, unless it lies beyond the
+    /// policy's `max_index`: signers refuse to pay there and nobody watches it.
+    pub fn reveal_next_in_range(
+        &mut self,
+        keychain: KeychainKind,
+    ) -> Result<bdk_wallet::AddressInfo, CoordinatorError> {
+        let index = self.wallet.next_derivation_index(keychain);
+        self.check_in_range(keychain, index)?;
+        Ok(self.wallet.reveal_next_address(keychain))
+    }
+
+    /// Refuses an index beyond the policy's `max_index`.
+    pub fn check_in_range(
+        &self,
+        keychain: KeychainKind,
+        index: u32,
+    ) -> Result<(), CoordinatorError> {
+        if index <= self.max_index {
+            return Ok(());
+        }
+        Err(CoordinatorError::AddressRangeUsedUp {
+            tier: self.tier,
+            chain: match keychain {
+                KeychainKind::External => "receive",
+                KeychainKind::Internal => "change",
+            },
+            index,
+            max_index: self.max_index,
+        })
     }
 
     /// Writes staged changes to the database.

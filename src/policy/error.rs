@@ -201,6 +201,9 @@ pub enum Problem {
     /// Both an allowlist and allow_any.
     #[error("set either an allowlist or allow_any = true, not both")]
     AllowlistAndAllowAny,
+    /// An address range outside what the programs can watch.
+    #[error("{0} is out of range; use 0 to 100000 (default 1000): every program derives every address up to it")]
+    MaxIndexOutOfRange(i64),
     /// A percentage outside 0..=100.
     #[error("{0} is not a percentage; use 0 to 100")]
     PercentOutOfRange(i64),

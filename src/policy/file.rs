@@ -109,6 +109,9 @@ pub struct RulesSection {
     pub fees: FeesSection,
     /// `[rules.ratio]`.
     pub ratio: RatioSection,
+    /// `[rules.addresses]`: optional; the canonical form always carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<AddressesSection>,
 }
 
 /// `[rules.cold_to_hot]`.
@@ -121,7 +124,7 @@ pub struct ColdToHotSection {
     pub min_departments: i64,
     /// Largest single movement.
     pub max_amount: String,
-    /// Largest total per UTC day.
+    /// Largest total in any 24 hours.
     pub daily_limit: String,
 }
 
@@ -137,7 +140,7 @@ pub struct PayoutsSection {
     pub allow_any: bool,
     /// Largest single payout.
     pub max_amount: String,
-    /// Largest total per UTC day.
+    /// Largest total in any 24 hours.
     pub daily_limit: String,
 }
 
@@ -161,4 +164,12 @@ pub struct RatioSection {
     /// cold minimum leaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_target_percent: Option<i64>,
+}
+
+/// `[rules.addresses]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressesSection {
+    /// Highest address index (receive and change) the vault ever uses.
+    pub max_index: i64,
 }

@@ -25,7 +25,9 @@ pub use id::PolicyId;
 pub use keys::{Approver, ApproverId, KeyId, OriginXpub, VaultKey};
 pub use parse::parse_network;
 pub use report::{ApproverReport, KeyReport, PolicyReport, RulesReport, WalletReport};
-pub use rules::{ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules};
+pub use rules::{
+    AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
+};
 pub use units::{format_amount, parse_amount, FeeRateLimit};
 pub use wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 
@@ -142,6 +144,9 @@ impl VaultPolicy {
                     cold_min_percent: r.ratio.cold_min_percent.into(),
                     hot_target_percent: Some(r.ratio.hot_target_percent.into()),
                 },
+                addresses: Some(AddressesSection {
+                    max_index: r.addresses.max_index.into(),
+                }),
             },
         }
     }

@@ -82,6 +82,8 @@ pub struct RulesReport {
     pub fees: String,
     /// Cold ratio.
     pub ratio: String,
+    /// Highest address index used, and so watched.
+    pub max_index: u32,
 }
 
 impl PolicyReport {
@@ -152,14 +154,14 @@ impl PolicyReport {
                 .collect(),
             rules: RulesReport {
                 cold_to_hot: format!(
-                    "{} approvals from {} departments; at most {} per movement, {} per UTC day",
+                    "{} approvals from {} departments; at most {} per movement, {} in any 24 hours",
                     c.min_approvals(),
                     c.min_departments(),
                     format_amount(c.max_amount()),
                     format_amount(c.daily_limit())
                 ),
                 payouts: format!(
-                    "{}; at most {} per payout, {} per UTC day",
+                    "{}; at most {} per payout, {} in any 24 hours",
                     match p.destinations() {
                         PayoutDestinations::AnyAddress => "any address".to_owned(),
                         PayoutDestinations::Allowlist(l) =>
@@ -178,6 +180,7 @@ impl PolicyReport {
                     r.ratio().cold_min_percent(),
                     r.ratio().hot_target_percent()
                 ),
+                max_index: r.addresses().max_index(),
             },
         }
     }
@@ -210,6 +213,11 @@ impl PolicyReport {
         let _ = writeln!(s, "  payouts   {}", self.rules.payouts);
         let _ = writeln!(s, "  fees      {}", self.rules.fees);
         let _ = writeln!(s, "  ratio     {}", self.rules.ratio);
+        let _ = writeln!(
+            s,
+            "  addresses indexes 0 to {} on every chain; nothing beyond is signed or watched",
+            self.rules.max_index
+        );
         s
     }
 

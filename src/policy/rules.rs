@@ -11,6 +11,7 @@ pub struct Rules {
     pub(crate) payouts: PayoutRule,
     pub(crate) fees: FeeRule,
     pub(crate) ratio: RatioRule,
+    pub(crate) addresses: AddressRule,
 }
 
 impl Rules {
@@ -29,6 +30,10 @@ impl Rules {
     /// Cold ratio.
     pub fn ratio(&self) -> &RatioRule {
         &self.ratio
+    }
+    /// The range of address indexes the vault uses.
+    pub fn addresses(&self) -> &AddressRule {
+        &self.addresses
     }
 }
 
@@ -54,7 +59,7 @@ impl ColdToHotRule {
     pub fn max_amount(&self) -> Amount {
         self.max_amount
     }
-    /// Largest total per UTC day.
+    /// Largest total in any 24 hours.
     pub fn daily_limit(&self) -> Amount {
         self.daily_limit
     }
@@ -93,7 +98,7 @@ impl PayoutRule {
     pub fn max_amount(&self) -> Amount {
         self.max_amount
     }
-    /// Largest total per UTC day.
+    /// Largest total in any 24 hours.
     pub fn daily_limit(&self) -> Amount {
         self.daily_limit
     }
@@ -138,5 +143,34 @@ impl RatioRule {
         total == Amount::ZERO
             || u128::from(cold.to_sat()) * 100
                 >= u128::from(self.cold_min_percent) * u128::from(total.to_sat())
+    }
+}
+
+/// The range of address indexes the vault uses, on the receive and the
+/// change chain of both wallets.
+///
+/// One number binds all three programs: the signer refuses a PSBT that
+/// spends from or pays to an index above it, and the coordinator and the
+/// auditor always watch every index up to it. So no signed transaction can
+/// put funds where balances and the cold ratio do not look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressRule {
+    pub(crate) max_index: u32,
+}
+
+impl AddressRule {
+    /// `max_index` when the policy does not set one.
+    pub const DEFAULT_MAX_INDEX: u32 = 1_000;
+    /// The largest `max_index` a policy may set: every program derives every
+    /// script up to it, on two chains of two wallets.
+    pub const MAX_INDEX_CEILING: u32 = 100_000;
+
+    /// Highest address index used (inclusive).
+    pub fn max_index(&self) -> u32 {
+        self.max_index
+    }
+    /// Whether `index` lies in the vault's range.
+    pub fn contains(&self, index: u32) -> bool {
+        index <= self.max_index
     }
 }

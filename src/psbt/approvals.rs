@@ -349,7 +349,7 @@ mod tests {
         let exchange = policy("regtest-exchange");
         assert_eq!(
             exchange.id().to_string(),
-            "27f069572c375e0049268c4184aca4a01aeba6fbf3fd0188a080c899c4d3e629",
+            "de9d168b8469712d6460ecfceb3316753a3e438baa67eee59acf44b81afbca38",
             "the example policy changed: update this vector and docs/psbt-fields.md"
         );
         let sato: ApproverId = "sato".parse().unwrap();
@@ -358,7 +358,7 @@ mod tests {
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex,
-            "1325d3b0bc8d648dfb75cd1eab704accc84b0f0f3109cfb50937ca2256e01090"
+            "4c660091fe21b4ae800f301b1487b949361cfb91128991e9971c8938f587ce20"
         );
     }
 

@@ -3,8 +3,10 @@
 //! A PSBT's BIP-32 derivations only say where to look: an input or output
 //! belongs to a vault wallet only if the script rebuilt from the policy's
 //! descriptor at the claimed (chain, index) is byte-identical to its script.
-//! Chains are 0 (receive) or 1 (change), steps unhardened, indexes below
-//! [`MAX_INDEX`]. Amounts of inputs come only from verified previous outputs.
+//! Chains are 0 (receive) or 1 (change), steps unhardened; whether the index
+//! lies in the policy's address range is a rule of its own (`address-range`),
+//! judged after the script is verified. Amounts of inputs come only from
+//! verified previous outputs.
 
 use std::collections::HashMap;
 
@@ -17,11 +19,6 @@ use serde::Serialize;
 pub(crate) use super::derive::Deriver;
 use super::rules::RuleId;
 use crate::policy::{ScriptKind, Tier, NUMS_INTERNAL_KEY};
-
-/// Highest derivation index accepted (exclusive). A vault that hands out
-/// addresses sequentially stays far below it; a PSBT claiming more is
-/// either broken or steering the signer toward keys nobody watches.
-pub const MAX_INDEX: u32 = 100_000;
 
 /// Where in the vault a script sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -13,7 +13,7 @@ use bitcoin::PublicKey;
 use miniscript::descriptor::DescriptorPublicKey;
 use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
 
-use super::classify::{VaultPath, MAX_INDEX};
+use super::classify::VaultPath;
 use crate::policy::{Chain, Tier, VaultPolicy};
 
 /// Most distinct vault paths the derivations of one input or output may name
@@ -129,7 +129,7 @@ impl<'p> Deriver<'p> {
                 if let [ChildNumber::Normal { index: chain }, ChildNumber::Normal { index }] =
                     full[account.len()..]
                 {
-                    if chain <= 1 && index < MAX_INDEX {
+                    if chain <= 1 {
                         out.insert((tier, chain, index));
                     }
                 }

@@ -30,6 +30,7 @@ mod derive;
 mod error;
 pub mod fields;
 mod movement;
+mod outlook;
 mod raw;
 pub mod read;
 mod review;
@@ -39,7 +40,7 @@ mod v2;
 
 pub use crate::audit::SignerHead;
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
-pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath, MAX_INDEX};
+pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath};
 pub use daily::{
     allowance, counted_amount, daily_limit, CountedMovement, DailySpending, LimitScope, SIGN_EVENT,
     WINDOW_SECS,
@@ -47,6 +48,7 @@ pub use daily::{
 pub use error::PsbtError;
 pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag};
 pub use movement::Movement;
+pub use outlook::ApprovalOutlook;
 pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
 pub use review::{btc, Review};
 pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};

@@ -272,8 +272,23 @@ impl Review {
         &self.spending
     }
 
-    /// The summary a key holder or approver checks in ten seconds.
+    /// The summary a key holder checks in ten seconds, ending in whether
+    /// this signer would sign.
     pub fn to_text(&self) -> String {
+        let mut s = self.text_without_verdict(None);
+        let verdict = if self.would_sign {
+            "WOULD SIGN".to_owned()
+        } else {
+            format!("REFUSED ({} rule(s) fail)", self.failures().count())
+        };
+        let _ = writeln!(s, "Verdict: {verdict}");
+        s
+    }
+
+    /// The summary without its verdict line. A failing `open` rule is shown
+    /// as OPEN rather than FAIL: for an approver, missing approvals are what
+    /// the approval is for, not a reason to stop.
+    pub(crate) fn text_without_verdict(&self, open: Option<RuleId>) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -364,20 +379,13 @@ impl Review {
         }
         let _ = writeln!(s, "Rules:");
         for r in &self.rules {
-            let _ = writeln!(
-                s,
-                "  {} {:<18} {}",
-                if r.passed { "PASS" } else { "FAIL" },
-                r.rule.as_str(),
-                r.reason
-            );
+            let mark = match r.passed {
+                true => "PASS",
+                false if Some(r.rule) == open => "OPEN",
+                false => "FAIL",
+            };
+            let _ = writeln!(s, "  {mark} {:<18} {}", r.rule.as_str(), r.reason);
         }
-        let verdict = if self.would_sign {
-            "WOULD SIGN".to_owned()
-        } else {
-            format!("REFUSED ({} rule(s) fail)", self.failures().count())
-        };
-        let _ = writeln!(s, "Verdict: {verdict}");
         s
     }
 }

@@ -51,6 +51,12 @@ impl Refusal {
         &self.review
     }
 
+    /// Whether an approver was refused (the approval quorum is then not
+    /// among the reasons).
+    pub(crate) fn is_for_approver(&self) -> bool {
+        self.except == Some(RuleId::Approvals)
+    }
+
     fn rule_names(&self) -> String {
         let names: Vec<&str> = self.rules().into_iter().map(RuleId::as_str).collect();
         names.join(", ")

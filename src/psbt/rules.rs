@@ -33,6 +33,8 @@ pub enum RuleId {
     Taproot,
     /// No output falsely claims to be in the vault.
     OutputClaims,
+    /// Every vault input and output lies within the policy's address range.
+    AddressRange,
     /// Cold pays no outside address; hot pays only allowlisted ones.
     Destinations,
     /// Amount limits per transaction.
@@ -56,7 +58,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule, in report order.
-    pub const ALL: [RuleId; 17] = [
+    pub const ALL: [RuleId; 18] = [
         RuleId::PolicyId,
         RuleId::Network,
         RuleId::InputsFromVault,
@@ -65,6 +67,7 @@ impl RuleId {
         RuleId::Sighash,
         RuleId::Taproot,
         RuleId::OutputClaims,
+        RuleId::AddressRange,
         RuleId::Destinations,
         RuleId::Amount,
         RuleId::DailyLimit,
@@ -87,6 +90,7 @@ impl RuleId {
             RuleId::Sighash => "sighash",
             RuleId::Taproot => "taproot",
             RuleId::OutputClaims => "output-claims",
+            RuleId::AddressRange => "address-range",
             RuleId::Destinations => "destinations",
             RuleId::Amount => "amount",
             RuleId::DailyLimit => "daily-limit",
@@ -128,6 +132,7 @@ pub(crate) fn evaluate(policy: &VaultPolicy, psbt: &Psbt, r: &Review) -> Vec<Rul
             RuleId::Network => network(policy, psbt),
             RuleId::OneWallet => one_wallet(r),
             RuleId::OutputClaims => output_claims(r),
+            RuleId::AddressRange => address_range(policy, r),
             RuleId::Destinations => destinations(r),
             RuleId::Amount => amount(policy, r),
             RuleId::DailyLimit => daily(policy, r),
@@ -255,6 +260,46 @@ fn output_claims(r: &Review) -> RuleCheck {
             ),
         )
     }
+}
+
+/// Funds beyond the policy's `max_index` would be signed into place yet
+/// missing from the coordinator's balances, the cold ratio and the audit,
+/// which all watch up to that index and no further.
+fn address_range(policy: &VaultPolicy, r: &Review) -> RuleCheck {
+    let rule = RuleId::AddressRange;
+    let range = policy.rules().addresses();
+    let inputs = r
+        .inputs
+        .iter()
+        .filter_map(|i| i.owner.map(|at| (format!("input {}", i.index), at)));
+    let outputs = r
+        .outputs
+        .iter()
+        .filter_map(|o| o.owner.map(|at| (format!("output {}", o.index), at)));
+    let beyond: Vec<String> = inputs
+        .chain(outputs)
+        .filter(|(_, at)| !range.contains(at.index))
+        .map(|(what, at)| format!("{what} is {} index {}", at.tier, at.index))
+        .collect();
+    if beyond.is_empty() {
+        return judge(
+            rule,
+            true,
+            format!(
+                "every vault address is at index {} or below",
+                range.max_index()
+            ),
+        );
+    }
+    judge(
+        rule,
+        false,
+        format!(
+            "{}, beyond the policy's max_index {}: nobody watches funds there; have the coordinator use an address in range, or adopt a policy with a higher max_index",
+            beyond.join("; "),
+            range.max_index()
+        ),
+    )
 }
 
 fn destinations(r: &Review) -> RuleCheck {
@@ -441,16 +486,22 @@ fn approvals(policy: &VaultPolicy, r: &Review) -> RuleCheck {
     match (r.movement, &r.approvals) {
         (Some(Movement::ColdToHot), Some(status)) => {
             let c = policy.rules().cold_to_hot();
+            let departments = match status.departments.is_empty() {
+                true => String::new(),
+                false => format!(
+                    " ({})",
+                    status
+                        .departments
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             let reason = format!(
-                "{} valid approval(s) from {} department(s) ({}); needs {} from {}",
+                "{} valid approval(s) from {} department(s){departments}; needs {} from {}",
                 status.valid_approvers.len(),
                 status.departments.len(),
-                status
-                    .departments
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
                 c.min_approvals(),
                 c.min_departments()
             );

@@ -161,3 +161,41 @@ fn start_height_skips_older_blocks() {
     full.json(&["init", POLICY]);
     assert_eq!(sat(&full.balance()["cold"]["total_sat"]), 50 * 100_000_000);
 }
+
+#[test]
+fn addresses_are_watched_and_handed_out_up_to_the_policys_max_index() {
+    let node = common::Node::start();
+    let c = Coord::new(&node);
+    c.json(&["init", POLICY]);
+    let policy = VaultPolicy::load(Path::new(POLICY)).unwrap();
+    let max = policy.rules().addresses().max_index();
+    // Coins on the last index of the range, on both chains, far beyond any
+    // address the coordinator revealed: balances still count them.
+    let at = |tier: Tier, chain: custodia::policy::Chain| {
+        policy.descriptor(tier).at(chain, max).to_string()
+    };
+    node.mine_to_descriptor(1, &at(Tier::Cold, custodia::policy::Chain::Receive));
+    node.mine_to_descriptor(1, &at(Tier::Hot, custodia::policy::Chain::Change));
+    node.mine_elsewhere(100);
+    let b = c.balance();
+    assert_eq!(sat(&b["cold"]["confirmed_sat"]), 50 * 100_000_000);
+    assert_eq!(sat(&b["hot"]["confirmed_sat"]), 50 * 100_000_000);
+
+    // A vault whose range is used up hands out no further address.
+    let narrow = c.path("narrow.toml");
+    let text = std::fs::read_to_string(POLICY)
+        .unwrap()
+        .replace("max_index = 1000", "max_index = 1");
+    std::fs::write(&narrow, text).unwrap();
+    let n = Coord::new(&node);
+    n.json(&["init", narrow.to_str().unwrap()]);
+    assert_eq!(sat(&n.json(&["address", "--tier", "hot"])["index"]), 0);
+    assert_eq!(sat(&n.json(&["address", "--tier", "hot"])["index"]), 1);
+    let log = std::fs::read(n.data_dir().join("events.jsonl")).unwrap();
+    let err = n.fails(&["address", "--tier", "hot"], 1);
+    assert!(err.contains("beyond the policy's max_index 1"), "{err}");
+    assert_eq!(
+        std::fs::read(n.data_dir().join("events.jsonl")).unwrap(),
+        log
+    );
+}

@@ -10,7 +10,7 @@ use super::{at, PolicyError, Problem};
 use crate::policy::file::PolicyFile;
 use crate::policy::keys::{Approver, ApproverId};
 use crate::policy::rules::{
-    ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
+    AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
 };
 use crate::policy::units::{parse_amount, FeeRateLimit};
 
@@ -184,10 +184,25 @@ pub(super) fn parse_rules(
         cold_min_percent: cold_min,
         hot_target_percent: hot_target,
     };
+    let addresses = match &file.rules.addresses {
+        None => AddressRule {
+            max_index: AddressRule::DEFAULT_MAX_INDEX,
+        },
+        Some(a) => AddressRule {
+            max_index: at(
+                "rules.addresses.max_index",
+                u32::try_from(a.max_index)
+                    .ok()
+                    .filter(|i| *i <= AddressRule::MAX_INDEX_CEILING)
+                    .ok_or(Problem::MaxIndexOutOfRange(a.max_index)),
+            )?,
+        },
+    };
     Ok(Rules {
         cold_to_hot,
         payouts,
         fees,
         ratio,
+        addresses,
     })
 }

@@ -17,8 +17,9 @@ use crate::error::{Classify, ExitCode};
 use crate::policy::{ApproverId, PolicyId, VaultPolicy};
 use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
 use crate::psbt::{
-    add_signer_head, policy_tag, set_policy_id, ApprovablePsbt, DailySpending, Encoding, PolicyTag,
-    PsbtDocument, PsbtError, Refusal, Review, SignablePsbt, SignatureSlot, SignerHead,
+    add_signer_head, policy_tag, set_policy_id, ApprovablePsbt, ApprovalOutlook, DailySpending,
+    Encoding, PolicyTag, PsbtDocument, PsbtError, Refusal, Review, SignablePsbt, SignatureSlot,
+    SignerHead,
 };
 use crate::signer::cli::{PsbtInput, PsbtOutput};
 use crate::signer::{KeyStoreError, Passphrase, RegistryError, SignerHome};
@@ -105,8 +106,10 @@ impl Classify for SessionError {
 /// What the program supplies to a session: how to show the review and ask
 /// the person in front of the laptop.
 pub trait Prompts {
-    /// Shows the review, before anything is decided.
-    fn show(&mut self, review: &Review);
+    /// Shows the summary of the review, before anything is decided: a key
+    /// holder's ends in whether it would sign, an approver's in what the
+    /// approval adds.
+    fn show(&mut self, summary: &str);
     /// Asks a yes/no question; only a yes goes on.
     fn confirm(&mut self, question: &str) -> std::io::Result<bool>;
     /// The passphrase of the seed or approval key.
@@ -228,9 +231,9 @@ pub fn sign(
 ) -> Result<SignReport, SessionError> {
     let opened = OpenedPsbt::open(home, input)?;
     let checked = SignablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
-    prompts.show(match &checked {
-        Ok(signable) => signable.review(),
-        Err(refusal) => refusal.review(),
+    prompts.show(&match &checked {
+        Ok(signable) => signable.review().to_text(),
+        Err(refusal) => refusal.to_text(),
     });
     let signable = checked?;
     let network = require_key_holder(home, &signable)?;
@@ -320,9 +323,9 @@ pub fn approve(
     let opened = OpenedPsbt::open(home, input)?;
     let checked =
         ApprovablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
-    prompts.show(match &checked {
-        Ok(approvable) => approvable.review(),
-        Err(refusal) => refusal.review(),
+    prompts.show(&match &checked {
+        Ok(approvable) => ApprovalOutlook::of(approvable, approver).to_text(approvable),
+        Err(refusal) => refusal.to_text(),
     });
     let approvable = checked?;
     confirm(prompts, output, "Approve this movement?")?;
