@@ -1,7 +1,13 @@
 //! What the three programs share at their edge: turning a result into a
 //! message on stderr and the documented exit code.
+//!
+//! This is the only module that knows every error type of the library (to
+//! find the exit code in an `anyhow` chain); nothing in the library imports
+//! it, so knowing them all makes no cycle.
 
-use crate::error::{exit_code_for, ExitCode};
+use std::error::Error as StdError;
+
+use crate::error::{Classify, ExitCode};
 
 /// Runs a program body, prints any error with its causes on stderr, and
 /// returns the exit code the error maps to.
@@ -24,4 +30,49 @@ where
             std::process::ExitCode::from(code.code())
         }
     }
+}
+
+/// Walks an error chain and returns the exit code of the first library error
+/// found; errors the library does not know (argument parsing, say) are bad input.
+pub fn exit_code_for(err: &(dyn StdError + 'static)) -> ExitCode {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(code) = classify(e) {
+            return code;
+        }
+        current = e.source();
+    }
+    ExitCode::BadInput
+}
+
+fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
+    macro_rules! try_types {
+        ($($t:ty),* $(,)?) => {
+            $(if let Some(x) = e.downcast_ref::<$t>() { return Some(x.exit_code()); })*
+        };
+    }
+    try_types!(
+        crate::policy::PolicyError,
+        crate::transport::FileError,
+        crate::audit::LogError,
+        crate::audit::RatioFinding,
+        crate::audit::MissingHeadsFinding,
+        crate::signer::KeyStoreError,
+        crate::signer::RegistryError,
+        crate::psbt::PsbtError,
+        crate::psbt::approvals::ApprovalError,
+        crate::psbt::fields::OtherPolicy,
+        crate::signer::signing::SigningError,
+        crate::signer::signing::session::SessionError,
+        crate::signer::registration::RegistrationError,
+    );
+    #[cfg(feature = "online")]
+    try_types!(
+        crate::coordinator::CoordinatorError,
+        crate::audit::ScanError
+    );
+    if e.downcast_ref::<std::io::Error>().is_some() {
+        return Some(ExitCode::NodeOrIo);
+    }
+    None
 }

@@ -9,7 +9,8 @@
 //! - `coordinator` (feature `online`): watch-only wallets, sync, proposals.
 //! - [`audit`]: hash-chained logs, balances, reconciliation.
 //! - [`transport`]: moving files between machines safely.
-//! - [`error`]: exit codes.
+//! - [`error`]: exit codes; [`cli`] maps errors to them at the edge.
+//! - [`ui`]: prompting and printing, for the programs only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -22,3 +23,4 @@ pub mod policy;
 pub mod psbt;
 pub mod signer;
 pub mod transport;
+pub mod ui;

@@ -620,7 +620,7 @@ fn garbage_and_truncated_psbts_are_bad_input() {
     let bytes = psbt.serialize();
     for cut in [1, 10, bytes.len() / 2, bytes.len() - 1] {
         let err = PsbtDocument::from_bytes(&bytes[..cut]).unwrap_err();
-        assert_eq!(custodia::error::exit_code_for(&err).code(), 2, "{err}");
+        assert_eq!(custodia::cli::exit_code_for(&err).code(), 2, "{err}");
     }
     let mut longer = bytes.clone();
     longer.extend([0, 0]);

@@ -11,7 +11,7 @@ pub mod account;
 pub mod approval_key;
 pub mod cli;
 pub mod keystore;
-pub mod prompt;
+pub mod registration;
 pub mod registry;
 pub mod signing;
 

@@ -47,39 +47,9 @@ impl Passphrase {
         Ok(Passphrase::new(text))
     }
 
-    /// Asks on the terminal without echo; with `confirm`, twice, for a new
-    /// passphrase, which must then be at least [`MIN_PASSPHRASE_CHARS`] long.
-    pub fn prompt(confirm: bool) -> Result<Self, KeyStoreError> {
-        let ask = |prompt: &str| {
-            rpassword::prompt_password(prompt)
-                .map(Passphrase::new)
-                .map_err(KeyStoreError::NoTerminal)
-        };
-        if !confirm {
-            return ask("Passphrase: ");
-        }
-        let first = ask("New passphrase: ")?;
-        first.check_new()?;
-        let second = ask("Repeat the passphrase: ")?;
-        if *first.0 != *second.0 {
-            return Err(KeyStoreError::BadPassphrase(
-                "the two passphrases differ; nothing was written, run the command again".into(),
-            ));
-        }
-        Ok(first)
-    }
-
-    /// From `file` if given, else from the terminal (see [`Passphrase::prompt`]).
-    /// A new passphrase (`new`) is checked for length either way.
-    pub fn obtain(file: Option<&Path>, new: bool) -> Result<Self, KeyStoreError> {
-        let pass = match file {
-            Some(path) => Passphrase::from_file(path)?,
-            None => Passphrase::prompt(new)?,
-        };
-        if new {
-            pass.check_new()?;
-        }
-        Ok(pass)
+    /// Whether two passphrases are the same text (a new one typed twice).
+    pub fn same_as(&self, other: &Passphrase) -> bool {
+        *self.0 == *other.0
     }
 
     /// Refuses a passphrase too short to protect a new key.
@@ -146,17 +116,6 @@ impl Mnemonic {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| KeyStoreError::BadMnemonic(format!("{} is not text", path.display())))?;
         Mnemonic::parse(text)
-    }
-
-    /// Asks for the words on stderr and reads one line from stdin.
-    pub fn prompt() -> Result<Self, KeyStoreError> {
-        eprint!("Enter the words, separated by spaces, on one line: ");
-        let mut line = Zeroizing::new(String::new());
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(KeyStoreError::NoTerminal)?;
-        Mnemonic::parse(&line)
     }
 
     /// The words numbered, four to a line, for writing down.

@@ -77,6 +77,11 @@ impl KeyInfo {
         }
     }
 
+    /// `master fingerprint F (network)`, for people.
+    pub fn to_line(&self) -> String {
+        format!("master fingerprint {} ({})", self.fingerprint, self.network)
+    }
+
     /// The master fingerprint.
     pub fn master_fingerprint(&self) -> Fingerprint {
         self.fingerprint

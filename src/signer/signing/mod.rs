@@ -9,6 +9,7 @@
 //! [`session`] runs the signer's `review`, `sign` and `approve` commands on
 //! PSBT files: which policy, the day's totals from the log, log before write.
 
+mod reports;
 pub mod session;
 
 use bitcoin::bip32::{ChildNumber, Fingerprint, Xpriv, Xpub};

@@ -110,6 +110,8 @@ pub trait Prompts {
     /// holder's ends in whether it would sign, an approver's in what the
     /// approval adds.
     fn show(&mut self, summary: &str);
+    /// Tells a result as the sequence goes (what a registration changes).
+    fn inform(&mut self, text: &str);
     /// Asks a yes/no question; only a yes goes on.
     fn confirm(&mut self, question: &str) -> std::io::Result<bool>;
     /// The passphrase of the seed or approval key.

@@ -1,0 +1,104 @@
+//! `register`: adopting a vault policy on this laptop, as one sequence —
+//! show what changes, derive this seed's keys again when the policy names
+//! one, confirm, record. The program supplies the prompts.
+
+use crate::error::{Classify, ExitCode};
+use crate::policy::{PolicyError, PolicyId, VaultPolicy};
+use crate::signer::registry::RegistrationStatus;
+use crate::signer::signing::session::Prompts;
+use crate::signer::{KeyStoreError, RegistryError, SignerHome};
+
+/// Why a policy was not registered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// The policy file.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The registry refused it.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Unlocking the seed to check its keys.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    /// Asking for confirmation failed.
+    #[error("cannot ask for confirmation: {0}; pass --yes in scripts")]
+    Prompt(std::io::Error),
+}
+
+impl Classify for RegistrationError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            RegistrationError::Policy(e) => e.exit_code(),
+            RegistrationError::Registry(e) => e.exit_code(),
+            RegistrationError::KeyStore(e) => e.exit_code(),
+            RegistrationError::Prompt(_) => ExitCode::NodeOrIo,
+        }
+    }
+}
+
+/// A policy newly registered (or replacing the vault's previous one).
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// Its id.
+    pub policy_id: PolicyId,
+    /// Its vault.
+    pub vault: String,
+}
+
+impl Registered {
+    /// One line for people.
+    pub fn to_text(&self) -> String {
+        format!(
+            "registered policy {} for vault {}\n",
+            self.policy_id, self.vault
+        )
+    }
+}
+
+/// Registers `policy`, or returns `None` when exactly it is registered
+/// already. A new policy of a registered vault needs `replace`; without
+/// `yes` the person confirms after seeing what the policy gives this laptop.
+pub fn register(
+    home: &SignerHome,
+    policy: VaultPolicy,
+    replace: bool,
+    yes: bool,
+    prompts: &mut impl Prompts,
+) -> Result<Option<Registered>, RegistrationError> {
+    let reg = home.prepare_registration(policy)?;
+    prompts.inform(&reg.to_text());
+    match &reg.status {
+        RegistrationStatus::AlreadyRegistered => return Ok(None),
+        RegistrationStatus::Replaces { old, .. } if !replace => {
+            return Err(RegistryError::NeedsReplace {
+                vault: reg.policy.name().to_owned(),
+                old: old.id(),
+                new: reg.policy.id(),
+            }
+            .into())
+        }
+        _ => {}
+    }
+    // The keys the policy gives this seed are derived again before anyone
+    // confirms: a policy naming a key this seed does not derive is refused.
+    let seed = match reg.needs_seed() {
+        true => Some(home.unlock_seed(&prompts.passphrase()?)?),
+        false => None,
+    };
+    if let Some(seed) = &seed {
+        home.check_own_keys(&reg.policy, seed)?;
+    }
+    if !yes
+        && !prompts
+            .confirm("Register this policy?")
+            .map_err(RegistrationError::Prompt)?
+    {
+        return Err(RegistryError::NotConfirmed.into());
+    }
+    home.register(&reg, replace, seed.as_ref())?;
+    Ok(Some(Registered {
+        policy_id: reg.policy.id(),
+        vault: reg.policy.name().to_owned(),
+    }))
+}
