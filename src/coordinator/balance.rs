@@ -152,7 +152,4 @@ pub fn percent(part: Amount, whole: Amount) -> f64 {
     }
 }
 
-/// An amount as `1.23456789 BTC`.
-pub fn btc(amount: Amount) -> String {
-    format!("{:.8} BTC", amount.to_btc())
-}
+pub use crate::policy::btc;

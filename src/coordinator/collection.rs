@@ -129,7 +129,7 @@ impl Coordinator {
         let policy = self.policy();
         let review = Review::of(policy, psbt, &self.daily_spending()?);
         let rule = policy.rules().cold_to_hot();
-        let approvals_required = review.movement() == Some(Movement::ColdToHot);
+        let approvals_required = review.movement().is_some_and(Movement::needs_approvals);
         let empty = ApprovalStatus {
             checks: Vec::new(),
             valid_approvers: BTreeSet::new(),
@@ -191,8 +191,7 @@ impl Coordinator {
                 0
             },
             departments_approved: status.departments.iter().cloned().collect(),
-            approvals_complete: !approvals_required
-                || status.meets(rule.min_approvals(), rule.min_departments()),
+            approvals_complete: !approvals_required || status.meets(rule),
             approved_by,
             departments_missing,
             approval_checks: status.checks.clone(),

@@ -270,7 +270,7 @@ impl Coordinator {
             wallets.tier_mut(tier).persist()?;
         }
         let rule = policy.rules().cold_to_hot();
-        let needs_approvals = movement == Movement::ColdToHot;
+        let needs_approvals = movement.needs_approvals();
         let proposal = Proposal {
             movement,
             txid: review.txid(),

@@ -9,7 +9,7 @@ mod id;
 mod keys;
 mod parse;
 mod report;
-mod rules;
+pub mod rules;
 mod units;
 mod wallet;
 
@@ -28,7 +28,7 @@ pub use report::{ApproverReport, KeyReport, PolicyReport, RulesReport, WalletRep
 pub use rules::{
     AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
 };
-pub use units::{format_amount, parse_amount, FeeRateLimit};
+pub use units::{btc, format_amount, parse_amount, FeeRateLimit};
 pub use wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 
 /// One of the example policies in `policies/`, for unit tests.

@@ -39,6 +39,15 @@ pub fn format_amount(amount: Amount) -> String {
     }
 }
 
+/// An amount for people reading a review or a report: always eight
+/// decimals, `1.23456789 BTC`, computed on integers (no float rounding).
+/// The one formatter the programs use for display; [`format_amount`] is for
+/// writing amounts back into a policy file.
+pub fn btc(amount: Amount) -> String {
+    let sat = amount.to_sat();
+    format!("{}.{:08} BTC", sat / 100_000_000, sat % 100_000_000)
+}
+
 /// A fee-rate ceiling, held exactly in satoshis per 1000 virtual bytes so that
 /// `"12.5 sat/vB"` loses nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

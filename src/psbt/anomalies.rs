@@ -30,8 +30,8 @@
 use bitcoin::{Amount, Psbt};
 
 use super::review::{btc, Review};
-use super::rules::{RuleCheck, RuleId};
 use crate::audit::utc_timestamp;
+use crate::policy::rules::{RuleCheck, RuleId};
 
 /// The lowest nLockTime that is a date (Unix time) rather than a block height.
 pub const LOCK_TIME_THRESHOLD: u32 = 500_000_000;

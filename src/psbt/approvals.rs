@@ -17,8 +17,8 @@ use bitcoin::{Psbt, Txid};
 use serde::Serialize;
 
 use super::fields::{PREFIX, SUBTYPE_APPROVAL};
-use super::movement::Movement;
 use crate::error::{Classify, ExitCode};
+use crate::policy::rules::{ColdToHotRule, Movement};
 use crate::policy::{ApproverId, VaultPolicy};
 
 /// The BIP-340 tag of approval digests.
@@ -244,9 +244,9 @@ pub struct ApprovalStatus {
 }
 
 impl ApprovalStatus {
-    /// Whether the quorum of the cold→hot rule is met.
-    pub fn meets(&self, min_approvals: usize, min_departments: usize) -> bool {
-        self.valid_approvers.len() >= min_approvals && self.departments.len() >= min_departments
+    /// Whether these approvals meet the cold→hot rule's quorum.
+    pub fn meets(&self, rule: &ColdToHotRule) -> bool {
+        rule.quorum_met(self.valid_approvers.len(), self.departments.len())
     }
 }
 

@@ -17,7 +17,7 @@ use miniscript::Descriptor;
 use serde::Serialize;
 
 pub(crate) use super::derive::Deriver;
-use super::rules::RuleId;
+use crate::policy::rules::RuleId;
 use crate::policy::{ScriptKind, Tier, NUMS_INTERNAL_KEY};
 
 /// Where in the vault a script sits.

@@ -1,21 +1,11 @@
 //! What was already moved out of each tier in the last 24 hours, for the
 //! daily limits.
 //!
-//! - **Rolling window.** A movement counts for 24 hours after it was signed
-//!   (or broadcast, in the coordinator's count), not until midnight: a limit
-//!   `L` at 23:59 and again at 00:01 would otherwise be `2L` in two minutes.
+//! How much may be counted, and how a movement counts, are rules of the
+//! policy (`policy::rules::limits`); this module gathers what was counted:
+//!
 //! - **Per vault.** Entries count by vault name, not policy id, so that
 //!   registering a changed policy of the same vault does not reset the count.
-//! - **Fees count.** What leaves a tier is its outgoing amount (to hot for a
-//!   cold→hot transfer, outside for a payout) plus the fee of every movement,
-//!   consolidations and hot→cold transfers included: a fee is money gone.
-//!   What a hot→cold transfer moves stays in the vault and does not count.
-//! - **Each signer its share.** A signer sees only what it signed itself. With
-//!   an `m`-of-`n` wallet, every transaction carries `m` signatures, so if each
-//!   of the `n` key holders signs at most `L·m/n` per window, all transactions
-//!   signed in a window total at most `n·(L·m/n)/m = L`, whichever quorums
-//!   sign them ([`LimitScope::Signer`]). The coordinator sees every broadcast
-//!   and applies `L` itself ([`LimitScope::Wallet`]).
 //!
 //! Each transaction counts once however often it was signed, so signing the
 //! same PSBT again after a lost file does not eat into the limit.
@@ -25,26 +15,12 @@ use std::collections::BTreeMap;
 use bitcoin::{Amount, Txid};
 use serde::Serialize;
 
-use super::movement::Movement;
 use crate::audit::LogEntry;
-use crate::policy::{Tier, VaultPolicy};
+use crate::policy::rules::{counted_amount, LimitScope, Movement, WINDOW_SECS};
+use crate::policy::Tier;
 
 /// The `kind` of the log entry a signature writes.
 pub const SIGN_EVENT: &str = "sign";
-
-/// The length of the daily-limit window, in seconds.
-pub const WINDOW_SECS: u64 = 86_400;
-
-/// Whose count a [`DailySpending`] is, which decides how much of the policy's
-/// daily limit it may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LimitScope {
-    /// One key holder's own log: it may sign its share `L·m/n` of the limit.
-    Signer,
-    /// The coordinator's log of every broadcast: the whole limit `L`.
-    Wallet,
-}
 
 /// One movement in the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,44 +40,6 @@ pub struct DailySpending {
     pub now: u64,
     /// Movements in the window, by transaction.
     pub movements: BTreeMap<Txid, CountedMovement>,
-}
-
-/// What a movement counts against the daily limit of the tier it spends: the
-/// amount that leaves for the other tier (cold→hot) or outside (payouts),
-/// plus the fee. Saturates rather than wraps: no real amount comes near it.
-pub fn counted_amount(movement: Movement, moved: Amount, fee: Amount) -> Amount {
-    let outgoing = match movement {
-        Movement::ColdToHot | Movement::HotPayout | Movement::ColdPayout => moved,
-        Movement::HotToCold | Movement::ColdConsolidation | Movement::HotConsolidation => {
-            Amount::ZERO
-        }
-    };
-    outgoing.checked_add(fee).unwrap_or(Amount::MAX)
-}
-
-/// The daily limit of `tier` in `policy`, as the policy states it.
-pub fn daily_limit(policy: &VaultPolicy, tier: Tier) -> Amount {
-    match tier {
-        Tier::Cold => policy.rules().cold_to_hot().daily_limit(),
-        Tier::Hot => policy.rules().payouts().daily_limit(),
-    }
-}
-
-/// How much of `tier`'s daily limit a count of `scope` may reach: the whole
-/// limit for the coordinator, `limit × threshold / keys` (rounded down) for
-/// one key holder.
-pub fn allowance(policy: &VaultPolicy, tier: Tier, scope: LimitScope) -> Amount {
-    let limit = daily_limit(policy, tier);
-    match scope {
-        LimitScope::Wallet => limit,
-        LimitScope::Signer => {
-            let wallet = policy.wallet(tier);
-            let m = wallet.threshold() as u128;
-            let n = wallet.keys().len().max(1) as u128;
-            let share = u128::from(limit.to_sat()) * m / n;
-            Amount::from_sat(u64::try_from(share).unwrap_or(u64::MAX))
-        }
-    }
 }
 
 impl DailySpending {

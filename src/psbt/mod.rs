@@ -29,27 +29,24 @@ mod daily;
 mod derive;
 mod error;
 pub mod fields;
-mod movement;
+mod judge;
 mod outlook;
 mod raw;
 pub mod read;
 mod review;
 mod reviewed;
-pub mod rules;
 mod v2;
 
 pub use crate::audit::SignerHead;
+pub use crate::policy::rules::Movement;
+pub use crate::policy::rules::{allowance, counted_amount, daily_limit, LimitScope, WINDOW_SECS};
+pub use crate::policy::rules::{RuleCheck, RuleId};
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
 pub use classify::{Destination, Finding, InputReview, OutputReview, VaultPath};
-pub use daily::{
-    allowance, counted_amount, daily_limit, CountedMovement, DailySpending, LimitScope, SIGN_EVENT,
-    WINDOW_SECS,
-};
+pub use daily::{CountedMovement, DailySpending, SIGN_EVENT};
 pub use error::PsbtError;
 pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag};
-pub use movement::Movement;
 pub use outlook::ApprovalOutlook;
 pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
 pub use review::{btc, Review};
 pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};
-pub use rules::{RuleCheck, RuleId};

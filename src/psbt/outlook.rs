@@ -8,9 +8,8 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use super::movement::Movement;
 use super::reviewed::{ApprovablePsbt, Refusal};
-use super::rules::RuleId;
+use crate::policy::rules::RuleId;
 use crate::policy::ApproverId;
 
 /// The approvals of a movement as they would stand after one more approver's.
@@ -33,6 +32,8 @@ pub struct ApprovalOutlook {
     pub departments: BTreeSet<String>,
     /// Departments the policy requires.
     pub min_departments: usize,
+    /// Whether the quorum is met once this approval is added.
+    quorum_met: bool,
 }
 
 impl ApprovalOutlook {
@@ -50,7 +51,7 @@ impl ApprovalOutlook {
         if let Some(d) = &department {
             departments.insert(d.clone());
         }
-        let needs_approvals = approvable.movement() == Movement::ColdToHot;
+        let needs_approvals = approvable.movement().needs_approvals();
         let rule = policy.rules().cold_to_hot();
         ApprovalOutlook {
             approver: approver.clone(),
@@ -59,14 +60,15 @@ impl ApprovalOutlook {
             needs_approvals,
             approvals: approvers.len(),
             min_approvals: rule.min_approvals(),
-            departments,
+            departments: departments.clone(),
             min_departments: rule.min_departments(),
+            quorum_met: rule.quorum_met(approvers.len(), departments.len()),
         }
     }
 
     /// Whether the quorum is met once this approval is added.
     pub fn quorum_met(&self) -> bool {
-        self.approvals >= self.min_approvals && self.departments.len() >= self.min_departments
+        self.quorum_met
     }
 
     /// The summary an approver reads: the review, with the approval quorum

@@ -15,8 +15,9 @@ use super::classify::{
 };
 use super::daily::DailySpending;
 use super::fields::{policy_tag, PolicyTag};
-use super::movement::Movement;
-use super::rules::{daily as daily_rule, evaluate, RuleCheck, RuleId};
+use super::judge::{daily as daily_rule, evaluate};
+use crate::policy::rules::Movement;
+use crate::policy::rules::{RuleCheck, RuleId};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 
 /// The review of one PSBT against one policy: facts and every rule's
@@ -390,8 +391,4 @@ impl Review {
     }
 }
 
-/// An amount as `1.23456789 BTC`.
-pub fn btc(amount: Amount) -> String {
-    let sat = amount.to_sat();
-    format!("{}.{:08} BTC", sat / 100_000_000, sat % 100_000_000)
-}
+pub use crate::policy::btc;

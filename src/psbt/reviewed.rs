@@ -9,10 +9,10 @@ use miniscript::Descriptor;
 
 use super::classify::VaultPath;
 use super::daily::DailySpending;
-use super::movement::Movement;
 use super::review::Review;
-use super::rules::RuleId;
 use crate::error::{Classify, ExitCode};
+use crate::policy::rules::Movement;
+use crate::policy::rules::RuleId;
 use crate::policy::{Tier, VaultPolicy};
 
 /// Why a PSBT may not be signed or approved: its review, in which the rules

@@ -8,7 +8,7 @@ use bitcoin::bip32::ChildNumber;
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::{Network, NetworkKind};
 
-mod rules;
+mod rules_section;
 
 use super::descriptor::WalletDescriptor;
 use super::error::{PolicyError, Problem};
@@ -54,7 +54,7 @@ pub(super) fn validate(file: &PolicyFile) -> Result<VaultPolicy> {
     check_tiers_apart(&cold, &hot, &keys)?;
 
     let approvers = parse_approvers(file)?;
-    let rules = rules::parse_rules(file, network, &approvers)?;
+    let rules = rules_section::parse_rules(file, network, &approvers)?;
 
     let cold_descriptor = at("wallets.cold", WalletDescriptor::compile(&cold, &keys))?;
     let hot_descriptor = at("wallets.hot", WalletDescriptor::compile(&hot, &keys))?;

@@ -1,4 +1,5 @@
-//! The kind of movement a transaction makes, from the tiers it spends and pays.
+//! The kind of movement a transaction makes, from the tiers it spends and
+//! pays: what the other rules are keyed on.
 
 use std::fmt;
 
@@ -85,6 +86,13 @@ impl Movement {
             Movement::ColdConsolidation => "cold-consolidation",
             Movement::HotConsolidation => "hot-consolidation",
         }
+    }
+
+    /// Whether the policy's approval quorum applies: only a transfer out of
+    /// cold storage to hot needs approvals; a payout from cold is refused
+    /// outright, and everything else moves under the signers' quorum alone.
+    pub fn needs_approvals(self) -> bool {
+        self == Movement::ColdToHot
     }
 
     /// Words for people.

@@ -1,4 +1,5 @@
-//! The `[rules]` section: approval quorum, limits, allowlist, fees, ratio.
+//! Parsing the `[rules]` section: approval quorum, limits, allowlist, fees,
+//! ratio, address range. The rules themselves live in `policy::rules`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
