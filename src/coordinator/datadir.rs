@@ -156,51 +156,9 @@ pub(crate) fn set_mode(_path: &Path, _mode: u32) -> Result<(), CoordinatorError>
     Ok(())
 }
 
-/// A line diff of two texts: lines only in `old` start with `-`, lines only in
-/// `new` with `+`. Enough to name what changed in a canonical policy file,
-/// whose lines are short and ordered.
-pub fn line_diff(old: &str, new: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // Longest common subsequence table, from the end.
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-        } else {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn diff_names_changed_lines_only() {
-        let old = "a = 1\nb = 2\nc = 3\n";
-        let new = "a = 1\nb = 5\nc = 3\nd = 4\n";
-        assert_eq!(line_diff(old, new), "- b = 2\n+ b = 5\n+ d = 4\n");
-        assert_eq!(line_diff(old, old), "");
-    }
 
     #[test]
     fn private_files_are_0600() {

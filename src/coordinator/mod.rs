@@ -26,7 +26,7 @@ mod wallets;
 pub use balance::{btc, percent, TierBalance, VaultBalance};
 pub use collect::Finalized;
 pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
-pub use datadir::{line_diff, DataDir, SyncState, DATA_DIR_ENV};
+pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
 pub use events::{APPROVAL, BROADCAST, PROPOSAL};
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};

@@ -12,11 +12,12 @@ use crate::audit::{utc_timestamp, LogEntry};
 use crate::policy::{Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
-use super::datadir::{line_diff, DataDir, SyncState};
+use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
 use super::sync::{sync, SyncReport};
 use super::wallets::{TierWallet, VaultWallets};
+use crate::policy::diff::changed_lines as line_diff;
 
 /// An initialized coordinator.
 pub struct Coordinator {

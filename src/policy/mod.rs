@@ -3,6 +3,7 @@
 //! hold an invalid value, and named by its [`PolicyId`].
 
 mod descriptor;
+pub mod diff;
 mod error;
 mod file;
 mod id;

@@ -8,7 +8,6 @@
 //! counts only if the log holds its `register` entry and no later one
 //! replaced it (see `logged.rs`).
 
-mod diff;
 mod key_checks;
 mod logged;
 
@@ -19,7 +18,7 @@ use bitcoin::bip32::Fingerprint;
 use serde::Serialize;
 use serde_json::json;
 
-pub use diff::{diff_lines, render_diff, DiffLine};
+pub use crate::policy::diff::{diff_lines, render_diff, DiffLine};
 
 use crate::error::{Classify, ExitCode};
 use crate::policy::{KeyId, PolicyError, PolicyId, PolicyReport, Tier, VaultPolicy};

@@ -1,5 +1,6 @@
-//! A line diff of two canonical policy files, so an operator replacing a
-//! registered policy sees exactly what changed.
+//! A line diff of two canonical policy files, so whoever replaces a policy
+//! (a key holder registering, the coordinator's operator) sees exactly what
+//! changed. The one diff of the project.
 
 use serde::Serialize;
 
@@ -88,9 +89,30 @@ pub fn render_diff(lines: &[DiffLine], context: usize) -> String {
     out
 }
 
+/// Only the changed lines, `- ` for removed and `+ ` for added: the short
+/// form that errors and log entries carry.
+pub fn changed_lines(old: &str, new: &str) -> String {
+    diff_lines(old, new)
+        .into_iter()
+        .filter_map(|l| match l {
+            DiffLine::Same(_) => None,
+            DiffLine::Removed(t) => Some(format!("- {t}\n")),
+            DiffLine::Added(t) => Some(format!("+ {t}\n")),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_lines_names_changed_lines_only() {
+        let old = "a = 1\nb = 2\nc = 3\n";
+        let new = "a = 1\nb = 5\nc = 3\nd = 4\n";
+        assert_eq!(changed_lines(old, new), "- b = 2\n+ b = 5\n+ d = 4\n");
+        assert_eq!(changed_lines(old, old), "");
+    }
 
     #[test]
     fn shows_changed_lines_with_context() {
