@@ -10,49 +10,6 @@ use bitcoin::Psbt;
 use custodia::policy::Tier;
 use signer_fixtures::*;
 
-/// The files a refusal must leave as they were.
-struct Untouched {
-    input: PathBuf,
-    input_bytes: Vec<u8>,
-    log: PathBuf,
-    log_bytes: Vec<u8>,
-}
-
-impl Untouched {
-    fn of(cli: &SignerCli, input: &Path) -> Untouched {
-        let log = cli.path("home").join("log.jsonl");
-        Untouched {
-            input: input.to_owned(),
-            input_bytes: std::fs::read(input).unwrap(),
-            log_bytes: std::fs::read(&log).unwrap(),
-            log,
-        }
-    }
-
-    fn assert_unchanged(&self, output: &Path) {
-        assert!(!output.exists(), "{} was written", output.display());
-        assert_eq!(std::fs::read(&self.input).unwrap(), self.input_bytes);
-        assert_eq!(
-            std::fs::read(&self.log).unwrap(),
-            self.log_bytes,
-            "the log gained an entry"
-        );
-    }
-}
-
-/// `sign INPUT -o OUTPUT --yes` must exit 1 naming `rule`, leaving everything as it was.
-fn assert_sign_refused(cli: &SignerCli, psbt: &Psbt, rule: &str) {
-    let input = cli.write_psbt("attack.psbt", psbt);
-    let output = cli.path("attack.signed");
-    let before = Untouched::of(cli, &input);
-    cli.sign(&input, &output)
-        .arg("--yes")
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains(rule));
-    before.assert_unchanged(&output);
-}
-
 /// `approve INPUT --approver ID -o OUTPUT --yes` must exit 1, leaving everything as it was.
 fn assert_approve_refused(cli: &SignerCli, psbt: &Psbt, approver: &str, rule: &str) {
     let input = cli.write_psbt("ask.psbt", psbt);

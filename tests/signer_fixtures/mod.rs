@@ -3,7 +3,7 @@
 //! benchmark (which includes this file by path).
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use bitcoin::bip32::Xpriv;
@@ -21,6 +21,12 @@ use custodia::psbt::{
 use custodia::signer::signing::sign_psbt;
 use custodia::signer::MasterKey;
 use miniscript::psbt::PsbtExt;
+
+mod cli;
+
+// Not every test crate drives the CLI.
+#[allow(unused_imports)]
+pub use cli::*;
 
 /// Path of a file in the crate.
 pub fn crate_path(rel: &str) -> PathBuf {
@@ -201,100 +207,6 @@ pub fn keys_of(policy: &VaultPolicy, tier: Tier) -> Vec<String> {
         .map(|k| k.to_string())
         .collect()
 }
-
-/// A `custodia-signer` data dir holding one test key (restored from its
-/// words) and the registered example policy, for CLI tests.
-pub struct SignerCli {
-    /// Scratch directory (0700): data dir, secret files, PSBT files.
-    pub dir: tempfile::TempDir,
-}
-
-impl SignerCli {
-    /// Restores `key` (e.g. `cold-1`) and registers policy `policy_name`.
-    pub fn new(key: &str, policy_name: &str) -> SignerCli {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        let cli = SignerCli { dir };
-        cli.secret("pass", "test passphrase for custodia");
-        cli.secret("words", &mnemonic(key));
-        cli.cmd()
-            .args(["restore", "--network", "regtest", "--words-file"])
-            .arg(cli.path("words"))
-            .assert()
-            .success();
-        cli.cmd()
-            .arg("register")
-            .arg(crate_path(&format!("policies/{policy_name}.toml")))
-            .arg("--yes")
-            .assert()
-            .success();
-        cli
-    }
-
-    /// A path in the scratch directory.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Writes a file only its owner may read.
-    pub fn secret(&self, name: &str, content: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let p = self.path(name);
-        std::fs::write(&p, format!("{content}\n")).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        p
-    }
-
-    /// Stores approver `id`'s test secret as an approval key.
-    pub fn import_approver(&self, id: &str) {
-        let secret = self.secret(&format!("{id}.secret"), &approver_secret_hex(id));
-        self.cmd()
-            .args(["approver", "import", "--id", id, "--secret-file"])
-            .arg(secret)
-            .assert()
-            .success();
-    }
-
-    /// `custodia-signer` on this data dir with the passphrase file.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("custodia-signer").unwrap();
-        cmd.env_remove("CUSTODIA_SIGNER_DIR")
-            .arg("--data-dir")
-            .arg(self.path("home"))
-            .arg("--passphrase-file")
-            .arg(self.path("pass"));
-        cmd
-    }
-
-    /// `custodia-signer sign INPUT -o OUTPUT`, to add flags to.
-    pub fn sign(&self, input: impl AsRef<Path>, output: impl AsRef<Path>) -> assert_cmd::Command {
-        let mut cmd = self.cmd();
-        cmd.arg("sign")
-            .arg(input.as_ref())
-            .arg("-o")
-            .arg(output.as_ref());
-        cmd
-    }
-
-    /// Writes `psbt` as base64 into the scratch directory.
-    pub fn write_psbt(&self, name: &str, psbt: &Psbt) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, psbt.to_string()).unwrap();
-        p
-    }
-}
-
-fn approver_secret_hex(id: &str) -> String {
-    keys_file()
-        .approvers
-        .into_iter()
-        .find(|a| a.id == id)
-        .unwrap()
-        .secret_hex
-}
-
-// ---------- PSBTs of the example vault ----------
 
 /// Satoshis per bitcoin.
 pub const BTC: u64 = 100_000_000;
