@@ -79,7 +79,7 @@ pub fn parse_payouts(text: &str, network: Network) -> Result<Vec<Payout>, (usize
                 format!("`{address}` is not an address of the vault's network ({network})"),
             )
         })?;
-        let amount = parse_amount(amount).map_err(|e| (line, e))?;
+        let amount = parse_amount(amount).map_err(|e| (line, e.to_string()))?;
         if amount == Amount::ZERO {
             return Err((line, "the amount is zero".into()));
         }

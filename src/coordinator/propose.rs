@@ -39,9 +39,9 @@ pub fn parse_fee_rate(text: &str) -> Result<FeeRate, CoordinatorError> {
     } else {
         t.to_owned()
     };
-    let limit: FeeRateLimit = with_unit
-        .parse()
-        .map_err(|e: String| CoordinatorError::BadArgument(format!("--fee-rate: {e}")))?;
+    let limit: FeeRateLimit = with_unit.parse().map_err(|e: crate::policy::UnitError| {
+        CoordinatorError::BadArgument(format!("--fee-rate: {e}"))
+    })?;
     Ok(FeeRate::from_sat_per_kwu(limit.sat_per_kvb() / 4))
 }
 

@@ -175,7 +175,7 @@ pub enum Problem {
     QuorumImpossible(String),
     /// An amount or fee rate does not parse.
     #[error("{0}")]
-    BadAmount(String),
+    BadAmount(#[from] super::units::UnitError),
     /// A single-movement cap above the daily cap.
     #[error("max_amount {max} is above daily_limit {daily}; a single movement cannot exceed the daily limit")]
     MaxAboveDaily {

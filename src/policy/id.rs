@@ -63,10 +63,15 @@ impl fmt::Debug for PolicyId {
     }
 }
 
+/// A text that is not a policy id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a policy id (64 hex characters)")]
+pub struct BadPolicyId(pub String);
+
 impl FromStr for PolicyId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a policy id (64 hex characters)");
+    type Err = BadPolicyId;
+    fn from_str(s: &str) -> Result<Self, BadPolicyId> {
+        let bad = || BadPolicyId(s.to_owned());
         if s.len() != 64 || !s.is_ascii() {
             return Err(bad());
         }
@@ -79,8 +84,8 @@ impl FromStr for PolicyId {
 }
 
 impl TryFrom<String> for PolicyId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = BadPolicyId;
+    fn try_from(s: String) -> Result<Self, BadPolicyId> {
         s.parse()
     }
 }

@@ -29,7 +29,7 @@ pub use report::{ApproverReport, KeyReport, PolicyReport, RulesReport, WalletRep
 pub use rules::{
     AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
 };
-pub use units::{btc, format_amount, parse_amount, FeeRateLimit};
+pub use units::{btc, format_amount, parse_amount, FeeRateLimit, UnitError};
 pub use wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 
 /// One of the example policies in `policies/`, for unit tests.

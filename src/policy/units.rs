@@ -6,25 +6,59 @@ use std::str::FromStr;
 
 use bitcoin::{Amount, Denomination};
 
+/// Why a text is not an amount or a fee rate; each message says how to
+/// write one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnitError {
+    /// A number without a unit.
+    #[error("`{0}` has no unit; write it like \"5 BTC\" or \"1500 sat\"")]
+    NoUnit(String),
+    /// A unit other than BTC, mBTC or sat.
+    #[error("unknown unit `{unit}` in `{text}`; use BTC, mBTC or sat")]
+    UnknownUnit {
+        /// The whole text.
+        text: String,
+        /// The unit written.
+        unit: String,
+    },
+    /// The number does not make an amount (negative, too precise, too large).
+    #[error("`{text}` is not an amount ({reason}); write it like \"5 BTC\" or \"1500 sat\"")]
+    NotAnAmount {
+        /// The whole text.
+        text: String,
+        /// What rust-bitcoin found wrong.
+        reason: bitcoin::amount::ParseAmountError,
+    },
+    /// Not `<number> sat/vB` with at most three decimals.
+    #[error("`{0}` is not a fee rate (at most three decimals); write it like \"20 sat/vB\"")]
+    NotAFeeRate(String),
+    /// A fee rate beyond what can be held.
+    #[error("`{0}` is too large; write it like \"20 sat/vB\"")]
+    FeeRateTooLarge(String),
+}
+
 /// Parses `"<number> <unit>"` with unit BTC, mBTC, sat (or sats, satoshi).
 /// A bare number is refused: a missing unit is how 5 sat turns into 5 BTC.
-pub fn parse_amount(text: &str) -> Result<Amount, String> {
+pub fn parse_amount(text: &str) -> Result<Amount, UnitError> {
     let text = text.trim();
     let (number, unit) = text
         .rsplit_once(char::is_whitespace)
-        .ok_or_else(|| format!("`{text}` has no unit; write it like \"5 BTC\" or \"1500 sat\""))?;
+        .ok_or_else(|| UnitError::NoUnit(text.to_owned()))?;
     let denomination = match unit.trim() {
         "BTC" | "btc" => Denomination::Bitcoin,
         "mBTC" => Denomination::MilliBitcoin,
         "sat" | "sats" | "satoshi" | "satoshis" => Denomination::Satoshi,
         other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`; use BTC, mBTC or sat"
-            ))
+            return Err(UnitError::UnknownUnit {
+                text: text.to_owned(),
+                unit: other.to_owned(),
+            })
         }
     };
-    Amount::from_str_in(number.trim(), denomination).map_err(|e| {
-        format!("`{text}` is not an amount ({e}); write it like \"5 BTC\" or \"1500 sat\"")
+    Amount::from_str_in(number.trim(), denomination).map_err(|reason| UnitError::NotAnAmount {
+        text: text.to_owned(),
+        reason,
     })
 }
 
@@ -74,32 +108,29 @@ impl FeeRateLimit {
 }
 
 impl FromStr for FeeRateLimit {
-    type Err = String;
+    type Err = UnitError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let hint = "write it like \"20 sat/vB\"";
+    fn from_str(text: &str) -> Result<Self, UnitError> {
         let t = text.trim();
         let number = t
             .strip_suffix("sat/vB")
             .or_else(|| t.strip_suffix("sat/vb"))
-            .ok_or_else(|| format!("`{t}` is not a fee rate; {hint}"))?
+            .ok_or_else(|| UnitError::NotAFeeRate(t.to_owned()))?
             .trim();
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
         let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
         if whole.is_empty() || !digits_ok(whole) || !digits_ok(frac) || frac.len() > 3 {
-            return Err(format!(
-                "`{t}` is not a fee rate (at most three decimals); {hint}"
-            ));
+            return Err(UnitError::NotAFeeRate(t.to_owned()));
         }
         let whole: u64 = whole
             .parse()
-            .map_err(|_| format!("`{t}` is too large; {hint}"))?;
+            .map_err(|_| UnitError::FeeRateTooLarge(t.to_owned()))?;
         let frac_kvb: u64 = format!("{frac:0<3}").parse().unwrap_or(0);
         whole
             .checked_mul(1000)
             .and_then(|w| w.checked_add(frac_kvb))
             .map(FeeRateLimit::from_sat_per_kvb)
-            .ok_or_else(|| format!("`{t}` is too large; {hint}"))
+            .ok_or_else(|| UnitError::FeeRateTooLarge(t.to_owned()))
     }
 }
 
@@ -133,10 +164,22 @@ mod tests {
         );
         assert_eq!(parse_amount("1500 sat").unwrap(), Amount::from_sat(1500));
         assert_eq!(parse_amount("2 mBTC").unwrap(), Amount::from_sat(200_000));
-        assert!(parse_amount("5").unwrap_err().contains("no unit"));
-        assert!(parse_amount("5 ETH").unwrap_err().contains("unknown unit"));
-        assert!(parse_amount("-5 BTC").is_err());
-        assert!(parse_amount("0.000000001 BTC").is_err());
+        assert_eq!(parse_amount("5"), Err(UnitError::NoUnit("5".into())));
+        assert_eq!(
+            parse_amount("5 ETH"),
+            Err(UnitError::UnknownUnit {
+                text: "5 ETH".into(),
+                unit: "ETH".into()
+            })
+        );
+        assert!(matches!(
+            parse_amount("-5 BTC"),
+            Err(UnitError::NotAnAmount { .. })
+        ));
+        assert!(matches!(
+            parse_amount("0.000000001 BTC"),
+            Err(UnitError::NotAnAmount { .. })
+        ));
     }
 
     #[test]

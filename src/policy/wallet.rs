@@ -44,13 +44,18 @@ impl fmt::Display for Tier {
     }
 }
 
+/// A text that names no tier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier `{0}`; use cold or hot")]
+pub struct UnknownTier(pub String);
+
 impl FromStr for Tier {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownTier;
+    fn from_str(s: &str) -> Result<Self, UnknownTier> {
         match s {
             "cold" => Ok(Tier::Cold),
             "hot" => Ok(Tier::Hot),
-            other => Err(format!("unknown tier `{other}`; use cold or hot")),
+            other => Err(UnknownTier(other.to_owned())),
         }
     }
 }

@@ -28,15 +28,18 @@ pub enum Encoding {
     Binary,
 }
 
+/// A text that names no PSBT encoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown PSBT format `{0}`; use base64 or binary")]
+pub struct UnknownEncoding(pub String);
+
 impl std::str::FromStr for Encoding {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownEncoding;
+    fn from_str(s: &str) -> Result<Self, UnknownEncoding> {
         match s {
             "base64" => Ok(Encoding::Base64),
             "binary" => Ok(Encoding::Binary),
-            other => Err(format!(
-                "unknown PSBT format `{other}`; use base64 or binary"
-            )),
+            other => Err(UnknownEncoding(other.to_owned())),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::coordinator::error::CoordinatorError;
 use crate::coordinator::propose::parse_fee_rate;
 use crate::coordinator::vault::Coordinator;
 
-fn amount_arg(text: &str) -> Result<Amount, String> {
+fn amount_arg(text: &str) -> Result<Amount, crate::policy::UnitError> {
     parse_amount(text)
 }
 

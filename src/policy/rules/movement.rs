@@ -114,13 +114,18 @@ impl fmt::Display for Movement {
     }
 }
 
+/// A text that names no kind of movement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown movement `{0}`; use one of cold-to-hot, hot-to-cold, hot-payout, cold-payout, cold-consolidation, hot-consolidation")]
+pub struct UnknownMovement(pub String);
+
 impl std::str::FromStr for Movement {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownMovement;
+    fn from_str(s: &str) -> Result<Self, UnknownMovement> {
         Movement::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| format!("unknown movement `{s}`"))
+            .ok_or_else(|| UnknownMovement(s.to_owned()))
     }
 }
 
