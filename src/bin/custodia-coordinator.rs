@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use custodia::coordinator::cli::{GlobalArgs, VaultCommand};
 use custodia::policy::{PolicyReport, VaultPolicy};
+use custodia::ui::coordinator::{GlobalArgs, VaultCommand};
 
 /// Watch the vault, propose movements, collect approvals and signatures, broadcast.
 #[derive(Parser)]
@@ -58,7 +58,7 @@ enum PolicyCommand {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Vault(cmd) => custodia::coordinator::cli::run(cli.global, cmd)?,
+        Command::Vault(cmd) => custodia::ui::coordinator::run(cli.global, cmd)?,
         Command::Policy(cmd) => {
             let (file, json) = match &cmd {
                 PolicyCommand::Check { file, json }

@@ -7,7 +7,6 @@
 
 mod balance;
 mod bump;
-pub mod cli;
 mod collect;
 mod collection;
 mod consolidate;

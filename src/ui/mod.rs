@@ -3,6 +3,8 @@
 //! library returns reports and never prints or prompts; nothing in it
 //! imports this module.
 
+#[cfg(feature = "online")]
+pub mod coordinator;
 pub mod terminal;
 
 /// Prints a report as pretty JSON on stdout, for `--json`.

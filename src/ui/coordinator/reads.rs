@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use super::print_json;
-use crate::coordinator::balance::btc;
-use crate::coordinator::error::CoordinatorError;
-use crate::coordinator::vault::{Coordinator, InitReport};
+use crate::coordinator::CoordinatorError;
+use crate::coordinator::{Coordinator, InitReport};
+use crate::policy::btc;
 use crate::policy::Tier;
 
 /// Prints what `init` did.

@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::policy::{parse_amount, Tier};
 
 use super::print_json;
-use crate::coordinator::error::CoordinatorError;
-use crate::coordinator::propose::parse_fee_rate;
-use crate::coordinator::vault::Coordinator;
+use crate::coordinator::parse_fee_rate;
+use crate::coordinator::Coordinator;
+use crate::coordinator::CoordinatorError;
 
 fn amount_arg(text: &str) -> Result<Amount, crate::policy::UnitError> {
     parse_amount(text)

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::policy::Tier;
 
-use super::datadir::DataDir;
-use super::error::CoordinatorError;
-use super::node::NodeArgs;
-use super::vault::Coordinator;
+use crate::coordinator::Coordinator;
+use crate::coordinator::CoordinatorError;
+use crate::coordinator::DataDir;
+use crate::coordinator::NodeArgs;
 
 mod movements;
 mod reads;
@@ -150,10 +150,7 @@ pub enum LogCommand {
 }
 
 fn print_json(value: &impl Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("reports serialize")
-    );
+    super::print_json(value).expect("reports serialize");
 }
 
 /// Runs one coordinator command and prints its result.
