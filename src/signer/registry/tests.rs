@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::ExitCode;
+use crate::error::{Classify, ExitCode};
 use crate::policy::ApproverId;
 use crate::signer::approval_key::ApproverSecret;
 use crate::signer::keystore::{Mnemonic, Passphrase, SeedOrigin};

@@ -1,0 +1,132 @@
+//! Why a registration or a registered policy failed, and the exit code of
+//! each case.
+
+use std::path::PathBuf;
+
+use crate::error::{Classify, ExitCode};
+use crate::policy::{KeyId, PolicyError, PolicyId, Tier};
+use crate::signer::keystore::KeyStoreError;
+
+/// Why a registration or a registered policy failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The data dir failed.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    /// The policy file is not a valid policy.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A registered policy file no longer matches its name or does not parse.
+    #[error("registered policy {path} is damaged: {reason}; remove it and register the policy again from its original file")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The vault is registered with another policy and `--replace` was not given.
+    #[error("vault `{vault}` is registered with policy {old}; this file is a different policy {new}. Check the changes shown above with the people who wrote the policy, then run again with --replace")]
+    NeedsReplace {
+        /// Vault name.
+        vault: String,
+        /// Registered policy id.
+        old: PolicyId,
+        /// New policy id.
+        new: PolicyId,
+    },
+    /// The operator did not confirm.
+    #[error("not confirmed; nothing was registered")]
+    NotConfirmed,
+    /// A policy file the signer's log has no registration of.
+    #[error("{path} holds policy {id}, but this signer's log has no `register` entry for it: a file placed in the data directory is not a registration, and the signer does not use it. If the policy should be registered, check its id with the vault's other key holders and register it from its original file with `custodia-signer register POLICY.toml`; otherwise remove the file")]
+    Unlogged {
+        /// The file.
+        path: PathBuf,
+        /// The policy id it names.
+        id: PolicyId,
+    },
+    /// The policy is for another network than this signer's seed.
+    #[error("the policy is for {policy}, but this signer's seed is for {seed}; a key serves one network — register a policy written for {seed}, or use a signer set up for {policy}")]
+    OtherNetwork {
+        /// The seed's network (key.json).
+        seed: bitcoin::Network,
+        /// The policy's network.
+        policy: bitcoin::Network,
+    },
+    /// A key of the policy is registered already for another vault.
+    #[error("key `{key}` is already registered here for vault `{vault}` (policy {policy}); a key serves one vault and one tier, so this policy is refused. If it is a drill or a new vault, it needs keys of its own")]
+    KeyOfAnotherVault {
+        /// The key id in the new policy.
+        key: KeyId,
+        /// The vault it serves.
+        vault: String,
+        /// That vault's registered policy.
+        policy: PolicyId,
+    },
+    /// A replacement moves a key to another tier.
+    #[error("key `{key}` serves {} in the registered policy and {} in this one; a key serves one tier — move funds to new keys instead (see docs/operator.md)", tiers_text(.was), tiers_text(.is))]
+    KeyChangedTier {
+        /// The key id.
+        key: KeyId,
+        /// Its tiers in the registered policy.
+        was: Vec<Tier>,
+        /// Its tiers in the new one.
+        is: Vec<Tier>,
+    },
+    /// The policy states an xpub for this seed that the seed does not derive.
+    #[error("the policy says key `{key}` is {stated}, but this seed derives {derived} at that origin: the policy is wrong or names another seed with the same fingerprint; check it with `custodia-signer xpub` and the policy's author")]
+    NotThisSeedsKey {
+        /// The key id.
+        key: KeyId,
+        /// The key as the policy states it.
+        stated: String,
+        /// What the seed derives there.
+        derived: String,
+    },
+    /// The policy names a key of this seed, and no unlocked seed was given to check it.
+    #[error("the policy names a key of this signer's seed; registering it needs the passphrase, so that the key can be derived and compared")]
+    SeedNeeded,
+    /// A policy file whose registration a later one replaced.
+    #[error("{path} holds policy {id}, which policy {by} replaced (log entry {seq}); the signer no longer uses a retired policy. Have the coordinator build the PSBT for the current policy, or, if {id} should be current again, register it with `custodia-signer register POLICY.toml --replace`")]
+    Retired {
+        /// The file.
+        path: PathBuf,
+        /// The retired policy.
+        id: PolicyId,
+        /// The policy that replaced it.
+        by: String,
+        /// The log entry that replaced it.
+        seq: u64,
+    },
+}
+
+fn tiers_text(tiers: &[Tier]) -> String {
+    match tiers {
+        [] => "no wallet".to_owned(),
+        t => t
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    }
+}
+
+impl Classify for RegistryError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            RegistryError::KeyStore(e) => e.exit_code(),
+            RegistryError::Policy(e) => e.exit_code(),
+            RegistryError::Corrupt { .. } | RegistryError::NeedsReplace { .. } => {
+                ExitCode::BadInput
+            }
+            RegistryError::NotConfirmed
+            | RegistryError::Unlogged { .. }
+            | RegistryError::Retired { .. }
+            | RegistryError::OtherNetwork { .. }
+            | RegistryError::KeyOfAnotherVault { .. }
+            | RegistryError::KeyChangedTier { .. }
+            | RegistryError::NotThisSeedsKey { .. } => ExitCode::Refused,
+            RegistryError::SeedNeeded => ExitCode::BadInput,
+        }
+    }
+}
