@@ -33,6 +33,6 @@ pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};
 pub use propose::{parse_fee_rate, FALLBACK_SAT_PER_VB};
 pub use rebalance::rebalance_move;
-pub use sync::SyncReport;
+pub use sync::{Quiet, SyncProgress, SyncReport};
 pub use vault::{Coin, Coordinator, InitReport, NewAddress, StatusReport, WalletTip};
 pub use wallets::{TierWallet, VaultWallets};

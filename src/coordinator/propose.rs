@@ -76,7 +76,13 @@ impl Coordinator {
         }
         let mut wallets = self.wallets()?;
         let start_height = Config::load(self.dir())?.sync.start_height;
-        sync(self.dir(), &node, &mut wallets, start_height, true)?;
+        sync(
+            self.dir(),
+            &node,
+            &mut wallets,
+            start_height,
+            self.progress(),
+        )?;
         let fee_rate = fee_rate.unwrap_or_else(|| {
             node.estimate_sat_per_vb(6)
                 .map(|r| FeeRate::from_sat_per_kwu((r * 250.0).ceil() as u64))

@@ -4,12 +4,10 @@
 //! back to the last common block and re-emits from there, and bdk drops what
 //! the stale blocks confirmed.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use bdk_bitcoind_rpc::Emitter;
 use bitcoin::Transaction;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::audit::utc_timestamp;
@@ -38,18 +36,26 @@ pub struct SyncReport {
     pub time: String,
 }
 
-fn progress_bar(label: &str, from: u32, to: u64, show: bool) -> ProgressBar {
-    if !show || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(to.saturating_sub(u64::from(from)));
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} blocks {eta}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_owned());
-    bar
+/// Told how a sync advances, so that a program can draw progress; the
+/// library itself draws nothing. Methods take `&self` so one reporter can
+/// be shared by everything a command does.
+pub trait SyncProgress: Send + Sync {
+    /// Wallets `label` (e.g. `cold+hot`) start at height `from` toward `to`.
+    fn start(&self, label: &str, from: u32, to: u64);
+    /// They reached `height`.
+    fn advance(&self, height: u64);
+    /// They are done.
+    fn finish(&self);
+}
+
+/// Shows nothing (scripts, `--json`, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quiet;
+
+impl SyncProgress for Quiet {
+    fn start(&self, _: &str, _: u32, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
 /// Drives `group` (wallets whose tips are the same block) from one emitter, so
@@ -59,7 +65,7 @@ fn sync_group(
     group: &mut [&mut TierWallet],
     start_height: u32,
     tip: u64,
-    show_progress: bool,
+    progress: &dyn SyncProgress,
 ) -> Result<u32, CoordinatorError> {
     let start = group[0].wallet().latest_checkpoint();
     let unconfirmed: Vec<Arc<Transaction>> = group
@@ -73,7 +79,7 @@ fn sync_group(
         })
         .collect();
     let label: Vec<&str> = group.iter().map(|tw| tw.tier().as_str()).collect();
-    let bar = progress_bar(&label.join("+"), start.height(), tip, show_progress);
+    progress.start(&label.join("+"), start.height(), tip);
     let mut emitter = Emitter::new(node.client(), start, start_height, unconfirmed);
     let mut applied = 0u32;
     while let Some(event) = emitter
@@ -96,7 +102,7 @@ fn sync_group(
                 tw.persist()?;
             }
         }
-        bar.set_position(u64::from(height).min(tip));
+        progress.advance(u64::from(height).min(tip));
     }
     let mempool = emitter
         .mempool()
@@ -107,7 +113,7 @@ fn sync_group(
         wallet.apply_unconfirmed_txs(mempool.update.clone());
         tw.persist()?;
     }
-    bar.finish_and_clear();
+    progress.finish();
     Ok(applied)
 }
 
@@ -119,7 +125,7 @@ pub fn sync(
     node: &Node,
     wallets: &mut VaultWallets,
     start_height: u32,
-    show_progress: bool,
+    progress: &dyn SyncProgress,
 ) -> Result<SyncReport, CoordinatorError> {
     let tip = node.health()?.blocks;
     let VaultWallets { cold, hot } = wallets;
@@ -127,12 +133,12 @@ pub fn sync(
         cold.wallet().latest_checkpoint().block_id() == hot.wallet().latest_checkpoint().block_id();
     let mut blocks_applied = std::collections::BTreeMap::new();
     if together {
-        let n = sync_group(node, &mut [cold, hot], start_height, tip, show_progress)?;
+        let n = sync_group(node, &mut [cold, hot], start_height, tip, progress)?;
         blocks_applied = [(Tier::Cold, n), (Tier::Hot, n)].into();
     } else {
         for tw in [cold, hot] {
             let tier = tw.tier();
-            let n = sync_group(node, &mut [tw], start_height, tip, show_progress)?;
+            let n = sync_group(node, &mut [tw], start_height, tip, progress)?;
             blocks_applied.insert(tier, n);
         }
     }

@@ -2,6 +2,7 @@
 //! operations (init, status, sync, balances, addresses, coins).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use bdk_wallet::KeychainKind;
 use bitcoin::{Address, Amount, OutPoint};
@@ -15,7 +16,7 @@ use super::balance::VaultBalance;
 use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
-use super::sync::{sync, SyncReport};
+use super::sync::{sync, Quiet, SyncProgress, SyncReport};
 use super::wallets::{TierWallet, VaultWallets};
 use crate::policy::diff::changed_lines as line_diff;
 
@@ -24,6 +25,7 @@ pub struct Coordinator {
     dir: DataDir,
     policy: VaultPolicy,
     node_args: NodeArgs,
+    progress: Arc<dyn SyncProgress>,
 }
 
 /// What `init` did.
@@ -164,6 +166,7 @@ impl Coordinator {
             dir,
             policy,
             node_args,
+            progress: Arc::new(Quiet),
         };
         let dir = &coordinator.dir;
         let action = match &old {
@@ -229,6 +232,7 @@ impl Coordinator {
             dir,
             policy,
             node_args,
+            progress: Arc::new(Quiet),
         })
     }
 
@@ -264,12 +268,30 @@ impl Coordinator {
             .map_err(CoordinatorError::Log)
     }
 
+    /// Reports the progress of every sync (including the one a proposal
+    /// runs first) to `progress`; by default nothing is shown.
+    pub fn with_progress(mut self, progress: Arc<dyn SyncProgress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Where sync progress goes.
+    pub(crate) fn progress(&self) -> &dyn SyncProgress {
+        self.progress.as_ref()
+    }
+
     /// `sync`.
-    pub fn sync(&self, show_progress: bool) -> Result<SyncReport, CoordinatorError> {
+    pub fn sync(&self) -> Result<SyncReport, CoordinatorError> {
         let (node, _) = self.connect()?;
         let mut wallets = self.wallets()?;
         let start_height = Config::load(&self.dir)?.sync.start_height;
-        sync(&self.dir, &node, &mut wallets, start_height, show_progress)
+        sync(
+            &self.dir,
+            &node,
+            &mut wallets,
+            start_height,
+            self.progress(),
+        )
     }
 
     /// `status`.

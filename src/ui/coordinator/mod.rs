@@ -2,17 +2,16 @@
 //! `custodia-coordinator` only parses and calls [`run`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::policy::Tier;
 
-use crate::coordinator::Coordinator;
-use crate::coordinator::CoordinatorError;
-use crate::coordinator::DataDir;
-use crate::coordinator::NodeArgs;
+use crate::coordinator::{Coordinator, CoordinatorError, DataDir, NodeArgs, Quiet, SyncProgress};
 
 mod movements;
+mod progress;
 mod reads;
 
 pub use movements::ProposeCommand;
@@ -167,7 +166,14 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
         reads::init(&r, *json);
         return Ok(());
     }
-    let c = Coordinator::open(dir, global.node)?;
+    // Progress on a terminal, except for `sync --json`, whose caller wants
+    // the report alone.
+    let quiet = matches!(command, VaultCommand::Sync { json: true });
+    let progress: Arc<dyn SyncProgress> = match quiet {
+        true => Arc::new(Quiet),
+        false => Arc::new(progress::TerminalProgress::default()),
+    };
+    let c = Coordinator::open(dir, global.node)?.with_progress(progress);
     match command {
         VaultCommand::Init { .. } => unreachable!("handled above"),
         VaultCommand::Status { json } => reads::status(&c, json),

@@ -80,7 +80,7 @@ pub fn status(c: &Coordinator, json: bool) -> Result<(), CoordinatorError> {
 
 /// `sync`.
 pub fn sync(c: &Coordinator, json: bool) -> Result<(), CoordinatorError> {
-    let r = c.sync(!json)?;
+    let r = c.sync()?;
     if json {
         print_json(&r);
     } else {
