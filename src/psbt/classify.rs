@@ -17,19 +17,9 @@ use miniscript::Descriptor;
 use serde::Serialize;
 
 pub(crate) use super::derive::Deriver;
+use super::derive::VaultPath;
 use crate::policy::rules::RuleId;
 use crate::policy::{ScriptKind, Tier, NUMS_INTERNAL_KEY};
-
-/// Where in the vault a script sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct VaultPath {
-    /// The wallet.
-    pub tier: Tier,
-    /// 0 receive, 1 change.
-    pub chain: u32,
-    /// Address index.
-    pub index: u32,
-}
 
 /// Something wrong with one input, and the rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

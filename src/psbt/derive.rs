@@ -13,8 +13,19 @@ use bitcoin::PublicKey;
 use miniscript::descriptor::DescriptorPublicKey;
 use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
 
-use super::classify::VaultPath;
 use crate::policy::{Chain, Tier, VaultPolicy};
+use serde::Serialize;
+
+/// Where in the vault a script sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct VaultPath {
+    /// The wallet.
+    pub tier: Tier,
+    /// 0 receive, 1 change.
+    pub chain: u32,
+    /// Address index.
+    pub index: u32,
+}
 
 /// Most distinct vault paths the derivations of one input or output may name
 /// before they are treated as false claims (one per wallet is honest).

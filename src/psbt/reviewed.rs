@@ -7,8 +7,8 @@
 use bitcoin::{Psbt, PublicKey, TxOut};
 use miniscript::Descriptor;
 
-use super::classify::VaultPath;
 use super::daily::DailySpending;
+use super::derive::VaultPath;
 use super::review::Review;
 use crate::error::{Classify, ExitCode};
 use crate::policy::rules::Movement;
