@@ -89,8 +89,13 @@ fn log_verify_names_the_edited_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     let log = custodia::audit::EventLog::new(&path);
-    for n in 0..3 {
-        log.append(serde_json::json!({"kind": "proposal", "n": n}))
+    for released in 0..3 {
+        let abandoned = custodia::audit::Abandoned {
+            policy_id: custodia::policy::PolicyId::from_bytes([1; 32]),
+            txid: bitcoin::hashes::Hash::from_byte_array([2; 32]),
+            released,
+        };
+        log.append(&custodia::audit::Event::Abandon(abandoned))
             .unwrap();
     }
     Command::cargo_bin("custodia-auditor")
@@ -100,9 +105,10 @@ fn log_verify_names_the_edited_line() {
         .assert()
         .success()
         .stdout(predicate::str::contains("3 entries"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replacen("\"n\":1", "\"n\":7", 1);
+    let text =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("\"released\":1", "\"released\":7", 1);
     std::fs::write(&path, text).unwrap();
     Command::cargo_bin("custodia-auditor")
         .unwrap()

@@ -8,7 +8,7 @@ mod signer_fixtures;
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, Psbt, Txid};
 use custodia::audit::{now_unix, LogEntry};
-use custodia::policy::{Tier, VaultPolicy};
+use custodia::policy::{PolicyId, Tier, VaultPolicy};
 use custodia::psbt::{
     allowance, DailySpending, LimitScope, Movement, Review, RuleId, SignablePsbt, WINDOW_SECS,
 };
@@ -37,9 +37,10 @@ fn sign_entry(
         unix_time,
         time: String::new(),
         prev: String::new(),
+        // Any policy of the vault: the count is by vault name.
         event: serde_json::json!({
             "kind": "sign",
-            "policy_id": "any policy of the vault",
+            "policy_id": PolicyId::from_bytes([txid; 32]).to_string(),
             "vault": vault,
             "txid": Txid::from_byte_array([txid; 32]).to_string(),
             "movement": movement,
@@ -95,14 +96,14 @@ fn daily_limit_is_a_rolling_24_hours_not_a_calendar_day() {
         sign_entry(1, now - 25 * 3600, vault, 1, "cold-to-hot", 5 * BTC),
         sign_entry(2, now - 23 * 3600, vault, 2, "cold-to-hot", 59 * BTC / 10),
     ];
-    let spent = DailySpending::from_signer_log(&entries, vault, now);
+    let spent = DailySpending::from_signer_log(&entries, vault, now).unwrap();
     assert_eq!(spent.movements.len(), 1);
     let mut psbt = cold_to_hot(&policy, BTC / 10);
     approve(&policy, &mut psbt, &["sato", "suzuki"]);
     assert_refused_for(&policy, &psbt, &spent, RuleId::DailyLimit);
 
     // An hour later the 5.9 BTC leave the window, whatever the calendar says.
-    let later = DailySpending::from_signer_log(&entries, vault, now + 3600 + 1);
+    let later = DailySpending::from_signer_log(&entries, vault, now + 3600 + 1).unwrap();
     assert!(later.movements.is_empty());
     assert!(Review::of(&policy, &psbt, &later).passes());
     assert_eq!(WINDOW_SECS, 24 * 3600);
@@ -118,7 +119,7 @@ fn daily_limit_counts_by_vault_so_a_replaced_policy_does_not_reset_it() {
         sign_entry(1, now - 60, policy.name(), 1, "cold-to-hot", 5 * BTC),
         sign_entry(2, now - 60, "another-vault", 2, "cold-to-hot", 5 * BTC),
     ];
-    let spent = DailySpending::from_signer_log(&entries, policy.name(), now);
+    let spent = DailySpending::from_signer_log(&entries, policy.name(), now).unwrap();
     assert_eq!(
         spent.total(Tier::Cold, Txid::all_zeros()),
         sat(5 * BTC + 10_000)
@@ -154,7 +155,7 @@ fn daily_limit_counts_fees_of_every_movement() {
         "hot-to-cold",
         7 * BTC,
     ));
-    let spent = DailySpending::from_signer_log(&entries, policy.name(), now);
+    let spent = DailySpending::from_signer_log(&entries, policy.name(), now).unwrap();
     assert_eq!(spent.total(Tier::Hot, Txid::all_zeros()), sat(40_000));
 
     // A payout counts its amount and its fee.

@@ -257,10 +257,12 @@ fn prefilled_bogus_signature_is_replaced() {
         .unwrap();
     let back = PsbtDocument::from_bytes(&out).unwrap();
     assert_eq!(back.psbt(), &signed);
-    assert_eq!(
-        sign_event(&r, &outcome, master("hot-1").fingerprint())["replaced_signatures"][0]["input"],
-        0
-    );
+    let custodia::audit::Event::Sign(logged) =
+        sign_event(&r, &outcome, master("hot-1").fingerprint())
+    else {
+        panic!("a signature logs a sign entry")
+    };
+    assert_eq!(logged.replaced_signatures[0].input, 0);
 
     // With a second key holder's signature the transaction finalizes, and
     // the interpreter accepts every signature. (The second copy still holds

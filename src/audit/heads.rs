@@ -14,14 +14,9 @@ use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::sha256;
 use serde::{Deserialize, Serialize};
 
-use super::log::VerifiedLog;
+use super::event::Event;
+use super::log::{LogError, VerifiedLog};
 use crate::error::{Classify, ExitCode};
-
-/// `kind` of the coordinator's entry for a signer head seen in a PSBT.
-pub const SIGNER_HEAD_EVENT: &str = "signer-head";
-
-/// The kinds of entry a signer writes when its seed is made.
-const SEED_EVENTS: [&str; 3] = ["init", "restore", "restore-backup"];
 
 /// The head of a signer's log right after it signed: the auditor later checks
 /// that the signer's log still holds this entry, so a log cut short or
@@ -49,27 +44,26 @@ impl NamedLog {
     /// The master fingerprint of the signer whose log this is, from the entry
     /// its seed creation wrote; `None` for the coordinator's log or a signer
     /// without a seed.
-    pub fn signer(&self) -> Option<Fingerprint> {
-        self.log
-            .entries
-            .iter()
-            .find(|e| SEED_EVENTS.contains(&e.kind()))
-            .and_then(|e| e.event.get("fingerprint")?.as_str()?.parse().ok())
+    pub fn signer(&self) -> Result<Option<Fingerprint>, LogError> {
+        for e in &self.log.entries {
+            if let Some(Event::Init(s) | Event::Restore(s) | Event::RestoreBackup(s)) = e.event()? {
+                return Ok(Some(s.fingerprint));
+            }
+        }
+        Ok(None)
     }
 
     /// The signer heads this log recorded (the coordinator's `signer-head`
-    /// entries), with the txid each came with.
-    pub fn reported_heads(&self) -> Vec<(SignerHead, String)> {
-        self.log
-            .entries
-            .iter()
-            .filter(|e| e.kind() == SIGNER_HEAD_EVENT)
-            .filter_map(|e| {
-                let head = serde_json::from_value(e.event.get("head")?.clone()).ok()?;
-                let txid = e.event.get("txid")?.as_str()?.to_owned();
-                Some((head, txid))
-            })
-            .collect()
+    /// entries), with the txid each came with. An entry that does not read
+    /// is an error, not skipped: a skipped head would be a head unchecked.
+    pub fn reported_heads(&self) -> Result<Vec<(SignerHead, String)>, LogError> {
+        let mut out = Vec::new();
+        for e in &self.log.entries {
+            if let Some(Event::SignerHead(s)) = e.event()? {
+                out.push((s.head, s.txid.to_string()));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -111,13 +105,19 @@ impl Classify for MissingHeadsFinding {
 impl HeadCheck {
     /// Checks every head reported in any of `logs` against the log of the
     /// signer it names, where that log is among `logs`.
-    pub fn of(logs: &[NamedLog]) -> HeadCheck {
-        let signers: BTreeMap<Fingerprint, &NamedLog> = logs
-            .iter()
-            .filter_map(|l| l.signer().map(|fp| (fp, l)))
-            .collect();
+    pub fn of(logs: &[NamedLog]) -> Result<HeadCheck, LogError> {
+        let mut signers: BTreeMap<Fingerprint, &NamedLog> = BTreeMap::new();
+        for l in logs {
+            if let Some(fp) = l.signer()? {
+                signers.insert(fp, l);
+            }
+        }
+        let mut reported = Vec::new();
+        for l in logs {
+            reported.extend(l.reported_heads()?);
+        }
         let mut out = HeadCheck::default();
-        for (head, txid) in logs.iter().flat_map(NamedLog::reported_heads) {
+        for (head, txid) in reported {
             let Some(signer) = signers.get(&head.fingerprint) else {
                 *out.unchecked
                     .entry(head.fingerprint.to_string())
@@ -140,7 +140,7 @@ impl HeadCheck {
                 found,
             });
         }
-        out
+        Ok(out)
     }
 
     /// The finding, if any head is missing.

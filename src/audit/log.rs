@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Classify, ExitCode};
 
+use super::event::Event;
 use super::time::{now_unix, utc_timestamp};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -68,10 +69,28 @@ impl LogEntry {
             .and_then(|k| k.as_str())
             .unwrap_or("")
     }
+
+    /// The event, typed; `None` for a kind this program does not know (see
+    /// the module `event` for how readers treat those). An entry of a known
+    /// kind that does not read is an error naming it: counting a daily limit
+    /// past an entry it cannot read would undercount.
+    pub fn event(&self) -> Result<Option<Event>, LogError> {
+        if !Event::KINDS.contains(&self.kind()) {
+            return Ok(None);
+        }
+        serde_json::from_value(self.event.clone())
+            .map(Some)
+            .map_err(|e| LogError::Unreadable {
+                seq: self.seq,
+                kind: self.kind().to_owned(),
+                reason: e.to_string(),
+            })
+    }
 }
 
 /// Why a log could not be read, written or verified.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LogError {
     /// I/O failure.
     #[error("cannot access log {path}: {source}")]
@@ -94,6 +113,16 @@ pub enum LogError {
     /// An event to append is not a JSON object with a `kind`.
     #[error("log events must be JSON objects with a `kind` field")]
     BadEvent,
+    /// An entry of a known kind lacks a field or holds a wrong one.
+    #[error("log entry {seq} (`{kind}`) cannot be read: {reason}; the log verifies, so a program wrote it so — report it with the log attached")]
+    Unreadable {
+        /// Its sequence number.
+        seq: u64,
+        /// Its kind.
+        kind: String,
+        /// What serde found.
+        reason: String,
+    },
     /// The clock reads earlier than the newest entry.
     #[error("this machine's clock ({now}) is earlier than the newest entry of log {path} ({newest}); set the clock to the right time and try again. Nothing was written. (Entries must not go back in time: a clock that can be set back and forth could reopen the daily limits)")]
     ClockBehind {
@@ -111,7 +140,9 @@ impl Classify for LogError {
         match self {
             LogError::Io { .. } => ExitCode::NodeOrIo,
             LogError::Tampered { .. } => ExitCode::Refused,
-            LogError::BadEvent | LogError::ClockBehind { .. } => ExitCode::BadInput,
+            LogError::BadEvent | LogError::ClockBehind { .. } | LogError::Unreadable { .. } => {
+                ExitCode::BadInput
+            }
         }
     }
 }
@@ -198,7 +229,7 @@ impl EventLog {
     /// Appends one event after verifying the chain, and syncs it to disk before
     /// returning: callers rely on the entry being durable (a signer writes its
     /// log entry before the signed file appears).
-    pub fn append(&self, event: serde_json::Value) -> Result<LogEntry, LogError> {
+    pub fn append(&self, event: &Event) -> Result<LogEntry, LogError> {
         self.lock()?.append(event)
     }
 
@@ -242,7 +273,13 @@ impl LockedLog<'_> {
 
     /// Appends one event and syncs it to disk. Refused when the clock reads
     /// earlier than the newest entry.
-    pub fn append(&mut self, event: serde_json::Value) -> Result<LogEntry, LogError> {
+    pub fn append(&mut self, event: &Event) -> Result<LogEntry, LogError> {
+        self.append_value(serde_json::to_value(event).expect("events serialize"))
+    }
+
+    /// Appends an event as JSON; the typed [`append`](Self::append) is the
+    /// only way in from outside, this one lets the tests write any kind.
+    fn append_value(&mut self, event: serde_json::Value) -> Result<LogEntry, LogError> {
         if event.get("kind").and_then(|k| k.as_str()).is_none() {
             return Err(LogError::BadEvent);
         }
@@ -284,7 +321,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::new(dir.path().join("events.jsonl"));
         for i in 0..4 {
-            log.append(json!({"kind": "test", "n": i})).unwrap();
+            log.lock()
+                .unwrap()
+                .append_value(json!({"kind": "test", "n": i}))
+                .unwrap();
         }
         let verified = log.verify().unwrap();
         assert_eq!(verified.entries.len(), 4);
@@ -327,7 +367,10 @@ mod tests {
     fn a_clock_earlier_than_the_newest_entry_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::new(dir.path().join("events.jsonl"));
-        log.append(json!({"kind": "test"})).unwrap();
+        log.lock()
+            .unwrap()
+            .append_value(json!({"kind": "test"}))
+            .unwrap();
         // Stamp the newest entry an hour ahead, as a clock set back since would show.
         let mut entry = log.verify().unwrap().entries.remove(0);
         entry.unix_time = now_unix() + 3600;
@@ -335,7 +378,7 @@ mod tests {
         let line = serde_json::to_string(&entry).unwrap() + "\n";
         std::fs::write(log.path(), &line).unwrap();
         assert!(matches!(
-            log.append(json!({"kind": "test"})),
+            log.lock().unwrap().append_value(json!({"kind": "test"})),
             Err(LogError::ClockBehind { .. })
         ));
         assert_eq!(std::fs::read_to_string(log.path()).unwrap(), line);
@@ -352,12 +395,12 @@ mod tests {
                 let mut second = log.lock().unwrap();
                 // The second holder sees what the first appended.
                 let seen = second.verified().entries.len();
-                second.append(json!({"kind": "second"})).unwrap();
+                second.append_value(json!({"kind": "second"})).unwrap();
                 seen
             })
         };
         std::thread::sleep(std::time::Duration::from_millis(200));
-        held.append(json!({"kind": "first"})).unwrap();
+        held.append_value(json!({"kind": "first"})).unwrap();
         drop(held);
         assert_eq!(other.join().unwrap(), 1);
         let kinds: Vec<String> = log
@@ -375,9 +418,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::new(dir.path().join("events.jsonl"));
         assert!(matches!(
-            log.append(json!({"n": 1})),
+            log.lock().unwrap().append_value(json!({"n": 1})),
             Err(LogError::BadEvent)
         ));
         assert!(log.verify().unwrap().entries.is_empty());
+    }
+
+    #[test]
+    fn an_entry_of_an_unknown_kind_verifies_and_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(dir.path().join("log.jsonl"));
+        log.lock()
+            .unwrap()
+            .append_value(json!({"kind": "from-a-newer-release", "x": 1}))
+            .unwrap();
+        log.lock()
+            .unwrap()
+            .append_value(json!({"kind": "sign", "vault": "v"}))
+            .unwrap();
+        let entries = log.verify().unwrap().entries;
+        assert!(entries[0].event().unwrap().is_none());
+        // A known kind that does not read is an error naming the entry.
+        assert!(matches!(
+            entries[1].event(),
+            Err(LogError::Unreadable { seq: 2, .. })
+        ));
     }
 }

@@ -3,6 +3,7 @@
 mod balances;
 #[cfg(feature = "online")]
 mod core;
+mod event;
 mod heads;
 mod log;
 mod time;
@@ -12,8 +13,11 @@ pub use balances::{
 };
 #[cfg(feature = "online")]
 pub use core::{CoreScanner, ScanError};
-pub use heads::{
-    HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SignerHead, SIGNER_HEAD_EVENT,
+pub use event::{
+    Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
+    Event, Finalized, PolicyAdopted, Proposed, ProposedOutput, Registered, ReplacedSignatureLogged,
+    SeedCreated, Signed, SignerHeadSeen,
 };
+pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SignerHead};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use time::{now_unix, utc_timestamp};

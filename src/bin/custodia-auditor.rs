@@ -87,12 +87,13 @@ fn run(cli: Cli) -> Result<()> {
                 let log = EventLog::new(&file).verify()?;
                 logs.push(NamedLog { path: file, log });
             }
-            let heads = HeadCheck::of(&logs);
+            let heads = HeadCheck::of(&logs)?;
             if json {
-                let files: Vec<_> = logs
-                    .iter()
-                    .map(|l| serde_json::json!({"file": l.path, "valid": true, "entries": l.log.entries.len(), "head": l.log.head(), "signer": l.signer().map(|f| f.to_string())}))
-                    .collect();
+                let mut files = Vec::new();
+                for l in &logs {
+                    let signer = l.signer()?.map(|f| f.to_string());
+                    files.push(serde_json::json!({"file": l.path, "valid": true, "entries": l.log.entries.len(), "head": l.log.head(), "signer": signer}));
+                }
                 let v = serde_json::json!({"logs": files, "signer_heads": heads});
                 println!("{v}");
             } else {

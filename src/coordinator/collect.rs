@@ -8,14 +8,13 @@ use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
 use bitcoin::{Psbt, Transaction, Txid};
 use miniscript::psbt::PsbtExt;
 use serde::Serialize;
-use serde_json::json;
 
+use crate::audit::{self, Abandoned, Combined, Event};
 use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
 use super::collection::CollectionStatus;
 use super::error::CoordinatorError;
-use super::events::BROADCAST;
 use super::vault::Coordinator;
 
 /// What `finalize` wrote.
@@ -126,13 +125,17 @@ impl Coordinator {
             self.log_new_approvals(status.txid, m, &status.approved_by)?;
         }
         self.log_new_signer_heads(&psbt)?;
-        self.log(json!({
-            "kind": "combine",
-            "txid": status.txid.to_string(),
-            "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "out": out.display().to_string(),
-            "approvers": status.approved_by.iter().map(|a| &a.approver).collect::<Vec<_>>(),
-            "signatures": status.inputs.iter().map(|i| i.signatures).collect::<Vec<_>>(),
+        self.log(&Event::Combine(Combined {
+            policy_id: self.policy().id(),
+            txid: status.txid,
+            files: paths.iter().map(|p| p.display().to_string()).collect(),
+            out: out.display().to_string(),
+            approvers: status
+                .approved_by
+                .iter()
+                .map(|a| a.approver.clone())
+                .collect(),
+            signatures: status.inputs.iter().map(|i| i.signatures).collect(),
         }))?;
         Ok(status)
     }
@@ -181,11 +184,11 @@ impl Coordinator {
         })?;
         let txid = tx.compute_txid();
         write_new_atomically(out, serialize_hex(&tx).as_bytes())?;
-        self.log(json!({
-            "kind": "finalize",
-            "txid": txid.to_string(),
-            "movement": status.movement.map(|m| m.as_str()),
-            "out": out.display().to_string(),
+        self.log(&Event::Finalize(audit::Finalized {
+            policy_id: self.policy().id(),
+            txid,
+            movement: status.movement,
+            out: out.display().to_string(),
         }))?;
         Ok(Finalized {
             txid,
@@ -198,16 +201,15 @@ impl Coordinator {
     pub fn broadcast(&self, path: &Path) -> Result<Txid, CoordinatorError> {
         let tx = self.read_transaction(path)?;
         let (node, _) = self.connect()?;
-        let proposal = self.proposal_entry(tx.compute_txid())?;
+        let proposal = self.proposal(tx.compute_txid())?;
         let txid = node.broadcast(&tx)?;
-        let field = |name: &str| proposal.as_ref().and_then(|p| p.event.get(name)).cloned();
-        self.log(json!({
-            "kind": BROADCAST,
-            "txid": txid.to_string(),
-            "movement": field("movement"),
-            "amount_sat": field("amount_sat"),
-            "fee_sat": field("fee_sat"),
-            "proposed": proposal.is_some(),
+        self.log(&Event::Broadcast(audit::Broadcast {
+            policy_id: self.policy().id(),
+            txid,
+            movement: proposal.as_ref().map(|p| p.movement),
+            amount_sat: proposal.as_ref().map(|p| p.amount_sat),
+            fee_sat: proposal.as_ref().map(|p| p.fee_sat),
+            proposed: proposal.is_some(),
         }))?;
         Ok(txid)
     }
@@ -231,10 +233,10 @@ impl Coordinator {
             }
             tw.persist()?;
         }
-        self.log(json!({
-            "kind": "abandon",
-            "txid": txid.to_string(),
-            "released": released,
+        self.log(&Event::Abandon(Abandoned {
+            policy_id: self.policy().id(),
+            txid,
+            released,
         }))?;
         Ok((txid, released))
     }

@@ -6,30 +6,12 @@
 use std::collections::BTreeSet;
 
 use bitcoin::{Amount, Psbt, Txid};
-use serde_json::Value;
 
-use crate::audit::{now_unix, LogEntry};
+use crate::audit::{now_unix, ApprovalSeen, Event, LogEntry, Proposed, SignerHeadSeen};
 use crate::psbt::{counted_amount, signer_heads, DailySpending, LimitScope, Movement, SignerHead};
 
 use super::error::CoordinatorError;
 use super::vault::Coordinator;
-
-/// `kind` of a proposal entry.
-pub const PROPOSAL: &str = "proposal";
-/// `kind` of an entry for an approval first seen in a PSBT.
-pub const APPROVAL: &str = "approval";
-/// `kind` of a broadcast entry.
-pub const BROADCAST: &str = "broadcast";
-/// `kind` of an entry for a signer's log head first seen in a PSBT.
-pub const SIGNER_HEAD: &str = crate::audit::SIGNER_HEAD_EVENT;
-
-fn field<'a>(e: &'a LogEntry, name: &str) -> Option<&'a Value> {
-    e.event.get(name)
-}
-
-fn str_field<'a>(e: &'a LogEntry, name: &str) -> Option<&'a str> {
-    field(e, name).and_then(Value::as_str)
-}
 
 impl Coordinator {
     /// Every entry of the log, checked.
@@ -37,14 +19,28 @@ impl Coordinator {
         Ok(self.dir().event_log().verify()?.entries)
     }
 
-    /// The newest proposal entry for `txid`, if this coordinator proposed it.
-    pub fn proposal_entry(&self, txid: Txid) -> Result<Option<LogEntry>, CoordinatorError> {
-        let txid = txid.to_string();
+    /// Every event of the log, checked and typed, with the Unix time of its
+    /// entry. Kinds this program does not know are left out.
+    pub fn log_events(&self) -> Result<Vec<(u64, Event)>, CoordinatorError> {
+        let mut out = Vec::new();
+        for e in self.log_entries()? {
+            if let Some(event) = e.event()? {
+                out.push((e.unix_time, event));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest proposal for `txid`, if this coordinator proposed it.
+    pub fn proposal(&self, txid: Txid) -> Result<Option<Proposed>, CoordinatorError> {
         Ok(self
-            .log_entries()?
+            .log_events()?
             .into_iter()
             .rev()
-            .find(|e| e.kind() == PROPOSAL && str_field(e, "txid") == Some(txid.as_str())))
+            .find_map(|(_, e)| match e {
+                Event::Proposal(p) if p.txid == txid => Some(p),
+                _ => None,
+            }))
     }
 
     /// Appends an `approval` entry for each approver of `txid` not yet logged.
@@ -54,26 +50,23 @@ impl Coordinator {
         movement: Movement,
         approvers: &[super::collection::ApprovedBy],
     ) -> Result<usize, CoordinatorError> {
-        let entries = self.log_entries()?;
-        let txid_text = txid.to_string();
+        let events = self.log_events()?;
         let mut added = 0;
         for super::collection::ApprovedBy {
             approver,
             department,
         } in approvers
         {
-            let known = entries.iter().any(|e| {
-                e.kind() == APPROVAL
-                    && str_field(e, "txid") == Some(txid_text.as_str())
-                    && str_field(e, "approver") == Some(approver.as_str())
+            let known = events.iter().any(|(_, e)| {
+                matches!(e, Event::Approval(a) if a.txid == txid && a.approver == *approver)
             });
             if !known {
-                self.log(serde_json::json!({
-                    "kind": APPROVAL,
-                    "txid": txid_text,
-                    "movement": movement.as_str(),
-                    "approver": approver,
-                    "department": department,
+                self.log(&Event::Approval(ApprovalSeen {
+                    policy_id: self.policy().id(),
+                    txid,
+                    movement,
+                    approver: approver.clone(),
+                    department: department.clone(),
                 }))?;
                 added += 1;
             }
@@ -90,18 +83,20 @@ impl Coordinator {
             return Ok(0);
         }
         let known: BTreeSet<SignerHead> = self
-            .log_entries()?
-            .iter()
-            .filter(|e| e.kind() == SIGNER_HEAD)
-            .filter_map(|e| serde_json::from_value(e.event["head"].clone()).ok())
+            .log_events()?
+            .into_iter()
+            .filter_map(|(_, e)| match e {
+                Event::SignerHead(s) => Some(s.head),
+                _ => None,
+            })
             .collect();
-        let txid = psbt.unsigned_tx.compute_txid().to_string();
+        let txid = psbt.unsigned_tx.compute_txid();
         let mut added = 0;
         for head in heads.into_iter().filter(|h| !known.contains(h)) {
-            self.log(serde_json::json!({
-                "kind": SIGNER_HEAD,
-                "txid": txid,
-                "head": head,
+            self.log(&Event::SignerHead(SignerHeadSeen {
+                policy_id: self.policy().id(),
+                txid,
+                head,
             }))?;
             added += 1;
         }
@@ -114,20 +109,16 @@ impl Coordinator {
     /// own count.
     pub fn daily_spending(&self) -> Result<DailySpending, CoordinatorError> {
         let mut spent = DailySpending::empty(LimitScope::Wallet, now_unix());
-        for e in self.log_entries()? {
-            if e.kind() != BROADCAST || !spent.in_window(e.unix_time) {
+        for (time, e) in self.log_events()? {
+            let Event::Broadcast(b) = e else { continue };
+            if !spent.in_window(time) {
                 continue;
             }
-            let movement = str_field(&e, "movement").and_then(|m| m.parse::<Movement>().ok());
-            let txid = str_field(&e, "txid").and_then(|t| t.parse::<Txid>().ok());
-            let sat = |name: &str| {
-                field(&e, name)
-                    .and_then(Value::as_u64)
-                    .map(Amount::from_sat)
-            };
-            if let (Some(m), Some(t), Some(moved)) = (movement, txid, sat("amount_sat")) {
-                let fee = sat("fee_sat").unwrap_or(Amount::ZERO);
-                spent.record(t, m, counted_amount(m, moved, fee));
+            // A transaction broadcast here but not proposed here has no
+            // known amount; the signers' own counts still bind it.
+            if let (Some(m), Some(moved)) = (b.movement, b.amount_sat) {
+                let fee = Amount::from_sat(b.fee_sat.unwrap_or(0));
+                spent.record(b.txid, m, counted_amount(m, Amount::from_sat(moved), fee));
             }
         }
         Ok(spent)

@@ -27,7 +27,6 @@ pub use collect::Finalized;
 pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::CoordinatorError;
-pub use events::{APPROVAL, BROADCAST, PROPOSAL};
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};

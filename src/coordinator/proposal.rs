@@ -9,16 +9,7 @@ use crate::psbt::Movement;
 
 use super::balance::btc;
 
-/// One output of a proposal.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProposedOutput {
-    /// The address.
-    pub address: Option<String>,
-    /// The amount.
-    pub amount_sat: u64,
-    /// `change`, `cold`, `hot` or `external`.
-    pub role: String,
-}
+pub use crate::audit::ProposedOutput;
 
 /// What a proposal produced.
 #[derive(Debug, Clone, Serialize)]

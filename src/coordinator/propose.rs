@@ -12,8 +12,8 @@ use bdk_wallet::descriptor::Condition;
 use bdk_wallet::KeychainKind;
 use bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Txid};
 use miniscript::psbt::PsbtExt;
-use serde_json::json;
 
+use crate::audit::{Event, Proposed};
 use crate::policy::{Chain, FeeRateLimit, Tier};
 use crate::psbt::{set_policy_id, Destination, Movement, Review, RuleId};
 use crate::transport::write_new_atomically;
@@ -312,15 +312,15 @@ impl Coordinator {
             note: None,
             replaces,
         };
-        self.log(json!({
-            "kind": "proposal",
-            "movement": movement.as_str(),
-            "txid": proposal.txid.to_string(),
-            "amount_sat": proposal.amount_sat,
-            "fee_sat": proposal.fee_sat,
-            "outputs": proposal.outputs,
-            "file": out.display().to_string(),
-            "replaces": replaces.map(|t| t.to_string()),
+        self.log(&Event::Proposal(Proposed {
+            policy_id: self.policy().id(),
+            movement,
+            txid: proposal.txid,
+            amount_sat: proposal.amount_sat,
+            fee_sat: proposal.fee_sat,
+            outputs: proposal.outputs.clone(),
+            file: out.display().to_string(),
+            replaces,
         }))?;
         Ok(proposal)
     }

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use bdk_wallet::KeychainKind;
 use bitcoin::{Address, Amount, OutPoint};
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use crate::audit::{utc_timestamp, LogEntry};
+use crate::audit::{utc_timestamp, Event, LogEntry, PolicyAdopted};
 use crate::policy::{Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
@@ -198,18 +197,17 @@ impl Coordinator {
             TierWallet::open_or_create(dir, &coordinator.policy, tier)?.persist()?;
         }
         if action != "unchanged" {
-            let mut event = json!({
-                "kind": "policy",
-                "action": action,
-                "policy_id": coordinator.policy.id().to_string(),
-                "vault": coordinator.policy.name(),
-                "network": coordinator.policy.network().to_string(),
-            });
-            if let Some(old) = &old {
-                event["old_policy_id"] = old.id().to_string().into();
-                event["diff"] = line_diff(&old.to_toml(), &coordinator.policy.to_toml()).into();
-            }
-            coordinator.log(event)?;
+            let policy = &coordinator.policy;
+            coordinator.log(&Event::Policy(PolicyAdopted {
+                policy_id: policy.id(),
+                action: action.to_owned(),
+                vault: policy.name().to_owned(),
+                network: policy.network().to_string(),
+                old_policy_id: old.as_ref().map(|o| o.id()),
+                diff: old
+                    .as_ref()
+                    .map(|o| line_diff(&o.to_toml(), &policy.to_toml())),
+            }))?;
         }
         let report = InitReport {
             data_dir: dir.root().display().to_string(),
@@ -257,11 +255,8 @@ impl Coordinator {
         VaultWallets::open(&self.dir, &self.policy)
     }
 
-    /// Appends an event to the log, adding the policy id if missing.
-    pub fn log(&self, mut event: Value) -> Result<LogEntry, CoordinatorError> {
-        if event.get("policy_id").is_none() {
-            event["policy_id"] = self.policy.id().to_string().into();
-        }
+    /// Appends an event to the log.
+    pub fn log(&self, event: &Event) -> Result<LogEntry, CoordinatorError> {
         self.dir
             .event_log()
             .append(event)

@@ -15,12 +15,9 @@ use std::collections::BTreeMap;
 use bitcoin::{Amount, Txid};
 use serde::Serialize;
 
-use crate::audit::LogEntry;
+use crate::audit::{Event, LogEntry, LogError};
 use crate::policy::rules::{counted_amount, LimitScope, Movement, WINDOW_SECS};
 use crate::policy::Tier;
-
-/// The `kind` of the log entry a signature writes.
-pub const SIGN_EVENT: &str = "sign";
 
 /// One movement in the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,30 +76,28 @@ impl DailySpending {
     }
 
     /// A key holder's count from the `sign` entries of its verified log for
-    /// the vault named `vault`, in the window ending at `now`.
-    pub fn from_signer_log(entries: &[LogEntry], vault: &str, now: u64) -> Self {
+    /// the vault named `vault`, in the window ending at `now`. A `sign` entry
+    /// that does not read is an error: skipping it would undercount.
+    pub fn from_signer_log(entries: &[LogEntry], vault: &str, now: u64) -> Result<Self, LogError> {
         let mut out = DailySpending::empty(LimitScope::Signer, now);
         for e in entries {
-            if e.kind() != SIGN_EVENT || !out.in_window(e.unix_time) {
+            if !out.in_window(e.unix_time) {
                 continue;
             }
-            let field = |name: &str| e.event.get(name);
-            if field("vault").and_then(|v| v.as_str()) != Some(vault) {
+            let Some(Event::Sign(s)) = e.event()? else {
+                continue;
+            };
+            if s.vault != vault {
                 continue;
             }
-            let movement = field("movement")
-                .and_then(|v| v.as_str())
-                .and_then(|m| m.parse::<Movement>().ok());
-            let txid = field("txid")
-                .and_then(|v| v.as_str())
-                .and_then(|t| t.parse::<Txid>().ok());
-            let sat = |name: &str| field(name).and_then(|v| v.as_u64()).map(Amount::from_sat);
-            if let (Some(m), Some(t), Some(moved)) = (movement, txid, sat("amount_sat")) {
-                let fee = sat("fee_sat").unwrap_or(Amount::ZERO);
-                out.record(t, m, counted_amount(m, moved, fee));
+            if let Some(m) = s.movement {
+                let fee = s.fee_sat.and_then(|f| u64::try_from(f).ok()).unwrap_or(0);
+                let counted =
+                    counted_amount(m, Amount::from_sat(s.amount_sat), Amount::from_sat(fee));
+                out.record(s.txid, m, counted);
             }
         }
-        out
+        Ok(out)
     }
 }
 

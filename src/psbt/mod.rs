@@ -45,7 +45,7 @@ pub use crate::policy::rules::{allowance, counted_amount, daily_limit, LimitScop
 pub use crate::policy::rules::{RuleCheck, RuleId};
 pub use approvals::{add_approval, approval_status, read_approvals, Approval, ApprovalStatus};
 pub use classify::{Destination, Finding, InputReview, OutputReview};
-pub use daily::{CountedMovement, DailySpending, SIGN_EVENT};
+pub use daily::{CountedMovement, DailySpending};
 pub use derive::VaultPath;
 pub use error::PsbtError;
 pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag};

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use bitcoin::secp256k1::{schnorr, Keypair, Message, Secp256k1, SecretKey, XOnlyPublicKey};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::audit::utc_timestamp;
+use crate::audit::{ApprovalKeyStored, Event};
 use crate::policy::ApproverId;
 use crate::signer::keystore::{
     check_private_file, open_with_passphrase, read_private, read_private_secret,
@@ -204,14 +204,14 @@ impl SignerHome {
         };
         let text = serde_json::to_string_pretty(&info).expect("approver info serializes") + "\n";
         write_atomically(&info_path, text.as_bytes())?;
-        self.log().append(json!({
-            "kind": match origin {
-                ApproverOrigin::Generated => "approver-init",
-                ApproverOrigin::Imported => "approver-import",
-            },
-            "approver": id.as_str(),
-            "pubkey": pubkey.to_string(),
-        }))?;
+        let stored = ApprovalKeyStored {
+            approver: id.to_string(),
+            pubkey: pubkey.to_string(),
+        };
+        self.log().append(&match origin {
+            ApproverOrigin::Generated => Event::ApproverInit(stored),
+            ApproverOrigin::Imported => Event::ApproverImport(stored),
+        })?;
         Ok(info)
     }
 

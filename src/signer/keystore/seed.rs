@@ -6,7 +6,6 @@ use std::path::Path;
 use bitcoin::bip32::Fingerprint;
 use bitcoin::Network;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::crypt::{open_with_identity_file, seal_to_recipients};
 use super::{
@@ -14,6 +13,7 @@ use super::{
     Mnemonic, Passphrase, SignerHome, UnlockedSeed,
 };
 use crate::audit::utc_timestamp;
+use crate::audit::{BackupWritten, Event, SeedCreated};
 use crate::transport::{write_atomically, write_new_atomically};
 
 /// How the seed of a data dir came to be.
@@ -222,12 +222,16 @@ impl SignerHome {
         let info = KeyInfo::new(fingerprint, network, origin);
         let text = serde_json::to_string_pretty(&info).expect("key info serializes") + "\n";
         write_atomically(&self.key_info_path(), text.as_bytes())?;
-        self.log().append(json!({
-            "kind": origin.as_str(),
-            "fingerprint": info.fingerprint,
-            "network": info.network,
-            "words": words.word_count(),
-        }))?;
+        let created = SeedCreated {
+            fingerprint,
+            network: info.network.clone(),
+            words: words.word_count(),
+        };
+        self.log().append(&match origin {
+            SeedOrigin::Init => Event::Init(created),
+            SeedOrigin::Restore => Event::Restore(created),
+            SeedOrigin::RestoreBackup => Event::RestoreBackup(created),
+        })?;
         Ok(info)
     }
 
@@ -271,11 +275,10 @@ impl SignerHome {
         let sealed = seal_to_recipients(words.phrase().as_bytes(), recipients)?;
         write_new_atomically(out, &sealed)?;
         let fingerprint = words.to_seed().fingerprint();
-        self.log().append(json!({
-            "kind": "backup",
-            "fingerprint": fingerprint.to_string(),
-            "recipients": recipients.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-            "file": out.display().to_string(),
+        self.log().append(&Event::Backup(BackupWritten {
+            fingerprint,
+            recipients: recipients.iter().map(|r| r.to_string()).collect(),
+            file: out.display().to_string(),
         }))?;
         Ok(fingerprint)
     }

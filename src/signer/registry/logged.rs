@@ -5,11 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::audit::LogEntry;
+use crate::audit::{Event, LogEntry, LogError};
 use crate::policy::PolicyId;
-
-/// The `kind` of the log entry a registration writes.
-pub(super) const REGISTER_EVENT: &str = "register";
 
 /// What the log says of one policy id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,24 +32,25 @@ pub(super) struct LoggedRegistrations {
 
 impl LoggedRegistrations {
     /// Replays the `register` entries of a verified log.
-    pub(super) fn from_entries(entries: &[LogEntry]) -> Self {
+    pub(super) fn from_entries(entries: &[LogEntry]) -> Result<Self, LogError> {
         let mut status = BTreeMap::new();
-        for e in entries.iter().filter(|e| e.kind() == REGISTER_EVENT) {
-            let Some(id) = e.event.get("policy_id").and_then(|v| v.as_str()) else {
+        for e in entries {
+            let Some(Event::Register(r)) = e.event()? else {
                 continue;
             };
-            if let Some(old) = e.event.get("replaced").and_then(|v| v.as_str()) {
+            let id = r.policy_id.to_string();
+            if let Some(old) = r.replaced {
                 status.insert(
-                    old.to_owned(),
+                    old.to_string(),
                     Logged::Retired {
-                        by: id.to_owned(),
+                        by: id.clone(),
                         seq: e.seq,
                     },
                 );
             }
-            status.insert(id.to_owned(), Logged::Current(e.seq));
+            status.insert(id, Logged::Current(e.seq));
         }
-        LoggedRegistrations { status }
+        Ok(LoggedRegistrations { status })
     }
 
     /// What the log says of `id`.

@@ -19,16 +19,16 @@ pub use holdings::{HeldKey, Holdings, RegisteredPolicy, Registration, Registrati
 use std::path::PathBuf;
 
 use bitcoin::bip32::Fingerprint;
-use serde_json::json;
 
 pub use crate::policy::diff::{diff_lines, render_diff, DiffLine};
 
+use crate::audit::{Event, Registered};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 use crate::signer::keystore::{
     check_private_file, read_private, KeyStoreError, SignerHome, UnlockedSeed,
 };
 use crate::transport::{write_new_atomically, FileError};
-use logged::{Logged, LoggedRegistrations, REGISTER_EVENT};
+use logged::{Logged, LoggedRegistrations};
 
 impl SignerHome {
     /// What this signer holds of `policy`: wallet keys by master fingerprint
@@ -83,7 +83,7 @@ impl SignerHome {
     /// The registrations the signer's log records, from the verified log.
     fn logged_registrations(&self) -> Result<LoggedRegistrations, RegistryError> {
         let entries = self.log().verify().map_err(KeyStoreError::from)?.entries;
-        Ok(LoggedRegistrations::from_entries(&entries))
+        Ok(LoggedRegistrations::from_entries(&entries).map_err(KeyStoreError::from)?)
     }
 
     /// The policy in `policies/<id>.toml`, if the file exists, re-validated:
@@ -285,14 +285,13 @@ impl SignerHome {
             std::fs::rename(&from, &to).map_err(|e| KeyStoreError::io(&from, e))?;
         }
         self.log()
-            .append(json!({
-                "kind": REGISTER_EVENT,
-                "policy_id": reg.policy.id().to_string(),
-                "vault": reg.policy.name(),
-                "network": reg.policy.network().to_string(),
-                "replaced": old.map(|o| o.id().to_string()),
-                "keys_held": reg.holdings.keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>(),
-                "approvers_held": reg.holdings.approvers,
+            .append(&Event::Register(Registered {
+                policy_id: reg.policy.id(),
+                vault: reg.policy.name().to_owned(),
+                network: reg.policy.network().to_string(),
+                replaced: old.map(|o| o.id()),
+                keys_held: reg.holdings.keys.iter().map(|k| k.key.clone()).collect(),
+                approvers_held: reg.holdings.approvers.clone(),
             }))
             .map_err(KeyStoreError::from)?;
         Ok(())

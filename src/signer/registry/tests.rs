@@ -112,9 +112,10 @@ fn register_replace_and_reload() {
 
     let log = home.log().verify().unwrap();
     let last = log.entries.last().unwrap();
-    assert_eq!(last.kind(), "register");
-    assert_eq!(last.event["replaced"], json!(id.to_string()));
-    assert_eq!(last.event["policy_id"], json!(changed.id().to_string()));
+    let Some(crate::audit::Event::Register(r)) = last.event().unwrap() else {
+        panic!("the newest entry is not a registration")
+    };
+    assert_eq!((r.replaced, r.policy_id), (Some(id), changed.id()));
 }
 
 #[test]

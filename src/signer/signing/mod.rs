@@ -23,10 +23,10 @@ use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType}
 use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
 use bitcoin::{Psbt, Transaction, TxOut, XOnlyPublicKey};
 use miniscript::{Descriptor, ToPublicKey};
-use serde_json::json;
 
+use crate::audit::{self, Event, ReplacedSignatureLogged};
 use crate::policy::{KeyId, ScriptKind, Tier, VaultPolicy};
-use crate::psbt::{Review, SignablePsbt, SignatureSlot, SIGN_EVENT};
+use crate::psbt::{Review, SignablePsbt, SignatureSlot};
 use crate::signer::keystore::MasterKey;
 
 /// What was signed.
@@ -329,30 +329,31 @@ fn leaf_with_key(
         .map(|(_, ms)| TapLeafHash::from_script(&ms.encode(), LeafVersion::TapScript))
 }
 
-/// The log event a signature writes (kind [`SIGN_EVENT`]); daily limits are
-/// summed from these.
+/// The log event a signature writes; daily limits are summed from these.
 pub fn sign_event(
     review: &Review,
     outcome: &SignOutcome,
     signer: bitcoin::bip32::Fingerprint,
-) -> serde_json::Value {
-    json!({
-        "kind": SIGN_EVENT,
-        "signer": signer.to_string(),
-        "policy_id": review.policy_id().to_string(),
-        "vault": review.vault(),
-        "txid": review.txid().to_string(),
-        "movement": review.movement().map(|m| m.as_str()),
-        "amount_sat": review.moved().to_sat(),
-        "fee_sat": review.fee().map(|f| f.to_sat()),
-        "inputs_signed": outcome.inputs_signed,
-        "keys": outcome.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-        "lock_time": review.lock_time(),
-        "replaced_signatures": outcome
+) -> Event {
+    Event::Sign(audit::Signed {
+        signer: Some(signer),
+        policy_id: review.policy_id(),
+        vault: review.vault().to_owned(),
+        txid: review.txid(),
+        movement: review.movement(),
+        amount_sat: review.moved().to_sat(),
+        fee_sat: review.fee().map(|f| f.to_sat()),
+        inputs_signed: outcome.inputs_signed,
+        keys: outcome.keys.iter().map(|k| k.to_string()).collect(),
+        lock_time: review.lock_time(),
+        replaced_signatures: outcome
             .replaced
             .iter()
-            .map(|r| json!({"input": r.slot.input(), "key": r.key.to_string()}))
-            .collect::<Vec<_>>(),
+            .map(|r| ReplacedSignatureLogged {
+                input: r.slot.input(),
+                key: r.key.to_string(),
+            })
+            .collect(),
     })
 }
 

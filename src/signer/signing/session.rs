@@ -9,10 +9,9 @@
 use std::path::PathBuf;
 
 use bitcoin::Psbt;
-use serde_json::json;
 
 use super::{sign_event, sign_psbt, SignOutcome, SigningError};
-use crate::audit::{now_unix, LogError};
+use crate::audit::{now_unix, Approved, Event, LogError};
 use crate::error::{Classify, ExitCode};
 use crate::policy::{ApproverId, PolicyId, VaultPolicy};
 use crate::psbt::approvals::{add_approval, sign_approval, ApprovalError};
@@ -178,7 +177,7 @@ impl OpenedPsbt {
             &entries,
             self.policy.name(),
             now_unix(),
-        ))
+        )?)
     }
 
     /// Encodes `psbt` as read plus what was added; `replaced` names the
@@ -259,10 +258,10 @@ pub fn sign(
         &log.verified().entries,
         signable.policy().name(),
         now_unix(),
-    );
+    )?;
     let review = signable.recheck(&spending)?;
     let fingerprint = seed.fingerprint();
-    let entry = log.append(sign_event(&review, &signed.outcome, fingerprint))?;
+    let entry = log.append(&sign_event(&review, &signed.outcome, fingerprint))?;
     let head = SignerHead {
         fingerprint,
         seq: entry.seq,
@@ -345,14 +344,13 @@ pub fn approve(
     let mut psbt = approvable.psbt().clone();
     add_approval(policy, &mut psbt, &approval)?;
     let bytes = opened.encode(&psbt, output, &[])?;
-    home.log().append(json!({
-        "kind": "approve",
-        "policy_id": policy.id().to_string(),
-        "vault": policy.name(),
-        "txid": review.txid().to_string(),
-        "movement": approvable.movement().as_str(),
-        "amount_sat": review.moved().to_sat(),
-        "approver": key.id().to_string(),
+    home.log().append(&Event::Approve(Approved {
+        policy_id: policy.id(),
+        vault: policy.name().to_owned(),
+        txid: review.txid(),
+        movement: approvable.movement(),
+        amount_sat: review.moved().to_sat(),
+        approver: key.id().to_string(),
     }))?;
     write_new_atomically(&output.output, &bytes)?;
     Ok(ApproveReport {

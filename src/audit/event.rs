@@ -1,0 +1,420 @@
+//! What the logs record, as types: one [`Event`] per kind of entry that a
+//! signer or the coordinator writes, read back by the same types.
+//!
+//! On disk an event is a JSON object whose `kind` names the variant and whose
+//! other fields are the variant's; the hash chain covers the object exactly
+//! as written (keys in sorted order), so these types decide only how an
+//! entry is written and read, never how it is hashed. Logs written before
+//! the types existed have the same fields and read the same way; fields
+//! added since are `#[serde(default)]`, so an older entry without them still
+//! reads. An entry of a kind this program does not know (a newer program
+//! wrote it) still verifies; [`LogEntry::event`](super::LogEntry::event)
+//! reads it as `None`, and every reader here skips it, since none of the
+//! counts it could belong to (a daily limit, a registration) are kinds it
+//! does not know.
+
+use bitcoin::bip32::Fingerprint;
+use bitcoin::Txid;
+use serde::{Deserialize, Serialize};
+
+use super::heads::SignerHead;
+use crate::policy::rules::Movement;
+use crate::policy::PolicyId;
+
+/// One entry of a signer's or the coordinator's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A signer made a new seed.
+    Init(SeedCreated),
+    /// A signer restored a seed from its words.
+    Restore(SeedCreated),
+    /// A signer restored a seed from an age backup.
+    RestoreBackup(SeedCreated),
+    /// A signer wrote an age backup of its seed.
+    Backup(BackupWritten),
+    /// An approval key was made on this laptop.
+    ApproverInit(ApprovalKeyStored),
+    /// An approval key was imported.
+    ApproverImport(ApprovalKeyStored),
+    /// A signer registered a policy (replacing the vault's previous one, if
+    /// `replaced`).
+    Register(Registered),
+    /// A key holder signed.
+    Sign(Signed),
+    /// An approver approved.
+    Approve(Approved),
+    /// The coordinator adopted or replaced a policy.
+    Policy(PolicyAdopted),
+    /// The coordinator wrote a proposal.
+    Proposal(Proposed),
+    /// The coordinator saw an approval in a PSBT for the first time.
+    Approval(ApprovalSeen),
+    /// The coordinator saw a signer's log head in a PSBT for the first time.
+    SignerHead(SignerHeadSeen),
+    /// The coordinator combined copies of a proposal.
+    Combine(Combined),
+    /// The coordinator finalized a transaction.
+    Finalize(Finalized),
+    /// The coordinator broadcast a transaction.
+    Broadcast(Broadcast),
+    /// The coordinator dropped a proposal.
+    Abandon(Abandoned),
+}
+
+impl Event {
+    /// The `kind` it is written with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Init(_) => "init",
+            Event::Restore(_) => "restore",
+            Event::RestoreBackup(_) => "restore-backup",
+            Event::Backup(_) => "backup",
+            Event::ApproverInit(_) => "approver-init",
+            Event::ApproverImport(_) => "approver-import",
+            Event::Register(_) => "register",
+            Event::Sign(_) => "sign",
+            Event::Approve(_) => "approve",
+            Event::Policy(_) => "policy",
+            Event::Proposal(_) => "proposal",
+            Event::Approval(_) => "approval",
+            Event::SignerHead(_) => "signer-head",
+            Event::Combine(_) => "combine",
+            Event::Finalize(_) => "finalize",
+            Event::Broadcast(_) => "broadcast",
+            Event::Abandon(_) => "abandon",
+        }
+    }
+
+    /// Every kind this program writes and reads.
+    pub const KINDS: [&'static str; 17] = [
+        "init",
+        "restore",
+        "restore-backup",
+        "backup",
+        "approver-init",
+        "approver-import",
+        "register",
+        "sign",
+        "approve",
+        "policy",
+        "proposal",
+        "approval",
+        "signer-head",
+        "combine",
+        "finalize",
+        "broadcast",
+        "abandon",
+    ];
+}
+
+/// `init`, `restore`, `restore-backup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedCreated {
+    /// The seed's master fingerprint: whose log this is.
+    pub fingerprint: Fingerprint,
+    /// The network the key is used on.
+    pub network: String,
+    /// How many words the seed has.
+    pub words: usize,
+}
+
+/// `backup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupWritten {
+    /// The seed's master fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The age recipients it was encrypted to.
+    pub recipients: Vec<String>,
+    /// The file written.
+    pub file: String,
+}
+
+/// `approver-init`, `approver-import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalKeyStored {
+    /// The approver id.
+    pub approver: String,
+    /// Its BIP-340 public key.
+    pub pubkey: String,
+}
+
+/// `register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registered {
+    /// The policy registered.
+    pub policy_id: PolicyId,
+    /// Its vault.
+    pub vault: String,
+    /// Its network.
+    pub network: String,
+    /// The vault's policy it replaced, if any.
+    pub replaced: Option<PolicyId>,
+    /// The policy's keys this laptop holds.
+    #[serde(default)]
+    pub keys_held: Vec<String>,
+    /// The policy's approvers whose keys this laptop holds.
+    #[serde(default)]
+    pub approvers_held: Vec<String>,
+}
+
+/// A signature this signer replaced because it did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplacedSignatureLogged {
+    /// The input.
+    pub input: usize,
+    /// The policy key it was for.
+    pub key: String,
+}
+
+/// `sign`: what the daily limits of a key holder are counted from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signed {
+    /// The signer's master fingerprint (entries of the first releases lack it).
+    #[serde(default)]
+    pub signer: Option<Fingerprint>,
+    /// The policy reviewed against.
+    pub policy_id: PolicyId,
+    /// The vault (daily limits count per vault).
+    pub vault: String,
+    /// The transaction.
+    pub txid: Txid,
+    /// What kind of movement.
+    pub movement: Option<Movement>,
+    /// What it moved (to the other tier, or outside), in satoshis.
+    pub amount_sat: u64,
+    /// Its fee in satoshis, if known.
+    pub fee_sat: Option<i64>,
+    /// Inputs signed.
+    #[serde(default)]
+    pub inputs_signed: usize,
+    /// The policy keys signed with.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// The transaction's nLockTime.
+    #[serde(default)]
+    pub lock_time: u32,
+    /// Bogus signatures replaced.
+    #[serde(default)]
+    pub replaced_signatures: Vec<ReplacedSignatureLogged>,
+}
+
+/// `approve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approved {
+    /// The policy reviewed against.
+    pub policy_id: PolicyId,
+    /// The vault (entries of the first releases lack it).
+    #[serde(default)]
+    pub vault: String,
+    /// The transaction approved.
+    pub txid: Txid,
+    /// The movement approved.
+    pub movement: Movement,
+    /// What it moves, in satoshis.
+    pub amount_sat: u64,
+    /// Who approved.
+    pub approver: String,
+}
+
+/// `policy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyAdopted {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// `created` or `replaced`.
+    pub action: String,
+    /// The vault.
+    pub vault: String,
+    /// Its network.
+    pub network: String,
+    /// The policy replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_policy_id: Option<PolicyId>,
+    /// What changed, line by line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// One output of a proposal: where it pays and how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedOutput {
+    /// The address.
+    pub address: Option<String>,
+    /// The amount.
+    pub amount_sat: u64,
+    /// `change`, `cold`, `hot` or `external`.
+    pub role: String,
+}
+
+/// `proposal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposed {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The kind of movement.
+    pub movement: Movement,
+    /// The unsigned transaction's id.
+    pub txid: Txid,
+    /// What it moves, in satoshis.
+    pub amount_sat: u64,
+    /// Its fee, in satoshis.
+    pub fee_sat: u64,
+    /// Its outputs.
+    #[serde(default)]
+    pub outputs: Vec<ProposedOutput>,
+    /// The PSBT file written.
+    pub file: String,
+    /// The proposal it replaces (a fee bump).
+    #[serde(default)]
+    pub replaces: Option<Txid>,
+}
+
+/// `approval`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalSeen {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The transaction.
+    pub txid: Txid,
+    /// The movement approved.
+    pub movement: Movement,
+    /// Who.
+    pub approver: String,
+    /// Their department.
+    pub department: String,
+}
+
+/// `signer-head`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerHeadSeen {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The transaction the head came with.
+    pub txid: Txid,
+    /// The signer's log head.
+    pub head: SignerHead,
+}
+
+/// `combine`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Combined {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The transaction.
+    pub txid: Txid,
+    /// The copies combined.
+    pub files: Vec<String>,
+    /// The file written.
+    pub out: String,
+    /// Approvers whose approval it holds.
+    pub approvers: Vec<String>,
+    /// Signatures per input.
+    pub signatures: Vec<usize>,
+}
+
+/// `finalize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finalized {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The transaction.
+    pub txid: Txid,
+    /// Its movement.
+    pub movement: Option<Movement>,
+    /// The raw transaction file written.
+    pub out: String,
+}
+
+/// `broadcast`: what the coordinator's daily limits are counted from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Broadcast {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The transaction.
+    pub txid: Txid,
+    /// Its movement, from the proposal (none if not proposed here).
+    pub movement: Option<Movement>,
+    /// What it moved, from the proposal.
+    pub amount_sat: Option<u64>,
+    /// Its fee, from the proposal (entries of the first releases lack it).
+    #[serde(default)]
+    pub fee_sat: Option<u64>,
+    /// Whether this coordinator proposed it.
+    pub proposed: bool,
+}
+
+/// `abandon`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Abandoned {
+    /// The coordinator's policy.
+    pub policy_id: PolicyId,
+    /// The proposal dropped.
+    pub txid: Txid,
+    /// Coins released.
+    pub released: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::hashes::Hash;
+
+    fn txid() -> Txid {
+        Txid::from_byte_array([7; 32])
+    }
+
+    fn policy_id() -> PolicyId {
+        PolicyId::from_bytes([9; 32])
+    }
+
+    #[test]
+    fn kinds_are_written_as_named_and_read_back() {
+        let events = [
+            Event::Init(SeedCreated {
+                fingerprint: "73e30a04".parse().unwrap(),
+                network: "regtest".into(),
+                words: 24,
+            }),
+            Event::Abandon(Abandoned {
+                policy_id: policy_id(),
+                txid: txid(),
+                released: 2,
+            }),
+            Event::Broadcast(Broadcast {
+                policy_id: policy_id(),
+                txid: txid(),
+                movement: Some(Movement::ColdToHot),
+                amount_sat: Some(5),
+                fee_sat: None,
+                proposed: true,
+            }),
+        ];
+        for event in events {
+            let value = serde_json::to_value(&event).unwrap();
+            assert_eq!(value["kind"], event.kind());
+            assert!(Event::KINDS.contains(&event.kind()));
+            assert_eq!(serde_json::from_value::<Event>(value).unwrap(), event);
+        }
+    }
+
+    #[test]
+    fn an_older_sign_entry_without_the_newer_fields_reads() {
+        let old = serde_json::json!({
+            "kind": "sign",
+            "policy_id": policy_id().to_string(),
+            "vault": "exchange-main",
+            "txid": txid().to_string(),
+            "movement": "hot-payout",
+            "amount_sat": 1000,
+            "fee_sat": 10,
+        });
+        let Event::Sign(s) = serde_json::from_value(old).unwrap() else {
+            panic!("not a sign entry")
+        };
+        assert_eq!((s.amount_sat, s.fee_sat, s.lock_time), (1000, Some(10), 0));
+        assert_eq!(s.signer, None);
+        assert!(s.replaced_signatures.is_empty());
+    }
+}
