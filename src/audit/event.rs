@@ -14,10 +14,10 @@
 //! does not know.
 
 use bitcoin::bip32::Fingerprint;
+use bitcoin::hashes::sha256;
 use bitcoin::Txid;
 use serde::{Deserialize, Serialize};
 
-use super::heads::SignerHead;
 use crate::policy::rules::Movement;
 use crate::policy::PolicyId;
 
@@ -107,6 +107,19 @@ impl Event {
         "broadcast",
         "abandon",
     ];
+}
+
+/// The head of a signer's log right after it signed: the auditor later checks
+/// that the signer's log still holds this entry, so a log cut short or
+/// rewritten after the fact is found (see `custodia-auditor log verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SignerHead {
+    /// The signer's master fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The sequence number of the signer's `sign` entry.
+    pub seq: u64,
+    /// The hash of that entry.
+    pub hash: sha256::Hash,
 }
 
 /// `init`, `restore`, `restore-backup`.

@@ -11,25 +11,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use bitcoin::bip32::Fingerprint;
-use bitcoin::hashes::sha256;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::event::Event;
+use super::event::{Event, SignerHead};
 use super::log::{LogError, VerifiedLog};
 use crate::error::{Classify, ExitCode};
-
-/// The head of a signer's log right after it signed: the auditor later checks
-/// that the signer's log still holds this entry, so a log cut short or
-/// rewritten after the fact is found (see `custodia-auditor log verify`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SignerHead {
-    /// The signer's master fingerprint.
-    pub fingerprint: Fingerprint,
-    /// The sequence number of the signer's `sign` entry.
-    pub seq: u64,
-    /// The hash of that entry.
-    pub hash: sha256::Hash,
-}
 
 /// One verified log and whose it is.
 #[derive(Debug, Clone)]

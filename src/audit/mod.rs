@@ -16,8 +16,8 @@ pub use core::{CoreScanner, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
     Event, Finalized, PolicyAdopted, Proposed, ProposedOutput, Registered, ReplacedSignatureLogged,
-    SeedCreated, Signed, SignerHeadSeen,
+    SeedCreated, Signed, SignerHead, SignerHeadSeen,
 };
-pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog, SignerHead};
+pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use time::{now_unix, utc_timestamp};
