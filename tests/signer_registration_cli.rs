@@ -10,12 +10,7 @@ use signer_keystore_support::*;
 #[test]
 fn approval_keys_generate_and_import() {
     let s = Scratch::new();
-    let sato = test_keys()
-        .approvers
-        .into_iter()
-        .find(|a| a.id == "sato")
-        .unwrap();
-    let secret = s.secret_file("sato.hex", &sato.secret_hex);
+    let (sato, secret) = s.approver_secret("sato");
     s.cmd("home")
         .args(["approver", "import", "--id", "sato", "--secret-file"])
         .arg(&secret)
@@ -63,12 +58,7 @@ fn register_shows_what_this_signer_holds_and_guards_replacement() {
     let s = Scratch::new();
     let policy = crate_path("policies/regtest-exchange.toml");
     s.restore("home", "cold-1");
-    let sato = test_keys()
-        .approvers
-        .into_iter()
-        .find(|a| a.id == "sato")
-        .unwrap();
-    let secret = s.secret_file("sato.hex", &sato.secret_hex);
+    let (_, secret) = s.approver_secret("sato");
     s.cmd("home")
         .args(["approver", "import", "--id", "sato", "--secret-file"])
         .arg(&secret)

@@ -69,6 +69,17 @@ impl Scratch {
         p
     }
 
+    /// The test approver `id` and a private file holding its secret key.
+    pub fn approver_secret(&self, id: &str) -> (TestApprover, PathBuf) {
+        let approver = test_keys()
+            .approvers
+            .into_iter()
+            .find(|a| a.id == id)
+            .unwrap();
+        let secret = self.secret_file(&format!("{id}.hex"), &approver.secret_hex);
+        (approver, secret)
+    }
+
     /// custodia-signer on data dir `home`, passphrase from file `pass`.
     pub fn signer(&self, home: &str, pass: &str) -> Command {
         let mut cmd = Command::cargo_bin("custodia-signer").unwrap();
