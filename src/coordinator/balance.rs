@@ -143,13 +143,5 @@ impl VaultBalance {
     }
 }
 
-/// `part` as a percentage of `whole`; 100 when `whole` is zero.
-pub fn percent(part: Amount, whole: Amount) -> f64 {
-    if whole == Amount::ZERO {
-        100.0
-    } else {
-        part.to_sat() as f64 * 100.0 / whole.to_sat() as f64
-    }
-}
-
 pub use crate::policy::btc;
+pub use crate::policy::rules::percent;

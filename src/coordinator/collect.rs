@@ -14,7 +14,7 @@ use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
 use super::collection::CollectionStatus;
-use super::error::CoordinatorError;
+use super::error::{CoordinatorError, Refusal};
 use super::vault::Coordinator;
 
 /// What `finalize` wrote.
@@ -147,7 +147,7 @@ impl Coordinator {
         let status = self.collection_status(&psbt)?;
         self.log_new_signer_heads(&psbt)?;
         if !status.other_failures.is_empty() {
-            return Err(CoordinatorError::Refused(status.other_failures.join("; ")));
+            return Err(Refusal::Rules(status.other_failures.clone()).into());
         }
         if !status.approvals_complete {
             return Err(CoordinatorError::NotReady(format!(
@@ -180,7 +180,7 @@ impl Coordinator {
             ))
         })?;
         let tx = psbt.extract_tx().map_err(|e| {
-            CoordinatorError::Refused(format!("cannot extract the transaction: {e}"))
+            CoordinatorError::NotReady(format!("cannot extract the transaction: {e}"))
         })?;
         let txid = tx.compute_txid();
         write_new_atomically(out, serialize_hex(&tx).as_bytes())?;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use bitcoin::{Psbt, Txid};
 use serde::Serialize;
 
-use crate::psbt::{ApprovalStatus, Movement, Review, RuleId};
+use crate::psbt::{ApprovalStatus, Movement, Review, RuleCheck, RuleId};
 
 use super::error::CoordinatorError;
 use super::vault::Coordinator;
@@ -59,7 +59,7 @@ pub struct CollectionStatus {
     /// Whether every input has its quorum of signatures.
     pub signatures_complete: bool,
     /// Rules other than approvals that fail (should be none for our proposals).
-    pub other_failures: Vec<String>,
+    pub other_failures: Vec<RuleCheck>,
 }
 
 impl CollectionStatus {
@@ -112,7 +112,7 @@ impl CollectionStatus {
             ));
         }
         for f in &self.other_failures {
-            s.push_str(&format!("PROBLEM: {f}\n"));
+            s.push_str(&format!("PROBLEM: {} ({})\n", f.reason, f.rule.as_str()));
         }
         s.push_str(match (self.approvals_complete, self.signatures_complete) {
             (true, true) => "ready to finalize\n",
@@ -200,7 +200,7 @@ impl Coordinator {
             other_failures: review
                 .failures()
                 .filter(|f| f.rule != RuleId::Approvals)
-                .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+                .cloned()
                 .collect(),
         })
     }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use bitcoin::Txid;
 
+use bitcoin::Amount;
+
 use crate::error::{Classify, ExitCode};
+use crate::policy::btc;
+use crate::policy::rules::{percent, RuleCheck};
 use crate::policy::{PolicyId, Tier};
 
 /// A coordinator operation failed.
@@ -107,7 +111,7 @@ pub enum CoordinatorError {
     },
     /// A proposal breaks a rule of the policy.
     #[error("refused by the vault policy: {0}; change the proposal to fit the policy")]
-    Refused(String),
+    Refused(#[from] Refusal),
     /// The next address of a wallet would lie beyond the policy's range.
     #[error("the {tier} wallet's next {chain} address would be index {index}, beyond the policy's max_index {max_index}: funds there would not be watched; adopt a policy with a higher max_index (the coordinator and the auditor then watch up to it)")]
     AddressRangeUsedUp {
@@ -188,6 +192,37 @@ pub enum CoordinatorError {
         /// The node's reject reason.
         reason: String,
     },
+}
+
+/// Why the coordinator refuses to write or finalize a movement.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Rules of the policy fail (the approval quorum aside, which is
+    /// collected later).
+    #[error("{}", failing_rules(.0))]
+    Rules(Vec<RuleCheck>),
+    /// The inputs are not one wallet's, so there is no one movement to judge.
+    #[error("the transaction is not one movement of one vault wallet")]
+    NotOneMovement,
+    /// A cold→hot transfer would leave less than the policy's cold share.
+    #[error("after this transfer cold would hold {:.2}% of the vault ({} of {}), below the minimum of {min_percent}%; move less", percent(*.cold_after, *.total_after), btc(*.cold_after), btc(*.total_after))]
+    ColdRatio {
+        /// Cold holdings once the transfer confirms.
+        cold_after: Amount,
+        /// Vault total once the transfer confirms.
+        total_after: Amount,
+        /// The policy's minimum cold share, in percent.
+        min_percent: u8,
+    },
+}
+
+fn failing_rules(checks: &[RuleCheck]) -> String {
+    let parts: Vec<String> = checks
+        .iter()
+        .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+        .collect();
+    parts.join("; ")
 }
 
 impl CoordinatorError {

@@ -26,7 +26,7 @@ pub use balance::{btc, percent, TierBalance, VaultBalance};
 pub use collect::Finalized;
 pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
-pub use error::CoordinatorError;
+pub use error::{CoordinatorError, Refusal};
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};

@@ -15,11 +15,11 @@ use miniscript::psbt::PsbtExt;
 
 use crate::audit::{Event, Proposed};
 use crate::policy::{Chain, FeeRateLimit, Tier};
-use crate::psbt::{set_policy_id, Destination, Movement, Review, RuleId};
+use crate::psbt::{set_policy_id, Destination, Movement, Review, RuleCheck, RuleId};
 use crate::transport::write_new_atomically;
 
 use super::balance::{btc, percent, VaultBalance};
-use super::error::CoordinatorError;
+use super::error::{CoordinatorError, Refusal};
 use super::node::Config;
 use super::payout_csv::read_payouts;
 use super::proposal::{Proposal, ProposedOutput};
@@ -240,29 +240,24 @@ impl Coordinator {
         set_policy_id(&mut psbt, policy.id()).expect("a new PSBT names no policy");
 
         let review = Review::of(policy, &psbt, &self.daily_spending()?);
-        let failures: Vec<String> = review
+        let failures: Vec<RuleCheck> = review
             .failures()
             .filter(|f| f.rule != RuleId::Approvals)
-            .map(|f| format!("{} ({})", f.reason, f.rule.as_str()))
+            .cloned()
             .collect();
         if !failures.is_empty() {
-            return Err(CoordinatorError::Refused(failures.join("; ")));
+            return Err(Refusal::Rules(failures).into());
         }
-        let movement = review.movement().ok_or_else(|| {
-            CoordinatorError::Refused(
-                "the transaction is not one movement of one vault wallet".into(),
-            )
-        })?;
+        let movement = review.movement().ok_or(Refusal::NotOneMovement)?;
         let fee = Amount::from_sat(review.fee().map_or(0, |f| f.to_sat().max(0) as u64));
         let (cold_after, total_after) = after(&before, &review, fee);
         if movement == Movement::ColdToHot && !before.ratio.cold_share_ok(cold_after, total_after) {
-            return Err(CoordinatorError::Refused(format!(
-                "after this transfer cold would hold {:.2}% of the vault ({} of {}), below the minimum of {}%; move less",
-                percent(cold_after, total_after),
-                btc(cold_after),
-                btc(total_after),
-                before.ratio.cold_min_percent()
-            )));
+            return Err(Refusal::ColdRatio {
+                cold_after,
+                total_after,
+                min_percent: before.ratio.cold_min_percent(),
+            }
+            .into());
         }
 
         write_new_atomically(out, psbt.to_string().as_bytes())?;

@@ -33,7 +33,7 @@ pub use limits::{
     allowance, check_amount, check_daily, counted_amount, daily_limit, LimitScope, WINDOW_SECS,
 };
 pub use movement::Movement;
-pub use ratio::RatioRule;
+pub use ratio::{percent, RatioRule};
 pub(crate) use verdict::judge;
 pub use verdict::{RuleCheck, RuleId};
 

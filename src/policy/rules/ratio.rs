@@ -26,3 +26,12 @@ impl RatioRule {
                 >= u128::from(self.cold_min_percent) * u128::from(total.to_sat())
     }
 }
+
+/// `part` as a percentage of `whole`; 100 when `whole` is zero.
+pub fn percent(part: Amount, whole: Amount) -> f64 {
+    if whole == Amount::ZERO {
+        100.0
+    } else {
+        part.to_sat() as f64 * 100.0 / whole.to_sat() as f64
+    }
+}
