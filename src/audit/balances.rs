@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use bitcoin::{Amount, ScriptBuf};
 use serde::Serialize;
 
-use crate::policy::{format_amount, Chain, Tier, VaultPolicy};
+use crate::policy::{format_amount, Chain, PolicyId, Tier, VaultPolicy};
 
 /// One unspent output found by a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +40,9 @@ pub trait UtxoScanner {
 pub struct TierBalance {
     /// `cold` or `hot`.
     pub tier: Tier,
-    /// Sum, in satoshis.
-    pub sat: u64,
+    /// Sum (`sat` in JSON, in satoshis).
+    #[serde(rename = "sat", with = "bitcoin::amount::serde::as_sat")]
+    pub balance: Amount,
     /// Sum, for people.
     pub amount: String,
     /// Number of unspent outputs.
@@ -68,7 +69,7 @@ impl crate::error::Classify for RatioFinding {
 #[derive(Debug, Clone, Serialize)]
 pub struct BalanceReport {
     /// Policy id.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// Vault name.
     pub vault: String,
     /// Tip height the scan saw.
@@ -77,8 +78,9 @@ pub struct BalanceReport {
     pub last_index: u32,
     /// Cold, then hot.
     pub tiers: Vec<TierBalance>,
-    /// Cold plus hot, in satoshis.
-    pub total_sat: u64,
+    /// Cold plus hot (`total_sat` in JSON).
+    #[serde(rename = "total_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub total: Amount,
     /// Cold share in percent, with two decimals (100 for an empty vault).
     pub cold_percent: f64,
     /// The policy minimum.
@@ -108,10 +110,7 @@ impl BalanceReport {
                 t.tier, t.amount, t.outputs
             );
         }
-        s += &format!(
-            "  total {:>20}\n",
-            format_amount(Amount::from_sat(self.total_sat))
-        );
+        s += &format!("  total {:>20}\n", format_amount(self.total));
         s += &format!(
             "  cold ratio {:.2}% (minimum {}%): {}\n",
             self.cold_percent,
@@ -159,14 +158,14 @@ pub fn audit_balances<S: UtxoScanner>(
             let sum: Amount = mine.iter().map(|o| o.amount).sum();
             TierBalance {
                 tier,
-                sat: sum.to_sat(),
+                balance: sum,
                 amount: format_amount(sum),
                 outputs: mine.len(),
             }
         })
         .collect();
-    let cold = Amount::from_sat(tiers[0].sat);
-    let total = Amount::from_sat(tiers.iter().map(|t| t.sat).sum());
+    let cold = tiers[0].balance;
+    let total: Amount = tiers.iter().map(|t| t.balance).sum();
     let ratio = policy.rules().ratio();
     let cold_percent = if total == Amount::ZERO {
         100.0
@@ -174,12 +173,12 @@ pub fn audit_balances<S: UtxoScanner>(
         (cold.to_sat() as f64 * 10_000.0 / total.to_sat() as f64).round() / 100.0
     };
     Ok(BalanceReport {
-        policy_id: policy.id().to_string(),
+        policy_id: policy.id(),
         vault: policy.name().to_owned(),
         height,
         last_index,
         tiers,
-        total_sat: total.to_sat(),
+        total,
         cold_percent,
         cold_min_percent: ratio.cold_min_percent(),
         ratio_ok: ratio.cold_share_ok(cold, total),
@@ -228,8 +227,8 @@ mod tests {
     #[test]
     fn sums_per_tier_and_flags_a_low_cold_ratio() {
         let ok = audit_balances(&policy(), &Fixed(vec![out(0, 8), out(1, 1), out(2, 1)])).unwrap();
-        assert_eq!(ok.tiers[0].sat, 900_000_000);
-        assert_eq!(ok.tiers[1].sat, 100_000_000);
+        assert_eq!(ok.tiers[0].balance, Amount::from_sat(900_000_000));
+        assert_eq!(ok.tiers[1].balance, Amount::from_sat(100_000_000));
         assert_eq!(ok.cold_percent, 90.0);
         assert!(ok.ratio_ok && ok.finding().is_none());
 
@@ -257,13 +256,13 @@ mod tests {
         // A scanner that answers more than was asked is not believed.
         let r = audit_balances(&p, &Fixed(vec![at(max), at(max + 1)])).unwrap();
         assert_eq!(r.last_index, max);
-        assert_eq!(r.tiers[0].sat, 100_000_000);
+        assert_eq!(r.tiers[0].balance, Amount::from_sat(100_000_000));
     }
 
     #[test]
     fn an_empty_vault_is_not_a_finding() {
         let r = audit_balances(&policy(), &Fixed(vec![])).unwrap();
-        assert_eq!(r.total_sat, 0);
+        assert_eq!(r.total, Amount::ZERO);
         assert!(r.ratio_ok);
     }
 }

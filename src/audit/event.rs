@@ -15,7 +15,7 @@
 
 use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::sha256;
-use bitcoin::Txid;
+use bitcoin::{Amount, SignedAmount, Txid};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::rules::Movement;
@@ -195,10 +195,16 @@ pub struct Signed {
     pub txid: Txid,
     /// What kind of movement.
     pub movement: Option<Movement>,
-    /// What it moved (to the other tier, or outside), in satoshis.
-    pub amount_sat: u64,
-    /// Its fee in satoshis, if known.
-    pub fee_sat: Option<i64>,
+    /// What it moved (to the other tier, or outside).
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
+    /// Its fee, if known.
+    #[serde(
+        rename = "fee_sat",
+        default,
+        with = "bitcoin::amount::serde::as_sat::opt"
+    )]
+    pub fee: Option<SignedAmount>,
     /// Inputs signed.
     #[serde(default)]
     pub inputs_signed: usize,
@@ -225,8 +231,9 @@ pub struct Approved {
     pub txid: Txid,
     /// The movement approved.
     pub movement: Movement,
-    /// What it moves, in satoshis.
-    pub amount_sat: u64,
+    /// What it moves.
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
     /// Who approved.
     pub approver: String,
 }
@@ -256,7 +263,8 @@ pub struct ProposedOutput {
     /// The address.
     pub address: Option<String>,
     /// The amount.
-    pub amount_sat: u64,
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
     /// `change`, `cold`, `hot` or `external`.
     pub role: String,
 }
@@ -270,10 +278,12 @@ pub struct Proposed {
     pub movement: Movement,
     /// The unsigned transaction's id.
     pub txid: Txid,
-    /// What it moves, in satoshis.
-    pub amount_sat: u64,
-    /// Its fee, in satoshis.
-    pub fee_sat: u64,
+    /// What it moves.
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
+    /// Its fee.
+    #[serde(rename = "fee_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub fee: Amount,
     /// Its outputs.
     #[serde(default)]
     pub outputs: Vec<ProposedOutput>,
@@ -350,10 +360,19 @@ pub struct Broadcast {
     /// Its movement, from the proposal (none if not proposed here).
     pub movement: Option<Movement>,
     /// What it moved, from the proposal.
-    pub amount_sat: Option<u64>,
+    #[serde(
+        rename = "amount_sat",
+        default,
+        with = "bitcoin::amount::serde::as_sat::opt"
+    )]
+    pub amount: Option<Amount>,
     /// Its fee, from the proposal (entries of the first releases lack it).
-    #[serde(default)]
-    pub fee_sat: Option<u64>,
+    #[serde(
+        rename = "fee_sat",
+        default,
+        with = "bitcoin::amount::serde::as_sat::opt"
+    )]
+    pub fee: Option<Amount>,
     /// Whether this coordinator proposed it.
     pub proposed: bool,
 }
@@ -399,8 +418,8 @@ mod tests {
                 policy_id: policy_id(),
                 txid: txid(),
                 movement: Some(Movement::ColdToHot),
-                amount_sat: Some(5),
-                fee_sat: None,
+                amount: Some(Amount::from_sat(5)),
+                fee: None,
                 proposed: true,
             }),
         ];
@@ -426,7 +445,8 @@ mod tests {
         let Event::Sign(s) = serde_json::from_value(old).unwrap() else {
             panic!("not a sign entry")
         };
-        assert_eq!((s.amount_sat, s.fee_sat, s.lock_time), (1000, Some(10), 0));
+        assert_eq!(s.amount, Amount::from_sat(1000));
+        assert_eq!((s.fee, s.lock_time), (Some(SignedAmount::from_sat(10)), 0));
         assert_eq!(s.signer, None);
         assert!(s.replaced_signatures.is_empty());
     }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use bitcoin::bip32::Fingerprint;
+use bitcoin::Txid;
 use serde::Serialize;
 
 use super::event::{Event, SignerHead};
@@ -42,11 +43,11 @@ impl NamedLog {
     /// The signer heads this log recorded (the coordinator's `signer-head`
     /// entries), with the txid each came with. An entry that does not read
     /// is an error, not skipped: a skipped head would be a head unchecked.
-    pub fn reported_heads(&self) -> Result<Vec<(SignerHead, String)>, LogError> {
+    pub fn reported_heads(&self) -> Result<Vec<(SignerHead, Txid)>, LogError> {
         let mut out = Vec::new();
         for e in &self.log.entries {
             if let Some(Event::SignerHead(s)) = e.event()? {
-                out.push((s.head, s.txid.to_string()));
+                out.push((s.head, s.txid));
             }
         }
         Ok(out)
@@ -61,7 +62,7 @@ pub struct MissingHead {
     /// The head as reported.
     pub head: SignerHead,
     /// The transaction it was reported with.
-    pub txid: String,
+    pub txid: Txid,
     /// What the signer's log has at that sequence number instead.
     pub found: String,
 }

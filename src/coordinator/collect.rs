@@ -207,8 +207,8 @@ impl Coordinator {
             policy_id: self.policy().id(),
             txid,
             movement: proposal.as_ref().map(|p| p.movement),
-            amount_sat: proposal.as_ref().map(|p| p.amount_sat),
-            fee_sat: proposal.as_ref().map(|p| p.fee_sat),
+            amount: proposal.as_ref().map(|p| p.amount),
+            fee: proposal.as_ref().map(|p| p.fee),
             proposed: proposal.is_some(),
         }))?;
         Ok(txid)

@@ -116,9 +116,9 @@ impl Coordinator {
             }
             // A transaction broadcast here but not proposed here has no
             // known amount; the signers' own counts still bind it.
-            if let (Some(m), Some(moved)) = (b.movement, b.amount_sat) {
-                let fee = Amount::from_sat(b.fee_sat.unwrap_or(0));
-                spent.record(b.txid, m, counted_amount(m, Amount::from_sat(moved), fee));
+            if let (Some(m), Some(moved)) = (b.movement, b.amount) {
+                let fee = b.fee.unwrap_or(Amount::ZERO);
+                spent.record(b.txid, m, counted_amount(m, moved, fee));
             }
         }
         Ok(spent)

@@ -21,9 +21,11 @@ pub struct Proposal {
     /// Where the PSBT was written.
     pub file: PathBuf,
     /// What leaves the source wallet (to the other tier or outside).
-    pub amount_sat: u64,
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
     /// The fee.
-    pub fee_sat: u64,
+    #[serde(rename = "fee_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub fee: Amount,
     /// The fee rate asked of the wallet, sat/vB.
     pub fee_rate_sat_vb: f64,
     /// Estimated size once signed.
@@ -51,15 +53,15 @@ impl Proposal {
             "proposed {} {}: {} moves, fee {} ({} sat/vB, ~{} vB)\n",
             self.movement.describe(),
             self.txid,
-            btc(Amount::from_sat(self.amount_sat)),
-            btc(Amount::from_sat(self.fee_sat)),
+            btc(self.amount),
+            btc(self.fee),
             self.fee_rate_sat_vb,
             self.vsize
         );
         for o in &self.outputs {
             s.push_str(&format!(
                 "  {:>20}  {:<8} {}\n",
-                btc(Amount::from_sat(o.amount_sat)),
+                btc(o.amount),
                 o.role,
                 o.address.as_deref().unwrap_or("(no address)")
             ));

@@ -276,8 +276,8 @@ impl Coordinator {
             movement,
             txid: review.txid(),
             file: out.to_owned(),
-            amount_sat: review.moved().to_sat(),
-            fee_sat: fee.to_sat(),
+            amount: review.moved(),
+            fee,
             fee_rate_sat_vb: fee_rate.to_sat_per_kwu() as f64 / 250.0,
             vsize: review.vsize(),
             outputs: review
@@ -285,7 +285,7 @@ impl Coordinator {
                 .iter()
                 .map(|o| ProposedOutput {
                     address: o.address.clone(),
-                    amount_sat: o.amount_sat,
+                    amount: o.amount,
                     role: match o.destination {
                         Destination::Vault { tier } if tier == from => "change".into(),
                         Destination::Vault { tier } => tier.to_string(),
@@ -311,8 +311,8 @@ impl Coordinator {
             policy_id: self.policy().id(),
             movement,
             txid: proposal.txid,
-            amount_sat: proposal.amount_sat,
-            fee_sat: proposal.fee_sat,
+            amount: proposal.amount,
+            fee: proposal.fee,
             outputs: proposal.outputs.clone(),
             file: out.display().to_string(),
             replaces,
@@ -365,9 +365,9 @@ fn after(before: &VaultBalance, review: &Review, fee: Amount) -> (Amount, Amount
     for o in review.outputs() {
         match (o.destination, review.source()) {
             (Destination::Vault { tier: Tier::Cold }, Some(Tier::Hot)) => {
-                cold += o.amount_sat as i128
+                cold += o.amount.to_sat() as i128
             }
-            (Destination::External { .. }, _) => total -= o.amount_sat as i128,
+            (Destination::External { .. }, _) => total -= o.amount.to_sat() as i128,
             _ => {}
         }
     }

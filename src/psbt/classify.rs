@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use bitcoin::bip32::{DerivationPath, Fingerprint};
 use bitcoin::psbt::{Input, Output};
-use bitcoin::{Address, PublicKey, TxOut};
+use bitcoin::{Address, Amount, OutPoint, PublicKey, TxOut};
 use miniscript::Descriptor;
 use serde::Serialize;
 
@@ -35,12 +35,13 @@ pub struct Finding {
 pub struct InputReview {
     /// Position in the transaction.
     pub index: usize,
-    /// `txid:vout` spent.
-    pub outpoint: String,
+    /// The coin spent (`txid:vout` in JSON).
+    pub outpoint: OutPoint,
     /// Its nSequence (BIP-68 relative locks are refused).
     pub sequence: u32,
     /// Amount spent, from a verified previous output.
-    pub amount_sat: Option<u64>,
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat::opt")]
+    pub amount: Option<Amount>,
     /// The vault wallet and path it belongs to, if it does.
     pub owner: Option<VaultPath>,
     /// What is wrong with it.
@@ -73,7 +74,8 @@ pub struct OutputReview {
     /// Position in the transaction.
     pub index: usize,
     /// Amount paid.
-    pub amount_sat: u64,
+    #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub amount: Amount,
     /// The address, if the script has one on the policy's network.
     pub address: Option<String>,
     /// Where it goes.
@@ -192,9 +194,9 @@ pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> 
         }
         out.push(InputReview {
             index,
-            outpoint: txin.previous_output.to_string(),
+            outpoint: txin.previous_output,
             sequence: txin.sequence.to_consensus_u32(),
-            amount_sat: spent.as_ref().map(|o| o.value.to_sat()),
+            amount: spent.as_ref().map(|o| o.value),
             owner,
             findings,
             spent,
@@ -262,7 +264,7 @@ pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) ->
             };
             OutputReview {
                 index,
-                amount_sat: txout.value.to_sat(),
+                amount: txout.value,
                 address: address.map(|a| a.to_string()),
                 destination,
                 owner,

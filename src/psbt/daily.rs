@@ -91,9 +91,12 @@ impl DailySpending {
                 continue;
             }
             if let Some(m) = s.movement {
-                let fee = s.fee_sat.and_then(|f| u64::try_from(f).ok()).unwrap_or(0);
-                let counted =
-                    counted_amount(m, Amount::from_sat(s.amount_sat), Amount::from_sat(fee));
+                // A negative fee cannot be signed; read as none, it adds nothing.
+                let fee = s
+                    .fee
+                    .and_then(|f| f.to_unsigned().ok())
+                    .unwrap_or(Amount::ZERO);
+                let counted = counted_amount(m, s.amount, fee);
                 out.record(s.txid, m, counted);
             }
         }

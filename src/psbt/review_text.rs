@@ -81,7 +81,7 @@ impl Review {
                 s,
                 "  #{:<3} {:>18}  {:<26} {}",
                 o.index,
-                btc(Amount::from_sat(o.amount_sat)),
+                btc(o.amount),
                 class,
                 o.address.as_deref().unwrap_or("(no address)")
             );

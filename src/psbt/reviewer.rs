@@ -54,16 +54,16 @@ impl Review {
                         }
                         _ => o.destination == Destination::Vault { tier: t.other() },
                     })
-                    .map(|o| o.amount_sat),
+                    .map(|o| o.amount.to_sat()),
             )
             .unwrap_or(Amount::MAX_MONEY.to_sat()),
             _ => 0,
         };
         let input_total_sat = inputs
             .iter()
-            .map(|i| i.amount_sat)
+            .map(|i| i.amount.map(Amount::to_sat))
             .try_fold(0u64, |acc, a| a.and_then(|a| acc.checked_add(a)));
-        let output_total_sat = checked_total(outputs.iter().map(|o| o.amount_sat));
+        let output_total_sat = checked_total(outputs.iter().map(|o| o.amount.to_sat()));
         let fee_sat = match (input_total_sat, output_total_sat) {
             (Some(i), Some(o)) => i64::try_from(i)
                 .ok()

@@ -349,7 +349,7 @@ pub fn approve(
         vault: policy.name().to_owned(),
         txid: review.txid(),
         movement: approvable.movement(),
-        amount_sat: review.moved().to_sat(),
+        amount: review.moved(),
         approver: key.id().to_string(),
     }))?;
     write_new_atomically(&output.output, &bytes)?;
