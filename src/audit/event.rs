@@ -199,11 +199,7 @@ pub struct Signed {
     #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
     pub amount: Amount,
     /// Its fee, if known.
-    #[serde(
-        rename = "fee_sat",
-        default,
-        with = "bitcoin::amount::serde::as_sat::opt"
-    )]
+    #[serde(rename = "fee_sat", default, with = "optional_sat")]
     pub fee: Option<SignedAmount>,
     /// Inputs signed.
     #[serde(default)]
@@ -360,18 +356,10 @@ pub struct Broadcast {
     /// Its movement, from the proposal (none if not proposed here).
     pub movement: Option<Movement>,
     /// What it moved, from the proposal.
-    #[serde(
-        rename = "amount_sat",
-        default,
-        with = "bitcoin::amount::serde::as_sat::opt"
-    )]
+    #[serde(rename = "amount_sat", default, with = "optional_sat")]
     pub amount: Option<Amount>,
     /// Its fee, from the proposal (entries of the first releases lack it).
-    #[serde(
-        rename = "fee_sat",
-        default,
-        with = "bitcoin::amount::serde::as_sat::opt"
-    )]
+    #[serde(rename = "fee_sat", default, with = "optional_sat")]
     pub fee: Option<Amount>,
     /// Whether this coordinator proposed it.
     pub proposed: bool,
@@ -386,6 +374,51 @@ pub struct Abandoned {
     pub txid: Txid,
     /// Coins released.
     pub released: usize,
+}
+
+/// An optional amount as an optional number of satoshis. rust-bitcoin's
+/// `as_sat::opt` cannot read a `null` inside an internally tagged enum (serde
+/// hands it over as a unit), so the `Option` is read by serde itself.
+mod optional_sat {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// An amount that is a whole number of satoshis.
+    pub trait Sats: Copy {
+        /// The number as written.
+        type Number: Serialize + for<'de> Deserialize<'de>;
+        /// To the number.
+        fn to_number(self) -> Self::Number;
+        /// From the number.
+        fn from_number(n: Self::Number) -> Self;
+    }
+
+    impl Sats for bitcoin::Amount {
+        type Number = u64;
+        fn to_number(self) -> u64 {
+            self.to_sat()
+        }
+        fn from_number(n: u64) -> Self {
+            bitcoin::Amount::from_sat(n)
+        }
+    }
+
+    impl Sats for bitcoin::SignedAmount {
+        type Number = i64;
+        fn to_number(self) -> i64 {
+            self.to_sat()
+        }
+        fn from_number(n: i64) -> Self {
+            bitcoin::SignedAmount::from_sat(n)
+        }
+    }
+
+    pub fn serialize<A: Sats, S: Serializer>(v: &Option<A>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(A::to_number).serialize(s)
+    }
+
+    pub fn deserialize<'de, A: Sats, D: Deserializer<'de>>(d: D) -> Result<Option<A>, D::Error> {
+        Ok(Option::<A::Number>::deserialize(d)?.map(A::from_number))
+    }
 }
 
 #[cfg(test)]
@@ -442,12 +475,19 @@ mod tests {
             "amount_sat": 1000,
             "fee_sat": 10,
         });
-        let Event::Sign(s) = serde_json::from_value(old).unwrap() else {
+        let Event::Sign(s) = serde_json::from_value(old.clone()).unwrap() else {
             panic!("not a sign entry")
         };
         assert_eq!(s.amount, Amount::from_sat(1000));
         assert_eq!((s.fee, s.lock_time), (Some(SignedAmount::from_sat(10)), 0));
         assert_eq!(s.signer, None);
+        // A fee written as null (an unproven input) reads as none.
+        let mut unknown_fee = old;
+        unknown_fee["fee_sat"] = serde_json::Value::Null;
+        let Event::Sign(s) = serde_json::from_value(unknown_fee).unwrap() else {
+            panic!("not a sign entry")
+        };
+        assert_eq!(s.fee, None);
         assert!(s.replaced_signatures.is_empty());
     }
 }
