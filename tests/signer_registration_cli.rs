@@ -167,7 +167,7 @@ fn log_verify_names_an_edited_line() {
         .args(["log", "verify"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("ok: 2 entries"));
+        .stdout(predicate::str::contains("2 entries, chain intact"));
     let log = s.path("home/log.jsonl");
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("exchange-main", "exchange-evil", 1)).unwrap();

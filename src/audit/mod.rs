@@ -7,6 +7,7 @@ mod event;
 mod heads;
 mod log;
 mod time;
+mod verification;
 
 pub use balances::{
     audit_balances, BalanceReport, RatioFinding, ScannedOutput, TierBalance, UtxoScanner,
@@ -21,3 +22,4 @@ pub use event::{
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use time::{now_unix, utc_timestamp};
+pub use verification::LogVerification;

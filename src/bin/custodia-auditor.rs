@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use custodia::audit::{EventLog, HeadCheck, NamedLog};
+use custodia::audit::{EventLog, HeadCheck, LogVerification, NamedLog};
 
 /// Independent checks of a custodia vault: balances and cold ratio straight
 /// from the UTXO set, and the integrity of custodia's hash-chained logs.
@@ -88,23 +88,15 @@ fn run(cli: Cli) -> Result<()> {
                 logs.push(NamedLog { path: file, log });
             }
             let heads = HeadCheck::of(&logs)?;
+            let reports = logs
+                .iter()
+                .map(|l| LogVerification::of(&l.path, &l.log))
+                .collect::<Result<Vec<_>, _>>()?;
             if json {
-                let mut files = Vec::new();
-                for l in &logs {
-                    let signer = l.signer()?.map(|f| f.to_string());
-                    files.push(serde_json::json!({"file": l.path, "valid": true, "entries": l.log.entries.len(), "head": l.log.head(), "signer": signer}));
-                }
-                let v = serde_json::json!({"logs": files, "signer_heads": heads});
+                let v = serde_json::json!({"logs": reports, "signer_heads": heads});
                 println!("{v}");
             } else {
-                for l in &logs {
-                    println!(
-                        "ok: {}: {} entries, chain intact; head {} (write it down to anchor the log)",
-                        l.path.display(),
-                        l.log.entries.len(),
-                        l.log.head()
-                    );
-                }
+                reports.iter().for_each(|r| print!("{}", r.to_text()));
                 print!("{}", heads.to_text());
             }
             match heads.finding() {

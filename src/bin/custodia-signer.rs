@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
+use custodia::audit::LogVerification;
 use custodia::policy::VaultPolicy;
 use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
@@ -132,10 +133,9 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", report.to_text());
         }
         Command::Log(LogCommand::Verify { json }) => {
-            let verified = home.log().verify()?;
-            let (n, head) = (verified.entries.len(), verified.head());
-            let report = serde_json::json!({"valid": true, "entries": n, "head": head});
-            output(json, &report, &format!("ok: {n} entries, head {head}\n"))?;
+            let log = home.log();
+            let report = LogVerification::of(log.path(), &log.verify()?)?;
+            output(json, &report, &report.to_text())?;
         }
     }
     Ok(())

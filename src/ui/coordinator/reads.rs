@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::print_json;
+use crate::audit::LogVerification;
 use crate::coordinator::CoordinatorError;
 use crate::coordinator::{Coordinator, InitReport};
 use crate::policy::btc;
@@ -174,29 +175,21 @@ pub fn abandon(
 
 /// `log verify`.
 pub fn log_verify(c: &Coordinator, json: bool) -> Result<(), CoordinatorError> {
-    let log = c.dir().event_log();
-    match log.verify() {
+    let path = c.dir().events_path();
+    match c.dir().event_log().verify() {
         Ok(v) => {
-            if json {
-                print_json(&json!({"valid": true, "entries": v.entries.len(), "head": v.head()}));
-            } else {
-                println!(
-                    "event log OK: {} entries, head {}",
-                    v.entries.len(),
-                    v.head()
-                );
+            let report = LogVerification::of(&path, &v)?;
+            match json {
+                true => print_json(&report),
+                false => print!("{}", report.to_text()),
             }
+            Ok(())
         }
         Err(e) => {
             if json {
-                let line = match &e {
-                    crate::audit::LogError::Tampered { line, .. } => Some(*line),
-                    _ => None,
-                };
-                print_json(&json!({"valid": false, "line": line, "error": e.to_string()}));
+                print_json(&LogVerification::failed(&path, &e));
             }
-            return Err(CoordinatorError::Log(e));
+            Err(CoordinatorError::Log(e))
         }
     }
-    Ok(())
 }
