@@ -155,6 +155,11 @@ pub struct VerifiedLog {
 }
 
 impl VerifiedLog {
+    /// The `kind` of every entry, in order.
+    pub fn kinds(&self) -> Vec<&str> {
+        self.entries.iter().map(LogEntry::kind).collect()
+    }
+
     /// Hash of the newest line (64 zeros for an empty log).
     pub fn head(&self) -> &str {
         self.entries
@@ -403,14 +408,7 @@ mod tests {
         held.append_value(json!({"kind": "first"})).unwrap();
         drop(held);
         assert_eq!(other.join().unwrap(), 1);
-        let kinds: Vec<String> = log
-            .verify()
-            .unwrap()
-            .entries
-            .iter()
-            .map(|e| e.kind().to_owned())
-            .collect();
-        assert_eq!(kinds, ["first", "second"]);
+        assert_eq!(log.verify().unwrap().kinds(), ["first", "second"]);
     }
 
     #[test]

@@ -345,15 +345,7 @@ mod tests {
             seed2.account_xpub(Network::Regtest, ScriptKind::Tr, 3),
             seed.account_xpub(Network::Regtest, ScriptKind::Tr, 3)
         );
-        let kinds: Vec<String> = home
-            .log()
-            .verify()
-            .unwrap()
-            .entries
-            .iter()
-            .map(|e| e.kind().to_owned())
-            .collect();
-        assert_eq!(kinds, ["init", "backup"]);
+        assert_eq!(home.log().verify().unwrap().kinds(), ["init", "backup"]);
         let log_text = std::fs::read_to_string(home.log_path()).unwrap();
         let phrase = words.phrase();
         let first_words: Vec<&str> = phrase.split(' ').take(3).collect();
