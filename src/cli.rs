@@ -54,6 +54,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
     try_types!(
         crate::policy::PolicyError,
         crate::transport::FileError,
+        crate::transport::PrivateFileError,
         crate::audit::LogError,
         crate::audit::RatioFinding,
         crate::audit::MissingHeadsFinding,

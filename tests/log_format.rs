@@ -59,3 +59,30 @@ fn an_edited_first_release_log_names_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn every_stored_log_verifies_and_every_line_reads_typed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/logs");
+    let mut kinds = std::collections::BTreeSet::new();
+    for file in std::fs::read_dir(&dir).unwrap() {
+        let path = file.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            continue;
+        }
+        let log = EventLog::new(&path)
+            .verify()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!log.entries.is_empty(), "{}", path.display());
+        for e in &log.entries {
+            let event = e
+                .event()
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+                .unwrap_or_else(|| {
+                    panic!("{}: entry {} of an unknown kind", path.display(), e.seq)
+                });
+            kinds.insert(event.kind());
+        }
+    }
+    // Between them the stored logs hold every kind the programs write.
+    assert_eq!(kinds.len(), Event::KINDS.len(), "{kinds:?}");
+}

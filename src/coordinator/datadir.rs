@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::EventLog;
 use crate::policy::{Tier, VaultPolicy};
+use crate::transport::private::set_private_mode;
 use crate::transport::write_atomically;
 
 use super::error::CoordinatorError;
@@ -66,7 +67,7 @@ impl DataDir {
     /// Creates the directory (0700) if needed.
     pub fn create(&self) -> Result<(), CoordinatorError> {
         fs::create_dir_all(&self.root).map_err(|e| CoordinatorError::io(&self.root, e))?;
-        set_mode(&self.root, 0o700)
+        Ok(set_private_mode(&self.root, 0o700)?)
     }
 
     /// The stored policy file.
@@ -138,22 +139,10 @@ impl DataDir {
     }
 }
 
-/// Writes a file atomically with mode 0600.
+/// Writes a file atomically; it is created 0600 (`transport::private`).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CoordinatorError> {
     write_atomically(path, bytes)?;
-    set_mode(path, 0o600)
-}
-
-#[cfg(unix)]
-pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), CoordinatorError> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .map_err(|e| CoordinatorError::io(path, e))
-}
-
-#[cfg(not(unix))]
-pub(crate) fn set_mode(_path: &Path, _mode: u32) -> Result<(), CoordinatorError> {
-    Ok(())
+    Ok(set_private_mode(path, 0o600)?)
 }
 
 #[cfg(test)]

@@ -184,6 +184,9 @@ pub enum CoordinatorError {
     /// An output file could not be written (or already exists).
     #[error(transparent)]
     File(#[from] crate::transport::FileError),
+    /// A private file or directory of the data dir.
+    #[error(transparent)]
+    Private(#[from] crate::transport::PrivateFileError),
     /// The node refused the transaction.
     #[error("the node rejects transaction {txid}: {reason}; nothing was broadcast — run `sync` and `status`, and propose again if its coins were spent")]
     Rejected {
@@ -247,6 +250,7 @@ impl Classify for CoordinatorError {
         match self {
             Log(e) => e.exit_code(),
             File(e) => e.exit_code(),
+            Private(e) => e.exit_code(),
             Psbt { source, .. } => source.exit_code(),
             Refused(_) | NotReady(_) | Rejected { .. } | AddressRangeUsedUp { .. } => {
                 ExitCode::Refused

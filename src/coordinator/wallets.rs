@@ -8,8 +8,9 @@ use bdk_wallet::{KeychainKind, PersistedWallet, Wallet};
 
 use crate::policy::{Chain, Tier, VaultPolicy};
 
-use super::datadir::{set_mode, DataDir};
+use super::datadir::DataDir;
 use super::error::CoordinatorError;
+use crate::transport::private::set_private_mode;
 
 /// One tier's watch-only wallet and its database connection.
 pub struct TierWallet {
@@ -54,7 +55,7 @@ impl TierWallet {
     ) -> Result<TierWallet, CoordinatorError> {
         let path = dir.wallet_path(tier);
         let mut conn = Connection::open(&path).map_err(|e| Self::db_error(tier, &path, e))?;
-        set_mode(&path, 0o600)?;
+        set_private_mode(&path, 0o600)?;
         let (receive, change) = descriptors(policy, tier);
         let lookahead = lookahead(policy);
         let loaded = Wallet::load()

@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::perms::read_private_secret;
 use super::{KeyStoreError, Passphrase};
+use crate::transport::private::read_private_secret;
 
 /// scrypt work factor `N = 2^18` (256 MiB, about a second): fixed rather than
 /// timed, so a key written on a fast machine still opens on a slow laptop.

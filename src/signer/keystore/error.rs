@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::audit::LogError;
 use crate::error::{Classify, ExitCode};
-use crate::transport::FileError;
+use crate::transport::{FileError, PrivateFileError};
 
 /// A key store operation failed. Nothing on disk was changed unless the
 /// variant says otherwise.
@@ -119,6 +119,18 @@ impl KeyStoreError {
         KeyStoreError::Corrupt {
             path: path.into(),
             reason: reason.into(),
+        }
+    }
+}
+
+impl From<PrivateFileError> for KeyStoreError {
+    fn from(e: PrivateFileError) -> Self {
+        match e {
+            PrivateFileError::LoosePermissions { path, mode, fix } => {
+                KeyStoreError::LoosePermissions { path, mode, fix }
+            }
+            PrivateFileError::NotADirectory(path) => KeyStoreError::NotADirectory(path),
+            PrivateFileError::Io { path, source } => KeyStoreError::Io { path, source },
         }
     }
 }

@@ -16,7 +16,6 @@
 
 mod crypt;
 mod error;
-mod perms;
 mod secret;
 mod seed;
 
@@ -27,8 +26,10 @@ pub use error::KeyStoreError;
 pub use secret::{MasterKey, Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
 pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 
+pub(crate) use crate::transport::private::{
+    check_private_file, ensure_private_dir, read_private, read_private_secret,
+};
 pub(crate) use crypt::{open_with_passphrase, seal_with_passphrase};
-pub(crate) use perms::{check_private_file, ensure_private_dir, read_private, read_private_secret};
 
 use crate::audit::EventLog;
 

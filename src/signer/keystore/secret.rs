@@ -11,10 +11,10 @@ use bitcoin::secp256k1::{rand::RngCore, Secp256k1};
 use bitcoin::Network;
 use zeroize::Zeroizing;
 
-use super::perms::{check_private_file, read_private_secret};
 use super::KeyStoreError;
 use crate::policy::{OriginXpub, ScriptKind};
 use crate::signer::account::account_xpub;
+use crate::transport::private::{check_private_file, read_private_secret};
 
 /// Shortest passphrase accepted for a new key.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;

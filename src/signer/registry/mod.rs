@@ -90,7 +90,7 @@ impl SignerHome {
     /// it must still hash to its name. Says nothing about registration.
     fn policy_file(&self, id: &PolicyId) -> Result<Option<VaultPolicy>, RegistryError> {
         let path = self.policy_path(id);
-        let Some(bytes) = read_private(&path)? else {
+        let Some(bytes) = read_private(&path).map_err(KeyStoreError::from)? else {
             return Ok(None);
         };
         let corrupt = |reason: String| RegistryError::Corrupt {
@@ -143,7 +143,7 @@ impl SignerHome {
     /// says why and what to do).
     fn policy_files(&self) -> Result<(Vec<VaultPolicy>, Vec<RegistryError>), RegistryError> {
         let dir = self.policies_dir();
-        check_private_file(&dir)?;
+        check_private_file(&dir).map_err(KeyStoreError::from)?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
