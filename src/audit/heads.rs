@@ -32,12 +32,7 @@ impl NamedLog {
     /// its seed creation wrote; `None` for the coordinator's log or a signer
     /// without a seed.
     pub fn signer(&self) -> Result<Option<Fingerprint>, LogError> {
-        for e in &self.log.entries {
-            if let Some(Event::Init(s) | Event::Restore(s) | Event::RestoreBackup(s)) = e.event()? {
-                return Ok(Some(s.fingerprint));
-            }
-        }
-        Ok(None)
+        self.log.signer()
     }
 
     /// The signer heads this log recorded (the coordinator's `signer-head`

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use bitcoin::bip32::Fingerprint;
 use serde::Serialize;
 
-use super::heads::NamedLog;
 use super::log::{LogError, VerifiedLog};
 
 /// One log checked: whether its chain holds, how long it is, its head (to
@@ -32,16 +31,12 @@ pub struct LogVerification {
 impl LogVerification {
     /// The report of a log that verified.
     pub fn of(file: &Path, log: &VerifiedLog) -> Result<Self, LogError> {
-        let named = NamedLog {
-            path: file.to_owned(),
-            log: log.clone(),
-        };
         Ok(LogVerification {
             file: file.to_owned(),
             valid: true,
             entries: log.entries.len(),
             head: Some(log.head().to_owned()),
-            signer: named.signer()?,
+            signer: log.signer()?,
             line: None,
             error: None,
         })

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use bdk_wallet::rusqlite::Connection;
 use bdk_wallet::{KeychainKind, PersistedWallet, Wallet};
 
-use crate::policy::{Chain, Tier, VaultPolicy};
+use crate::policy::{AddressRule, Chain, Tier, VaultPolicy};
 
 use super::datadir::DataDir;
 use super::error::CoordinatorError;
@@ -15,7 +15,7 @@ use crate::transport::private::set_private_mode;
 /// One tier's watch-only wallet and its database connection.
 pub struct TierWallet {
     tier: Tier,
-    max_index: u32,
+    addresses: AddressRule,
     path: PathBuf,
     conn: Connection,
     wallet: PersistedWallet<Connection>,
@@ -83,7 +83,7 @@ impl TierWallet {
         };
         Ok(TierWallet {
             tier,
-            max_index: policy.rules().addresses().max_index(),
+            addresses: *policy.rules().addresses(),
             path,
             conn,
             wallet,
@@ -134,7 +134,7 @@ impl TierWallet {
         keychain: KeychainKind,
         index: u32,
     ) -> Result<(), CoordinatorError> {
-        if index <= self.max_index {
+        if self.addresses.contains(index) {
             return Ok(());
         }
         Err(CoordinatorError::AddressRangeUsedUp {
@@ -144,7 +144,7 @@ impl TierWallet {
                 KeychainKind::Internal => "change",
             },
             index,
-            max_index: self.max_index,
+            max_index: self.addresses.max_index(),
         })
     }
 

@@ -31,7 +31,7 @@ use bitcoin::{Amount, Psbt};
 
 use super::review::{btc, Review};
 use crate::audit::utc_timestamp;
-use crate::policy::rules::{RuleCheck, RuleId};
+use crate::policy::rules::{judge, RuleCheck, RuleId};
 
 /// The lowest nLockTime that is a date (Unix time) rather than a block height.
 pub const LOCK_TIME_THRESHOLD: u32 = 500_000_000;
@@ -48,14 +48,6 @@ const SEQUENCE_LOCK_MASK: u32 = 0x0000_ffff;
 /// The sequences wallets use without meaning a lock: final, lock time
 /// enabled, and replaceable (BIP-125). Others are shown in the review.
 const USUAL_SEQUENCES: [u32; 3] = [0xffff_ffff, 0xffff_fffe, 0xffff_fffd];
-
-fn check(rule: RuleId, passed: bool, reason: impl Into<String>) -> RuleCheck {
-    RuleCheck {
-        rule,
-        passed,
-        reason: reason.into(),
-    }
-}
 
 /// The sum of `amounts` in sat, if it neither overflows nor exceeds the
 /// 21 million bitcoin a valid transaction can hold.
@@ -93,13 +85,13 @@ pub(crate) fn output_values(psbt: &Psbt, r: &Review) -> RuleCheck {
         bad.push("the outputs add up to more than the 21,000,000 BTC that exist".into());
     }
     if bad.is_empty() {
-        check(
+        judge(
             rule,
             true,
             "every output pays at least its script's dust threshold",
         )
     } else {
-        check(
+        judge(
             rule,
             false,
             format!(
@@ -120,10 +112,10 @@ pub(crate) fn lock_time(r: &Review) -> RuleCheck {
     let rule = RuleId::LockTime;
     let lock = r.lock_time;
     if lock == 0 {
-        return check(rule, true, "no lock time");
+        return judge(rule, true, "no lock time");
     }
     if lock >= LOCK_TIME_THRESHOLD {
-        return check(
+        return judge(
             rule,
             false,
             format!(
@@ -137,7 +129,7 @@ pub(crate) fn lock_time(r: &Review) -> RuleCheck {
     } else {
         "not enforced: every input's sequence is final"
     };
-    check(rule, true, format!("locked to block {lock}: {note}"))
+    judge(rule, true, format!("locked to block {lock}: {note}"))
 }
 
 /// The relative lock an nSequence sets, in words, if any.
@@ -172,9 +164,9 @@ pub(crate) fn relative_lock(r: &Review) -> RuleCheck {
         })
         .collect();
     if bad.is_empty() {
-        return check(rule, true, "no input sets a relative lock");
+        return judge(rule, true, "no input sets a relative lock");
     }
-    check(
+    judge(
         rule,
         false,
         format!(

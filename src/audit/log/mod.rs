@@ -155,6 +155,18 @@ pub struct VerifiedLog {
 }
 
 impl VerifiedLog {
+    /// The master fingerprint of the signer whose log this is, from the entry
+    /// its seed creation wrote; `None` for the coordinator's log or a signer
+    /// without a seed.
+    pub fn signer(&self) -> Result<Option<bitcoin::bip32::Fingerprint>, LogError> {
+        for e in &self.entries {
+            if let Some(Event::Init(s) | Event::Restore(s) | Event::RestoreBackup(s)) = e.event()? {
+                return Ok(Some(s.fingerprint));
+            }
+        }
+        Ok(None)
+    }
+
     /// The `kind` of every entry, in order.
     pub fn kinds(&self) -> Vec<&str> {
         self.entries.iter().map(LogEntry::kind).collect()
