@@ -9,7 +9,9 @@ use bitcoin::{Amount, FeeRate, Txid};
 
 use crate::policy::Tier;
 
+use super::chain::ChainSource;
 use super::error::CoordinatorError;
+use super::node_chain::NodeOnDemand;
 use super::proposal::Proposal;
 use super::vault::Coordinator;
 
@@ -21,7 +23,18 @@ impl Coordinator {
         fee_rate: FeeRate,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let (mut wallets, fee_rate) = self.prepare_proposal(Some(fee_rate))?;
+        self.propose_bump_on(&NodeOnDemand::new(self), txid, fee_rate, out)
+    }
+
+    /// [`Coordinator::propose_bump`] on `chain`.
+    pub(crate) fn propose_bump_on(
+        &self,
+        chain: &dyn ChainSource,
+        txid: Txid,
+        fee_rate: FeeRate,
+        out: &Path,
+    ) -> Result<Proposal, CoordinatorError> {
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, Some(fee_rate))?;
         let from = Tier::ALL
             .into_iter()
             .find(|t| {

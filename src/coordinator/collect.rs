@@ -13,8 +13,10 @@ use crate::audit::{self, Abandoned, Combined, Event};
 use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
+use super::chain::ChainSource;
 use super::collection::CollectionStatus;
 use super::error::{CoordinatorError, Refusal};
+use super::node_chain::NodeOnDemand;
 use super::vault::Coordinator;
 
 /// What `finalize` wrote.
@@ -199,10 +201,21 @@ impl Coordinator {
 
     /// `broadcast`: a raw transaction (hex) or a finalized PSBT.
     pub fn broadcast(&self, path: &Path) -> Result<Txid, CoordinatorError> {
+        self.broadcast_on(&NodeOnDemand::new(self), path)
+    }
+
+    /// [`Coordinator::broadcast`] to `chain`.
+    pub(crate) fn broadcast_on(
+        &self,
+        chain: &dyn ChainSource,
+        path: &Path,
+    ) -> Result<Txid, CoordinatorError> {
         let tx = self.read_transaction(path)?;
-        let (node, _) = self.connect()?;
+        // Reach the node before reading the log, as a failed connection is
+        // the likelier problem and the one to report.
+        chain.health()?;
         let proposal = self.proposal(tx.compute_txid())?;
-        let txid = node.broadcast(&tx)?;
+        let txid = chain.broadcast(&tx)?;
         self.log(&Event::Broadcast(audit::Broadcast {
             policy_id: self.policy().id(),
             txid,

@@ -9,7 +9,9 @@ use bitcoin::{Amount, FeeRate};
 use crate::policy::Tier;
 
 use super::balance::btc;
+use super::chain::ChainSource;
 use super::error::CoordinatorError;
+use super::node_chain::NodeOnDemand;
 use super::proposal::Proposal;
 use super::propose::Spend;
 use super::vault::Coordinator;
@@ -28,7 +30,19 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let (mut wallets, fee_rate) = self.prepare_proposal(fee_rate)?;
+        self.propose_consolidate_on(&NodeOnDemand::new(self), tier, max_inputs, fee_rate, out)
+    }
+
+    /// [`Coordinator::propose_consolidate`] on `chain`.
+    pub(crate) fn propose_consolidate_on(
+        &self,
+        chain: &dyn ChainSource,
+        tier: Tier,
+        max_inputs: Option<usize>,
+        fee_rate: Option<FeeRate>,
+        out: &Path,
+    ) -> Result<Option<Proposal>, CoordinatorError> {
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
         let wallet = wallets.tier(tier).wallet();
         let tip = wallet.latest_checkpoint().height();
         let mut coins: Vec<_> = wallet

@@ -7,13 +7,16 @@
 
 mod balance;
 mod bump;
+mod chain;
 mod collect;
 mod collection;
+mod complete;
 mod consolidate;
 mod datadir;
 mod error;
 mod events;
 mod node;
+mod node_chain;
 mod payout_csv;
 mod proposal;
 mod propose;
@@ -23,6 +26,7 @@ mod vault;
 mod wallets;
 
 pub use balance::{btc, percent, TierBalance, VaultBalance};
+pub use chain::{ChainBlock, ChainSource, ChainUpdates, MempoolUpdate};
 pub use collect::Finalized;
 pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};

@@ -1,21 +1,20 @@
-//! Bringing the wallets up to the node's chain: blocks from the wallet's last
-//! checkpoint to the tip, then the mempool. Reorgs are handled by the emitter:
-//! when the node's chain no longer contains a block the wallet saw, it goes
+//! Bringing the wallets up to the chain: blocks from the wallet's last
+//! checkpoint to the tip, then the mempool. Reorgs are handled by the chain
+//! source: when its chain no longer contains a block the wallet saw, it goes
 //! back to the last common block and re-emits from there, and bdk drops what
 //! the stale blocks confirmed.
 
 use std::sync::Arc;
 
-use bdk_bitcoind_rpc::Emitter;
 use bitcoin::Transaction;
 use serde::Serialize;
 
 use crate::audit::utc_timestamp;
 use crate::policy::Tier;
 
+use super::chain::ChainSource;
 use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
-use super::node::Node;
 use super::wallets::{TierWallet, VaultWallets};
 
 /// Blocks applied between two writes of the wallet database.
@@ -58,10 +57,10 @@ impl SyncProgress for Quiet {
     fn finish(&self) {}
 }
 
-/// Drives `group` (wallets whose tips are the same block) from one emitter, so
-/// each block is fetched once. Returns the blocks applied.
+/// Drives `group` (wallets whose tips are the same block) from one pass over
+/// the chain, so each block is fetched once. Returns the blocks applied.
 fn sync_group(
-    node: &Node,
+    chain: &dyn ChainSource,
     group: &mut [&mut TierWallet],
     start_height: u32,
     tip: u64,
@@ -80,12 +79,9 @@ fn sync_group(
         .collect();
     let label: Vec<&str> = group.iter().map(|tw| tw.tier().as_str()).collect();
     progress.start(&label.join("+"), start.height(), tip);
-    let mut emitter = Emitter::new(node.client(), start, start_height, unconfirmed);
+    let mut updates = chain.updates_since(start, start_height, unconfirmed)?;
     let mut applied = 0u32;
-    while let Some(event) = emitter
-        .next_block()
-        .map_err(|e| node.rpc_error("getblock", e))?
-    {
+    while let Some(event) = updates.next_block()? {
         let height = event.block_height();
         for tw in group.iter_mut() {
             let tier = tw.tier();
@@ -104,9 +100,7 @@ fn sync_group(
         }
         progress.advance(u64::from(height).min(tip));
     }
-    let mempool = emitter
-        .mempool()
-        .map_err(|e| node.rpc_error("getrawmempool", e))?;
+    let mempool = updates.mempool()?;
     for tw in group.iter_mut() {
         let wallet = tw.wallet_mut();
         wallet.apply_evicted_txs(mempool.evicted.clone());
@@ -117,28 +111,28 @@ fn sync_group(
     Ok(applied)
 }
 
-/// Syncs both wallets to the node's tip and mempool and records when.
+/// Syncs both wallets to the chain's tip and mempool and records when.
 /// Blocks below `start_height` are skipped on a wallet's first sync (the
 /// vault's birth height: nothing can be older).
 pub fn sync(
     dir: &DataDir,
-    node: &Node,
+    chain: &dyn ChainSource,
     wallets: &mut VaultWallets,
     start_height: u32,
     progress: &dyn SyncProgress,
 ) -> Result<SyncReport, CoordinatorError> {
-    let tip = node.health()?.blocks;
+    let tip = chain.health()?.blocks;
     let VaultWallets { cold, hot } = wallets;
     let together =
         cold.wallet().latest_checkpoint().block_id() == hot.wallet().latest_checkpoint().block_id();
     let mut blocks_applied = std::collections::BTreeMap::new();
     if together {
-        let n = sync_group(node, &mut [cold, hot], start_height, tip, progress)?;
+        let n = sync_group(chain, &mut [cold, hot], start_height, tip, progress)?;
         blocks_applied = [(Tier::Cold, n), (Tier::Hot, n)].into();
     } else {
         for tw in [cold, hot] {
             let tier = tw.tier();
-            let n = sync_group(node, &mut [tw], start_height, tip, progress)?;
+            let n = sync_group(chain, &mut [tw], start_height, tip, progress)?;
             blocks_applied.insert(tier, n);
         }
     }

@@ -12,9 +12,11 @@ use crate::audit::{utc_timestamp, Event, LogEntry, PolicyAdopted};
 use crate::policy::{Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
+use super::chain::ChainSource;
 use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
+use super::node_chain::NodeOnDemand;
 use super::sync::{sync, Quiet, SyncProgress, SyncReport};
 use super::wallets::{TierWallet, VaultWallets};
 use crate::policy::diff::changed_lines as line_diff;
@@ -277,29 +279,36 @@ impl Coordinator {
 
     /// `sync`.
     pub fn sync(&self) -> Result<SyncReport, CoordinatorError> {
-        let (node, _) = self.connect()?;
+        self.sync_from(&NodeOnDemand::new(self))
+    }
+
+    /// Syncs both wallets to `chain`.
+    pub(crate) fn sync_from(&self, chain: &dyn ChainSource) -> Result<SyncReport, CoordinatorError> {
+        // The chain first: with the node down, say so before opening wallets.
+        chain.health()?;
         let mut wallets = self.wallets()?;
         let start_height = Config::load(&self.dir)?.sync.start_height;
-        sync(
-            &self.dir,
-            &node,
-            &mut wallets,
-            start_height,
-            self.progress(),
-        )
+        sync(&self.dir, chain, &mut wallets, start_height, self.progress())
     }
 
     /// `status`.
     pub fn status(&self) -> Result<StatusReport, CoordinatorError> {
-        let (node, health) = self.connect()?;
+        self.status_of(&NodeOnDemand::new(self))
+    }
+
+    /// Node health and the wallets' tips, as `chain` sees them.
+    pub(crate) fn status_of(
+        &self,
+        chain: &dyn ChainSource,
+    ) -> Result<StatusReport, CoordinatorError> {
+        let health = chain.health()?;
         let wallets = self.wallets()?;
         let mut wallet_tips = Vec::new();
         for t in Tier::ALL {
             let cp = wallets.tier(t).wallet().latest_checkpoint();
             let hash = cp.hash().to_string();
             let on_node_chain = u64::from(cp.height()) <= health.blocks
-                && node.call("getblockhash", &[cp.height().into()])?.as_str()
-                    == Some(hash.as_str());
+                && chain.block_hash(cp.height())? == cp.hash();
             wallet_tips.push(WalletTip {
                 tier: t,
                 height: cp.height(),
