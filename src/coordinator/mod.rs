@@ -15,6 +15,8 @@ mod consolidate;
 mod datadir;
 mod error;
 mod events;
+#[cfg(test)]
+mod memory_chain;
 mod node;
 mod node_chain;
 mod payout_csv;
@@ -22,6 +24,8 @@ mod proposal;
 mod propose;
 mod rebalance;
 mod sync;
+#[cfg(test)]
+mod test_vault;
 mod vault;
 mod wallets;
 

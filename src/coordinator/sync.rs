@@ -165,3 +165,72 @@ pub fn sync(
         time: utc_timestamp(now),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::Amount;
+
+    use crate::coordinator::chain::ChainSource;
+    use crate::coordinator::test_vault::{TestVault, BTC};
+    use crate::policy::Tier;
+
+    #[test]
+    fn blocks_and_mempool_reach_the_wallets_and_a_reorg_takes_them_back() {
+        let v = TestVault::new();
+        let coin = v.fund(Tier::Hot, BTC);
+        v.chain.mine(vec![]);
+        let incoming = v.payment(Tier::Cold, 2 * BTC);
+        v.chain.add_to_mempool(incoming.clone());
+
+        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        assert_eq!(report.blocks_applied[&Tier::Cold], 2);
+        assert_eq!(report.blocks_applied[&Tier::Hot], 2);
+        assert_eq!(report.tip_height, 2);
+        assert_eq!(report.tip_hash, v.chain.block_hash(2).unwrap().to_string());
+        assert_eq!(report.mempool_txs, 1);
+        let balance = v.coordinator.balance().unwrap();
+        assert_eq!(balance.hot.confirmed, Amount::from_sat(BTC));
+        assert_eq!(balance.cold.confirmed, Amount::ZERO);
+        assert_eq!(balance.cold.unconfirmed, Amount::from_sat(2 * BTC));
+        let coins = v.coordinator.coins(Some(Tier::Hot)).unwrap();
+        assert_eq!(coins.len(), 1);
+        assert_eq!(coins[0].outpoint, coin);
+        assert_eq!(coins[0].confirmation_height, Some(1));
+
+        // Blocks 1 and 2 are replaced by a longer branch without the hot
+        // payment, which goes back to the mempool; the cold one leaves it.
+        v.chain.disconnect_above(0);
+        for _ in 0..3 {
+            v.chain.mine(vec![]);
+        }
+        v.chain.drop_from_mempool(incoming.compute_txid());
+        let status = v.coordinator.status_of(&v.chain).unwrap();
+        assert_eq!(status.blocks_behind, 1);
+        assert!(status
+            .wallet_tips
+            .iter()
+            .all(|t| t.height == 2 && !t.on_node_chain));
+
+        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        assert_eq!(report.blocks_applied[&Tier::Hot], 3);
+        assert_eq!(report.tip_height, 3);
+        assert_eq!(report.mempool_txs, 1);
+        let balance = v.coordinator.balance().unwrap();
+        assert_eq!(balance.cold.total(), Amount::ZERO);
+        assert_eq!(balance.hot.confirmed, Amount::ZERO);
+        assert_eq!(balance.hot.unconfirmed, Amount::from_sat(BTC));
+        let status = v.coordinator.status_of(&v.chain).unwrap();
+        assert_eq!(status.blocks_behind, 0);
+        assert!(status.wallet_tips.iter().all(|t| t.on_node_chain));
+
+        // Mined again on the new branch.
+        v.chain.mine_mempool();
+        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        assert_eq!(report.blocks_applied[&Tier::Hot], 1);
+        assert_eq!(report.mempool_txs, 0);
+        let coins = v.coordinator.coins(None).unwrap();
+        assert_eq!(coins.len(), 1);
+        assert_eq!(coins[0].outpoint, coin);
+        assert_eq!(coins[0].confirmation_height, Some(4));
+    }
+}
