@@ -253,13 +253,4 @@ impl Coordinator {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fee_rates_parse_with_or_without_unit() {
-        assert_eq!(parse_fee_rate("5").unwrap().to_sat_per_vb_ceil(), 5);
-        assert_eq!(parse_fee_rate("2.5 sat/vB").unwrap().to_sat_per_kwu(), 625);
-        assert!(parse_fee_rate("fast").is_err());
-    }
-}
+mod tests;

@@ -1,0 +1,236 @@
+//! Proposals built against a chain in memory: what a transfer carries for
+//! signers, the fee rate, the cold-ratio refusal, and rebalancing.
+
+use bitcoin::{Amount, FeeRate, OutPoint, Psbt};
+
+use crate::coordinator::balance::percent;
+use crate::coordinator::test_vault::{TestVault, BTC};
+use crate::coordinator::CoordinatorError;
+use crate::policy::Tier;
+use crate::psbt::{policy_tag, Movement, PolicyTag};
+
+use super::parse_fee_rate;
+
+#[test]
+fn fee_rates_parse_with_or_without_unit() {
+    assert_eq!(parse_fee_rate("5").unwrap().to_sat_per_vb_ceil(), 5);
+    assert_eq!(parse_fee_rate("2.5 sat/vB").unwrap().to_sat_per_kwu(), 625);
+    assert!(parse_fee_rate("fast").is_err());
+}
+
+/// What the outputs of `psbt` pay, in order.
+fn output_values(psbt: &Psbt) -> Vec<u64> {
+    psbt.unsigned_tx
+        .output
+        .iter()
+        .map(|o| o.value.to_sat())
+        .collect()
+}
+
+#[test]
+fn a_cold_to_hot_transfer_carries_what_signers_need() {
+    let v = TestVault::new();
+    let funding = v.payment(Tier::Cold, 10 * BTC);
+    v.chain.mine(vec![funding.clone()]);
+    v.chain.set_estimate_sat_per_vb(Some(5.0));
+    let out = v.file("transfer.psbt");
+
+    let p = v
+        .coordinator
+        .propose_transfer_on(
+            &v.chain,
+            Tier::Cold,
+            Tier::Hot,
+            Amount::from_sat(BTC),
+            None,
+            &out,
+        )
+        .unwrap();
+
+    assert_eq!(p.movement, Movement::ColdToHot);
+    assert_eq!(p.amount_sat, BTC);
+    // No rate given: the chain's estimate.
+    assert_eq!(p.fee_rate_sat_vb, 5.0);
+    assert!(
+        p.fee_sat >= 5 * p.vsize,
+        "{} sat for {} vB",
+        p.fee_sat,
+        p.vsize
+    );
+    assert_eq!((p.approvals_needed, p.departments_needed), (2, 2));
+    let roles: Vec<(&str, u64)> = p
+        .outputs
+        .iter()
+        .map(|o| (o.role.as_str(), o.amount_sat))
+        .collect();
+    let change = 10 * BTC - BTC - p.fee_sat;
+    assert_eq!(roles.len(), 2);
+    assert!(roles.contains(&("hot", BTC)), "{roles:?}");
+    assert!(roles.contains(&("change", change)), "{roles:?}");
+    let expected_ratio = percent(
+        Amount::from_sat(change),
+        Amount::from_sat(10 * BTC - p.fee_sat),
+    );
+    assert_eq!(p.cold_percent_after, expected_ratio);
+
+    let psbt = v.read_psbt(&out);
+    assert_eq!(psbt.unsigned_tx.compute_txid(), p.txid);
+    assert_eq!(
+        policy_tag(&psbt),
+        PolicyTag::Present(v.coordinator.policy().id())
+    );
+    // The one coin, with its full previous transaction (segwit v0 signers
+    // check the amount against it).
+    let coin = OutPoint::new(funding.compute_txid(), 0);
+    assert_eq!(psbt.unsigned_tx.input.len(), 1);
+    assert_eq!(psbt.unsigned_tx.input[0].previous_output, coin);
+    assert_eq!(psbt.inputs[0].non_witness_utxo.as_ref(), Some(&funding));
+    assert_eq!(psbt.inputs[0].bip32_derivation.len(), 5);
+    // Every output re-derives: cold change from the five cold keys on the
+    // change chain, the hot destination from the three hot keys on the
+    // receive chain.
+    for (i, txout) in psbt.unsigned_tx.output.iter().enumerate() {
+        let origins = &psbt.outputs[i].bip32_derivation;
+        let (keys, chain) = if txout.value.to_sat() == BTC {
+            (3, 0)
+        } else {
+            (5, 1)
+        };
+        assert_eq!(origins.len(), keys, "output {i}");
+        assert!(origins.values().all(|(_, path)| path
+            .into_iter()
+            .rev()
+            .nth(1)
+            .map(|c| u32::from(*c))
+            == Some(chain)));
+        assert!(psbt.outputs[i].witness_script.is_some(), "output {i}");
+    }
+    assert_eq!(
+        output_values(&psbt).iter().sum::<u64>(),
+        10 * BTC - p.fee_sat
+    );
+
+    // Its coin is reserved for it.
+    let coins = v.coordinator.coins(Some(Tier::Cold)).unwrap();
+    assert_eq!(coins.len(), 1);
+    assert_eq!(coins[0].outpoint, coin);
+    assert!(coins[0].reserved);
+}
+
+#[test]
+fn a_transfer_below_the_cold_minimum_is_refused() {
+    let v = TestVault::new();
+    let coin = v.fund(Tier::Cold, 10 * BTC);
+    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+    let out = v.file("transfer.psbt");
+
+    let refusal = |sat: u64| {
+        let err = v
+            .coordinator
+            .propose_transfer_on(
+                &v.chain,
+                Tier::Cold,
+                Tier::Hot,
+                Amount::from_sat(sat),
+                rate,
+                &out,
+            )
+            .unwrap_err();
+        match err {
+            CoordinatorError::Refused(reason) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    let reason = refusal(3 * BTC);
+    assert!(reason.contains("cold would hold 70.00%"), "{reason}");
+    assert!(reason.contains("below the minimum of 80%"), "{reason}");
+    // 2 of 10 BTC would leave exactly 80 % cold, but the fee comes out of
+    // cold too.
+    let reason = refusal(2 * BTC);
+    assert!(reason.contains("below the minimum of 80%"), "{reason}");
+    assert!(!out.exists());
+    let coins = v.coordinator.coins(Some(Tier::Cold)).unwrap();
+    assert_eq!(coins[0].outpoint, coin);
+    assert!(!coins[0].reserved, "a refused proposal reserves nothing");
+
+    // A little less is fine.
+    let p = v
+        .coordinator
+        .propose_transfer_on(
+            &v.chain,
+            Tier::Cold,
+            Tier::Hot,
+            Amount::from_sat(19 * BTC / 10),
+            rate,
+            &out,
+        )
+        .unwrap();
+    assert_eq!(p.amount_sat, 19 * BTC / 10);
+    assert!(p.cold_percent_after >= 80.0 && p.cold_percent_after < 81.0);
+}
+
+#[test]
+fn rebalance_moves_the_hot_share_to_its_target() {
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 10 * BTC);
+    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+
+    // Hot holds nothing; its target is 10 % of 10 BTC.
+    let p = v
+        .coordinator
+        .propose_rebalance_on(&v.chain, rate, &v.file("up.psbt"))
+        .unwrap()
+        .expect("a rebalance");
+    assert_eq!(p.movement, Movement::ColdToHot);
+    assert_eq!(p.amount_sat, BTC);
+    assert!(p
+        .outputs
+        .iter()
+        .any(|o| o.role == "hot" && o.amount_sat == BTC));
+    assert_eq!(p.note, None);
+}
+
+#[test]
+fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
+    let v = TestVault::new();
+    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+    // 10 % of 60 BTC is 6 BTC, above the 5 BTC a transfer may move.
+    v.fund(Tier::Cold, 60 * BTC);
+    let p = v
+        .coordinator
+        .propose_rebalance_on(&v.chain, rate, &v.file("capped.psbt"))
+        .unwrap()
+        .expect("a rebalance");
+    assert_eq!(p.movement, Movement::ColdToHot);
+    assert_eq!(p.amount_sat, 5 * BTC);
+    let note = p.note.expect("a note on the cap");
+    assert!(note.contains("6.00000000 BTC"), "{note}");
+    assert!(note.contains("5.00000000 BTC"), "{note}");
+
+    // Hot over its target: 20 of 80 BTC is hot, the target 8 BTC.
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 60 * BTC);
+    v.fund(Tier::Hot, 20 * BTC);
+    let p = v
+        .coordinator
+        .propose_rebalance_on(&v.chain, rate, &v.file("down.psbt"))
+        .unwrap()
+        .expect("a rebalance");
+    assert_eq!(p.movement, Movement::HotToCold);
+    assert_eq!(p.amount_sat, 12 * BTC);
+    assert!(p
+        .outputs
+        .iter()
+        .any(|o| o.role == "cold" && o.amount_sat == 12 * BTC));
+    assert_eq!((p.approvals_needed, p.departments_needed), (0, 0));
+
+    // At the target (within a point): nothing to do.
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 9 * BTC);
+    v.fund(Tier::Hot, BTC);
+    let none = v
+        .coordinator
+        .propose_rebalance_on(&v.chain, rate, &v.file("none.psbt"))
+        .unwrap();
+    assert!(none.is_none());
+}
