@@ -277,3 +277,91 @@ impl Coordinator {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::consensus::encode::serialize_hex;
+    use bitcoin::Amount;
+
+    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::coordinator::{CoordinatorError, BROADCAST};
+    use crate::policy::Tier;
+
+    fn broadcasts_logged(v: &TestVault) -> Vec<serde_json::Value> {
+        v.coordinator
+            .log_entries()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind() == BROADCAST)
+            .map(|e| e.event)
+            .collect()
+    }
+
+    // The chain in memory does not check scripts, so the proposal's
+    // unsigned transaction stands in for the signed one.
+    #[test]
+    fn a_rejected_broadcast_is_typed_and_logs_nothing_and_an_accepted_one_confirms() {
+        let v = TestVault::new();
+        let coin = v.fund(Tier::Cold, 10 * BTC);
+        let p = v
+            .coordinator
+            .propose_transfer_on(
+                &v.chain,
+                Tier::Cold,
+                Tier::Hot,
+                Amount::from_sat(BTC),
+                Some(FEE_RATE),
+                &v.file("transfer.psbt"),
+            )
+            .unwrap();
+        let tx = v.read_psbt(&p.file).unsigned_tx;
+        let raw = v.file("transfer.hex");
+        std::fs::write(&raw, serialize_hex(&tx)).unwrap();
+
+        v.chain.reject_broadcasts(Some("min relay fee not met"));
+        let err = v.coordinator.broadcast_on(&v.chain, &raw).unwrap_err();
+        match err {
+            CoordinatorError::Rejected { txid, reason } => {
+                assert_eq!(txid, p.txid);
+                assert_eq!(reason, "min relay fee not met");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert!(v.chain.broadcasts().is_empty());
+        assert!(broadcasts_logged(&v).is_empty());
+
+        v.chain.reject_broadcasts(None);
+        assert_eq!(v.coordinator.broadcast_on(&v.chain, &raw).unwrap(), p.txid);
+        assert_eq!(v.chain.broadcasts(), vec![tx.clone()]);
+        let logged = broadcasts_logged(&v);
+        assert_eq!(logged.len(), 1);
+        assert_eq!(logged[0]["txid"], p.txid.to_string());
+        assert_eq!(logged[0]["proposed"], true);
+        assert_eq!(logged[0]["movement"], "cold-to-hot");
+        assert_eq!(logged[0]["amount_sat"], BTC);
+
+        // The same coin again is what a node refuses as spent.
+        let mut again = tx.clone();
+        again.output[0].value -= Amount::from_sat(1_000);
+        assert_eq!(again.input[0].previous_output, coin);
+        std::fs::write(&raw, serialize_hex(&again)).unwrap();
+        match v.coordinator.broadcast_on(&v.chain, &raw).unwrap_err() {
+            CoordinatorError::Rejected { txid, reason } => {
+                assert_eq!(txid, again.compute_txid());
+                assert_eq!(reason, "bad-txns-inputs-missingorspent");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert_eq!(broadcasts_logged(&v).len(), 1);
+
+        // Mined, the transfer moves the funds between the tiers.
+        v.chain.mine_mempool();
+        v.coordinator.sync_from(&v.chain, false).unwrap();
+        let balance = v.coordinator.balance().unwrap();
+        assert_eq!(balance.hot.confirmed, Amount::from_sat(BTC));
+        assert_eq!(
+            balance.cold.confirmed,
+            Amount::from_sat(9 * BTC - p.fee_sat)
+        );
+    }
+}

@@ -257,4 +257,132 @@ mod tests {
         assert!(!on_main_chain(&path("m/48'/1'/0'/2'/3/5")));
         assert!(!on_main_chain(&path("m/0'/5")));
     }
+
+    use bitcoin::Amount;
+
+    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::policy::Tier;
+    use crate::psbt::approvals::Verdict;
+
+    fn department_list(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn approvals_count_across_copies_by_approver_and_department() {
+        let v = TestVault::new();
+        v.fund(Tier::Cold, 10 * BTC);
+        let p = v
+            .coordinator
+            .propose_transfer_on(
+                &v.chain,
+                Tier::Cold,
+                Tier::Hot,
+                Amount::from_sat(BTC),
+                Some(FEE_RATE),
+                &v.file("transfer.psbt"),
+            )
+            .unwrap();
+        let unsigned = v.read_psbt(&p.file);
+
+        // Two treasury approvals in two copies: two approvers, one department.
+        let mut by_sato = unsigned.clone();
+        v.approve(&mut by_sato, "sato", Movement::ColdToHot);
+        let mut by_ito = unsigned.clone();
+        v.approve(&mut by_ito, "ito", Movement::ColdToHot);
+        // Tanaka approves another kind of movement: reported, not counted.
+        v.approve(&mut by_ito, "tanaka", Movement::HotToCold);
+        let copies = [
+            v.write_psbt("sato.psbt", &by_sato),
+            v.write_psbt("ito.psbt", &by_ito),
+        ];
+        let status = v.coordinator.approvals(&copies).unwrap();
+        assert_eq!(status.txid, p.txid);
+        assert_eq!(status.movement, Some(Movement::ColdToHot));
+        assert!(status.approvals_required);
+        assert_eq!((status.min_approvals, status.min_departments), (2, 2));
+        assert_eq!(
+            status.approved_by,
+            vec![
+                ApprovedBy {
+                    approver: "ito".into(),
+                    department: "treasury".into()
+                },
+                ApprovedBy {
+                    approver: "sato".into(),
+                    department: "treasury".into()
+                },
+            ]
+        );
+        assert_eq!(department_list(&status.departments_approved), ["treasury"]);
+        assert_eq!(
+            department_list(&status.departments_missing),
+            ["compliance", "risk"]
+        );
+        assert!(!status.approvals_complete);
+        let tanaka = status
+            .approval_checks
+            .iter()
+            .find(|c| c.approver == "tanaka")
+            .expect("tanaka's approval is reported");
+        assert_eq!(tanaka.verdict, Verdict::WrongMovement);
+        assert_eq!(status.inputs.len(), 1);
+        assert_eq!(
+            (status.inputs[0].signatures, status.inputs[0].needed),
+            (0, 3)
+        );
+        assert!(!status.signatures_complete);
+        assert!(
+            status.other_failures.is_empty(),
+            "{:?}",
+            status.other_failures
+        );
+
+        // A compliance approval in a third copy completes the quorum.
+        let mut by_suzuki = unsigned;
+        v.approve(&mut by_suzuki, "suzuki", Movement::ColdToHot);
+        let copies = [
+            copies[0].clone(),
+            copies[1].clone(),
+            v.write_psbt("suzuki.psbt", &by_suzuki),
+        ];
+        let status = v.coordinator.approvals(&copies).unwrap();
+        assert_eq!(status.approved_by.len(), 3);
+        assert_eq!(
+            department_list(&status.departments_approved),
+            ["compliance", "treasury"]
+        );
+        assert_eq!(department_list(&status.departments_missing), ["risk"]);
+        assert!(status.approvals_complete);
+        assert!(!status.signatures_complete);
+    }
+
+    #[test]
+    fn a_hot_to_cold_transfer_needs_no_approvals() {
+        let v = TestVault::new();
+        v.fund(Tier::Hot, BTC);
+        let p = v
+            .coordinator
+            .propose_transfer_on(
+                &v.chain,
+                Tier::Hot,
+                Tier::Cold,
+                Amount::from_sat(BTC / 2),
+                Some(FEE_RATE),
+                &v.file("back.psbt"),
+            )
+            .unwrap();
+        let status = v
+            .coordinator
+            .collection_status(&v.read_psbt(&p.file))
+            .unwrap();
+        assert_eq!(status.movement, Some(Movement::HotToCold));
+        assert!(!status.approvals_required);
+        assert_eq!((status.min_approvals, status.min_departments), (0, 0));
+        assert!(status.approvals_complete);
+        assert_eq!(
+            (status.inputs[0].signatures, status.inputs[0].needed),
+            (0, 2)
+        );
+    }
 }

@@ -85,3 +85,80 @@ impl Coordinator {
         Ok(Some(proposal))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::policy::Tier;
+    use crate::psbt::Movement;
+
+    #[test]
+    fn consolidation_takes_the_smallest_confirmed_unreserved_coins() {
+        let v = TestVault::new();
+        let small = v.fund(Tier::Hot, BTC / 10);
+        let middle = v.fund(Tier::Hot, BTC / 5);
+        let large = v.fund(Tier::Hot, 3 * BTC / 10);
+        // Unconfirmed, and in the other tier: never picked.
+        v.chain.add_to_mempool(v.payment(Tier::Hot, BTC / 100));
+        v.fund(Tier::Cold, BTC / 50);
+        let rate = Some(FEE_RATE);
+
+        let p = v
+            .coordinator
+            .propose_consolidate_on(&v.chain, Tier::Hot, Some(2), rate, &v.file("c1.psbt"))
+            .unwrap()
+            .expect("two coins to consolidate");
+        assert_eq!(p.movement, Movement::HotConsolidation);
+        let psbt = v.read_psbt(&p.file);
+        let spent: BTreeSet<_> = psbt
+            .unsigned_tx
+            .input
+            .iter()
+            .map(|i| i.previous_output)
+            .collect();
+        assert_eq!(spent, BTreeSet::from([small, middle]));
+        assert_eq!(p.outputs.len(), 1);
+        assert_eq!(p.outputs[0].role, "change");
+        assert_eq!(p.outputs[0].amount_sat, 3 * BTC / 10 - p.fee_sat);
+        assert_eq!(
+            p.note.as_deref(),
+            Some("consolidates 2 hot coins worth 0.30000000 BTC into one")
+        );
+
+        // Those two are now reserved: one confirmed coin is left, too few.
+        let none = v
+            .coordinator
+            .propose_consolidate_on(&v.chain, Tier::Hot, None, rate, &v.file("c2.psbt"))
+            .unwrap();
+        assert!(none.is_none());
+        let reserved: BTreeSet<_> = v
+            .coordinator
+            .coins(Some(Tier::Hot))
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.reserved)
+            .map(|c| c.outpoint)
+            .collect();
+        assert_eq!(reserved, BTreeSet::from([small, middle]));
+
+        // Once the unconfirmed coin confirms, it and the large one qualify.
+        v.chain.mine_mempool();
+        let p = v
+            .coordinator
+            .propose_consolidate_on(&v.chain, Tier::Hot, None, rate, &v.file("c3.psbt"))
+            .unwrap()
+            .expect("two coins to consolidate");
+        let psbt = v.read_psbt(&p.file);
+        let spent: BTreeSet<_> = psbt
+            .unsigned_tx
+            .input
+            .iter()
+            .map(|i| i.previous_output)
+            .collect();
+        assert_eq!(spent.len(), 2);
+        assert!(spent.contains(&large));
+        assert_eq!(p.outputs[0].amount_sat, 31 * BTC / 100 - p.fee_sat);
+    }
+}

@@ -145,11 +145,6 @@ impl MemoryChain {
         self.broadcasts.borrow().clone()
     }
 
-    /// The tip's height.
-    pub(crate) fn tip_height(&self) -> u32 {
-        self.blocks.borrow().len() as u32 - 1
-    }
-
     /// Outpoints spent by a transaction in a block or the mempool.
     fn spent(&self) -> BTreeSet<OutPoint> {
         let blocks = self.blocks.borrow();

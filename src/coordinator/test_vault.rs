@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use bitcoin::hashes::Hash;
 use bitcoin::key::Keypair;
 use bitcoin::secp256k1::Secp256k1;
-use bitcoin::{Address, Amount, OutPoint, Psbt, Transaction, Txid};
+use bitcoin::{Address, Amount, FeeRate, OutPoint, Psbt, Transaction};
 
 use crate::policy::{ApproverId, Tier};
 use crate::psbt::approvals::sign_approval;
@@ -24,6 +24,9 @@ use super::vault::Coordinator;
 
 /// The highest address index of the test vault.
 pub(crate) const MAX_INDEX: u32 = 20;
+
+/// The fee rate of proposals that do not test fees: 2 sat/vB.
+pub(crate) const FEE_RATE: FeeRate = FeeRate::from_sat_per_kwu(500);
 
 /// One BTC.
 pub(crate) const BTC: u64 = 100_000_000;
@@ -124,9 +127,4 @@ pub(crate) fn approver_keypair(id: &str) -> Keypair {
         bitcoin::hashes::sha256::Hash::hash(format!("custodia test-only approver {id}").as_bytes());
     Keypair::from_seckey_slice(&Secp256k1::new(), secret.as_byte_array())
         .expect("a valid secret key")
-}
-
-/// A txid no transaction of the tests has.
-pub(crate) fn unknown_txid() -> Txid {
-    Txid::all_zeros()
 }

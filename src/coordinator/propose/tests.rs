@@ -1,10 +1,10 @@
 //! Proposals built against a chain in memory: what a transfer carries for
 //! signers, the fee rate, the cold-ratio refusal, and rebalancing.
 
-use bitcoin::{Amount, FeeRate, OutPoint, Psbt};
+use bitcoin::{Amount, OutPoint, Psbt};
 
 use crate::coordinator::balance::percent;
-use crate::coordinator::test_vault::{TestVault, BTC};
+use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
 use crate::coordinator::CoordinatorError;
 use crate::policy::Tier;
 use crate::psbt::{policy_tag, Movement, PolicyTag};
@@ -121,7 +121,7 @@ fn a_cold_to_hot_transfer_carries_what_signers_need() {
 fn a_transfer_below_the_cold_minimum_is_refused() {
     let v = TestVault::new();
     let coin = v.fund(Tier::Cold, 10 * BTC);
-    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+    let rate = Some(FEE_RATE);
     let out = v.file("transfer.psbt");
 
     let refusal = |sat: u64| {
@@ -173,7 +173,7 @@ fn a_transfer_below_the_cold_minimum_is_refused() {
 fn rebalance_moves_the_hot_share_to_its_target() {
     let v = TestVault::new();
     v.fund(Tier::Cold, 10 * BTC);
-    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+    let rate = Some(FEE_RATE);
 
     // Hot holds nothing; its target is 10 % of 10 BTC.
     let p = v
@@ -193,7 +193,7 @@ fn rebalance_moves_the_hot_share_to_its_target() {
 #[test]
 fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
     let v = TestVault::new();
-    let rate = Some(FeeRate::from_sat_per_vb_unchecked(2));
+    let rate = Some(FEE_RATE);
     // 10 % of 60 BTC is 6 BTC, above the 5 BTC a transfer may move.
     v.fund(Tier::Cold, 60 * BTC);
     let p = v
