@@ -30,6 +30,7 @@ pub(crate) struct MemoryChain {
     estimate_sat_per_vb: Cell<Option<f64>>,
     rejection: RefCell<Option<String>>,
     broadcasts: RefCell<Vec<Transaction>>,
+    initial_block_download: Cell<bool>,
     /// Makes every block and funding transaction unique.
     counter: Cell<u32>,
 }
@@ -44,6 +45,7 @@ impl MemoryChain {
             estimate_sat_per_vb: Cell::new(None),
             rejection: RefCell::new(None),
             broadcasts: RefCell::new(Vec::new()),
+            initial_block_download: Cell::new(false),
             counter: Cell::new(0),
         }
     }
@@ -135,6 +137,11 @@ impl MemoryChain {
         self.estimate_sat_per_vb.set(rate);
     }
 
+    /// Reports the chain as still in initial block download (or as caught up).
+    pub(crate) fn set_initial_block_download(&self, syncing: bool) {
+        self.initial_block_download.set(syncing);
+    }
+
     /// Makes every broadcast fail with `reason` (or none, with `None`).
     pub(crate) fn reject_broadcasts(&self, reason: Option<&str>) {
         *self.rejection.borrow_mut() = reason.map(str::to_owned);
@@ -168,7 +175,7 @@ impl ChainSource for MemoryChain {
             blocks: height,
             headers: height,
             tip_hash: blocks[height as usize].block_hash().to_string(),
-            initial_block_download: false,
+            initial_block_download: self.initial_block_download.get(),
             verification_progress: 1.0,
             network_matches: true,
         })

@@ -5,7 +5,7 @@ use bitcoin::{Amount, OutPoint, Psbt};
 
 use crate::coordinator::balance::percent;
 use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
-use crate::coordinator::CoordinatorError;
+use crate::coordinator::{CoordinatorError, Proposal};
 use crate::policy::Tier;
 use crate::psbt::{policy_tag, Movement, PolicyTag};
 
@@ -233,4 +233,112 @@ fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
         .propose_rebalance_on(&v.chain, rate, &v.file("none.psbt"))
         .unwrap();
     assert!(none.is_none());
+}
+
+/// The allowlisted payees of the example policy.
+const PAYEE_1: &str = "bcrt1qn6y5jd4gp208cx6px2crc48dvkc5k3028w88ml";
+const PAYEE_2: &str = "bcrt1qgdkc6pm0dca7gv44juwa0ks43u3qe2jehqn8hu";
+
+/// Proposes the payouts of `csv` into `name.psbt`.
+fn payout(v: &TestVault, name: &str, csv: &str) -> Result<Proposal, CoordinatorError> {
+    let file = v.file(&format!("{name}.csv"));
+    std::fs::write(&file, csv).unwrap();
+    let out = v.file(&format!("{name}.psbt"));
+    v.coordinator
+        .propose_payout_on(&v.chain, &file, Some(FEE_RATE), &out)
+}
+
+#[test]
+fn a_payout_pays_the_allowlisted_rows_from_hot() {
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 20 * BTC);
+    let coin = v.fund(Tier::Hot, 2 * BTC);
+
+    let p = payout(
+        &v,
+        "first",
+        &format!("address,amount\n{PAYEE_1},0.25 BTC\n{PAYEE_2},150000 sat\n"),
+    )
+    .unwrap();
+    assert_eq!(p.movement, Movement::HotPayout);
+    assert_eq!(p.amount_sat, 25_150_000);
+    assert_eq!((p.approvals_needed, p.departments_needed), (0, 0));
+    let mut paid: Vec<(String, u64)> = p
+        .outputs
+        .iter()
+        .filter(|o| o.role == "external")
+        .map(|o| (o.address.clone().unwrap_or_default(), o.amount_sat))
+        .collect();
+    paid.sort();
+    assert_eq!(
+        paid,
+        vec![
+            (PAYEE_2.to_owned(), 150_000),
+            (PAYEE_1.to_owned(), 25_000_000)
+        ]
+    );
+    let change: Vec<u64> = p
+        .outputs
+        .iter()
+        .filter(|o| o.role == "change")
+        .map(|o| o.amount_sat)
+        .collect();
+    assert_eq!(change, vec![2 * BTC - 25_150_000 - p.fee_sat]);
+    let psbt = v.read_psbt(&p.file);
+    assert_eq!(psbt.unsigned_tx.input[0].previous_output, coin);
+
+    // Its coin is reserved: a second payout has nothing to spend, and says why.
+    let again = format!("{PAYEE_1},0.1 BTC\n");
+    match payout(&v, "again", &again).unwrap_err() {
+        CoordinatorError::Build { reason, .. } => {
+            assert!(
+                reason.contains("1 coin(s) of the hot wallet are reserved"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a build failure, got {other:?}"),
+    }
+    assert_eq!(v.coordinator.abandon(&p.file).unwrap(), (p.txid, 1));
+
+    // A payee outside the allowlist is refused by the signers' rule, before
+    // anything is written.
+    let err = payout(
+        &v,
+        "stranger",
+        "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080,0.1 BTC\n",
+    )
+    .unwrap_err();
+    let CoordinatorError::Refused(reason) = &err else {
+        panic!("expected a refusal, got {err:?}");
+    };
+    assert!(reason.contains("destinations"), "{reason}");
+    assert!(!v.file("stranger.psbt").exists());
+}
+
+#[test]
+fn no_proposal_while_the_node_is_catching_up() {
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 10 * BTC);
+    v.chain.set_initial_block_download(true);
+    let err = v
+        .coordinator
+        .propose_transfer_on(
+            &v.chain,
+            Tier::Cold,
+            Tier::Hot,
+            Amount::from_sat(BTC),
+            None,
+            &v.file("t.psbt"),
+        )
+        .unwrap_err();
+    match err {
+        CoordinatorError::NodeSyncing {
+            blocks, headers, ..
+        } => {
+            assert_eq!((blocks, headers), (1, 1));
+        }
+        other => panic!("expected NodeSyncing, got {other:?}"),
+    }
+    // Nothing was synced either.
+    assert_eq!(v.coordinator.balance().unwrap().total(), Amount::ZERO);
 }
