@@ -211,8 +211,8 @@ impl Coordinator {
         path: &Path,
     ) -> Result<Txid, CoordinatorError> {
         let tx = self.read_transaction(path)?;
-        // Reach the node before reading the log, as a failed connection is
-        // the likelier problem and the one to report.
+        // The node before the log: with the node down, that is the error
+        // to report, whatever the log holds.
         chain.health()?;
         let proposal = self.proposal(tx.compute_txid())?;
         let txid = chain.broadcast(&tx)?;
