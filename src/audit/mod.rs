@@ -16,8 +16,8 @@ pub use balances::{
 pub use core::{CoreScanner, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
-    Event, Finalized, PolicyAdopted, Proposed, ProposedOutput, Registered, ReplacedSignatureLogged,
-    SeedCreated, Signed, SignerHead, SignerHeadSeen,
+    Event, Finalized, PolicyAction, PolicyAdopted, Proposed, ProposedOutput, Registered,
+    ReplacedSignatureLogged, SeedCreated, Signed, SignerHead, SignerHeadSeen,
 };
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};

@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(spent, BTreeSet::from([small, middle]));
         assert_eq!(p.outputs.len(), 1);
         assert_eq!(p.outputs[0].role, "change");
-        assert_eq!(p.outputs[0].amount_sat, 3 * BTC / 10 - p.fee_sat);
+        assert_eq!(p.outputs[0].amount.to_sat(), 3 * BTC / 10 - p.fee.to_sat());
         assert_eq!(
             p.note.as_deref(),
             Some("consolidates 2 hot coins worth 0.30000000 BTC into one")
@@ -159,6 +159,9 @@ mod tests {
             .collect();
         assert_eq!(spent.len(), 2);
         assert!(spent.contains(&large));
-        assert_eq!(p.outputs[0].amount_sat, 31 * BTC / 100 - p.fee_sat);
+        assert_eq!(
+            p.outputs[0].amount.to_sat(),
+            31 * BTC / 100 - p.fee.to_sat()
+        );
     }
 }

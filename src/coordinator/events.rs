@@ -48,11 +48,11 @@ impl Coordinator {
         &self,
         txid: Txid,
         movement: Movement,
-        approvers: &[super::collection::ApprovedBy],
+        approvers: &[super::quorum::ApprovedBy],
     ) -> Result<usize, CoordinatorError> {
         let events = self.log_events()?;
         let mut added = 0;
-        for super::collection::ApprovedBy {
+        for super::quorum::ApprovedBy {
             approver,
             department,
         } in approvers

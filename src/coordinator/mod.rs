@@ -8,13 +8,12 @@
 mod balance;
 mod bump;
 mod chain;
-mod collect;
-mod collection;
 mod complete;
 mod consolidate;
 mod datadir;
 mod error;
 mod events;
+mod finalize;
 #[cfg(test)]
 mod memory_chain;
 mod node;
@@ -22,7 +21,9 @@ mod node_chain;
 mod payout_csv;
 mod proposal;
 mod propose;
+mod quorum;
 mod rebalance;
+mod status;
 mod sync;
 #[cfg(test)]
 mod test_vault;
@@ -31,15 +32,16 @@ mod wallets;
 
 pub use balance::{btc, percent, TierBalance, VaultBalance};
 pub use chain::{ChainBlock, ChainSource, ChainUpdates, MempoolUpdate};
-pub use collect::Finalized;
-pub use collection::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::{CoordinatorError, Refusal};
+pub use finalize::Finalized;
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};
 pub use propose::{parse_fee_rate, FALLBACK_SAT_PER_VB};
+pub use quorum::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use rebalance::rebalance_move;
+pub use status::{StatusReport, WalletTip};
 pub use sync::{Quiet, SyncProgress, SyncReport};
-pub use vault::{Coin, Coordinator, InitReport, NewAddress, StatusReport, WalletTip};
+pub use vault::{Coin, Coordinator, InitReport, NewAddress};
 pub use wallets::{TierWallet, VaultWallets};

@@ -75,7 +75,13 @@ impl Coordinator {
         }
         let mut wallets = self.wallets()?;
         let start_height = Config::load(self.dir())?.sync.start_height;
-        sync(self.dir(), chain, &mut wallets, start_height, self.progress())?;
+        sync(
+            self.dir(),
+            chain,
+            &mut wallets,
+            start_height,
+            self.progress(),
+        )?;
         let fee_rate = fee_rate.unwrap_or_else(|| {
             chain
                 .estimate_sat_per_vb(6)

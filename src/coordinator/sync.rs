@@ -182,7 +182,7 @@ mod tests {
         let incoming = v.payment(Tier::Cold, 2 * BTC);
         v.chain.add_to_mempool(incoming.clone());
 
-        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        let report = v.coordinator.sync_from(&v.chain).unwrap();
         assert_eq!(report.blocks_applied[&Tier::Cold], 2);
         assert_eq!(report.blocks_applied[&Tier::Hot], 2);
         assert_eq!(report.tip_height, 2);
@@ -211,7 +211,7 @@ mod tests {
             .iter()
             .all(|t| t.height == 2 && !t.on_node_chain));
 
-        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        let report = v.coordinator.sync_from(&v.chain).unwrap();
         assert_eq!(report.blocks_applied[&Tier::Hot], 3);
         assert_eq!(report.tip_height, 3);
         assert_eq!(report.mempool_txs, 1);
@@ -225,7 +225,7 @@ mod tests {
 
         // Mined again on the new branch.
         v.chain.mine_mempool();
-        let report = v.coordinator.sync_from(&v.chain, false).unwrap();
+        let report = v.coordinator.sync_from(&v.chain).unwrap();
         assert_eq!(report.blocks_applied[&Tier::Hot], 1);
         assert_eq!(report.mempool_txs, 0);
         let coins = v.coordinator.coins(None).unwrap();

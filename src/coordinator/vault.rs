@@ -1,19 +1,19 @@
 //! The coordinator of one vault: its data dir, policy and node, and the read
 //! operations (init, status, sync, balances, addresses, coins).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bdk_wallet::KeychainKind;
 use bitcoin::{Address, Amount, OutPoint};
 use serde::Serialize;
 
-use crate::audit::{utc_timestamp, Event, LogEntry, PolicyAdopted};
-use crate::policy::{Tier, VaultPolicy};
+use crate::audit::{Event, LogEntry, PolicyAction, PolicyAdopted};
+use crate::policy::{PolicyId, Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
 use super::chain::ChainSource;
-use super::datadir::{DataDir, SyncState};
+use super::datadir::DataDir;
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
 use super::node_chain::NodeOnDemand;
@@ -33,57 +33,20 @@ pub struct Coordinator {
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
     /// The data dir.
-    pub data_dir: String,
+    pub data_dir: PathBuf,
     /// The vault.
     pub vault: String,
     /// The policy id now in force.
-    pub policy_id: String,
-    /// `created`, `unchanged` or `replaced`.
-    pub action: String,
+    pub policy_id: PolicyId,
+    /// What `init` did with the data dir.
+    pub action: PolicyAction,
     /// The policy replaced, if any.
-    pub replaced_policy_id: Option<String>,
+    pub replaced_policy_id: Option<PolicyId>,
     /// Whether the node was reached and is on the right network.
     pub node_checked: bool,
     /// Wallets started over because the new policy changed their descriptor
     /// (run `sync`).
     pub wallets_restarted: Vec<Tier>,
-}
-
-/// `status`: node health and wallet state.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    /// The vault.
-    pub vault: String,
-    /// Its policy id.
-    pub policy_id: String,
-    /// The policy's network.
-    pub network: String,
-    /// The node.
-    pub node: NodeHealth,
-    /// Whether the node is synced (not in IBD, all headers have blocks).
-    pub node_synced: bool,
-    /// Each wallet's tip: (tier, height, hash).
-    pub wallet_tips: Vec<WalletTip>,
-    /// The last sync.
-    pub last_sync: Option<SyncState>,
-    /// The last sync, for people.
-    pub last_sync_time: Option<String>,
-    /// Blocks the wallets are behind the node.
-    pub blocks_behind: u64,
-}
-
-/// Where a wallet's view of the chain ends.
-#[derive(Debug, Clone, Serialize)]
-pub struct WalletTip {
-    /// The tier.
-    pub tier: Tier,
-    /// Height.
-    pub height: u32,
-    /// Hash.
-    pub hash: String,
-    /// Whether the node's best chain has this block; false after a reorg
-    /// the wallet has not seen yet (run `sync`).
-    pub on_node_chain: bool,
 }
 
 /// A fresh receive address.
@@ -171,9 +134,9 @@ impl Coordinator {
         };
         let dir = &coordinator.dir;
         let action = match &old {
-            None => "created",
-            Some(old) if old.id() == coordinator.policy.id() => "unchanged",
-            Some(_) => "replaced",
+            None => PolicyAction::Created,
+            Some(old) if old.id() == coordinator.policy.id() => PolicyAction::Unchanged,
+            Some(_) => PolicyAction::Replaced,
         };
         let mut wallets_restarted = Vec::new();
         if let Some(old) = old.as_ref().filter(|o| o.id() != coordinator.policy.id()) {
@@ -198,11 +161,11 @@ impl Coordinator {
         for tier in Tier::ALL {
             TierWallet::open_or_create(dir, &coordinator.policy, tier)?.persist()?;
         }
-        if action != "unchanged" {
+        if action != PolicyAction::Unchanged {
             let policy = &coordinator.policy;
             coordinator.log(&Event::Policy(PolicyAdopted {
                 policy_id: policy.id(),
-                action: action.to_owned(),
+                action,
                 vault: policy.name().to_owned(),
                 network: policy.network().to_string(),
                 old_policy_id: old.as_ref().map(|o| o.id()),
@@ -212,13 +175,13 @@ impl Coordinator {
             }))?;
         }
         let report = InitReport {
-            data_dir: dir.root().display().to_string(),
+            data_dir: dir.root().to_owned(),
             vault: coordinator.policy.name().to_string(),
-            policy_id: coordinator.policy.id().to_string(),
-            action: action.to_string(),
+            policy_id: coordinator.policy.id(),
+            action,
             replaced_policy_id: old
                 .filter(|o| o.id() != coordinator.policy.id())
-                .map(|o| o.id().to_string()),
+                .map(|o| o.id()),
             node_checked,
             wallets_restarted,
         };
@@ -283,52 +246,21 @@ impl Coordinator {
     }
 
     /// Syncs both wallets to `chain`.
-    pub(crate) fn sync_from(&self, chain: &dyn ChainSource) -> Result<SyncReport, CoordinatorError> {
+    pub(crate) fn sync_from(
+        &self,
+        chain: &dyn ChainSource,
+    ) -> Result<SyncReport, CoordinatorError> {
         // The chain first: with the node down, say so before opening wallets.
         chain.health()?;
         let mut wallets = self.wallets()?;
         let start_height = Config::load(&self.dir)?.sync.start_height;
-        sync(&self.dir, chain, &mut wallets, start_height, self.progress())
-    }
-
-    /// `status`.
-    pub fn status(&self) -> Result<StatusReport, CoordinatorError> {
-        self.status_of(&NodeOnDemand::new(self))
-    }
-
-    /// Node health and the wallets' tips, as `chain` sees them.
-    pub(crate) fn status_of(
-        &self,
-        chain: &dyn ChainSource,
-    ) -> Result<StatusReport, CoordinatorError> {
-        let health = chain.health()?;
-        let wallets = self.wallets()?;
-        let mut wallet_tips = Vec::new();
-        for t in Tier::ALL {
-            let cp = wallets.tier(t).wallet().latest_checkpoint();
-            let hash = cp.hash().to_string();
-            let on_node_chain = u64::from(cp.height()) <= health.blocks
-                && chain.block_hash(cp.height())? == cp.hash();
-            wallet_tips.push(WalletTip {
-                tier: t,
-                height: cp.height(),
-                hash,
-                on_node_chain,
-            });
-        }
-        let lowest = wallet_tips.iter().map(|t| t.height).min().unwrap_or(0);
-        let last_sync = self.dir.sync_state()?;
-        Ok(StatusReport {
-            vault: self.policy.name().to_string(),
-            policy_id: self.policy.id().to_string(),
-            network: self.policy.network().to_string(),
-            node_synced: health.is_synced(),
-            blocks_behind: health.blocks.saturating_sub(u64::from(lowest)),
-            node: health,
-            wallet_tips,
-            last_sync_time: last_sync.as_ref().map(|s| utc_timestamp(s.unix_time)),
-            last_sync,
-        })
+        sync(
+            &self.dir,
+            chain,
+            &mut wallets,
+            start_height,
+            self.progress(),
+        )
     }
 
     /// `balance` (from the wallets as of the last sync).

@@ -239,8 +239,8 @@ pub struct Approved {
 pub struct PolicyAdopted {
     /// The coordinator's policy.
     pub policy_id: PolicyId,
-    /// `created` or `replaced`.
-    pub action: String,
+    /// Whether the policy is the coordinator's first or replaced another.
+    pub action: PolicyAction,
     /// The vault.
     pub vault: String,
     /// Its network.
@@ -251,6 +251,18 @@ pub struct PolicyAdopted {
     /// What changed, line by line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+}
+
+/// What the coordinator's `init` did with its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyAction {
+    /// A new data dir for the policy.
+    Created,
+    /// The data dir already watched this very policy (never logged).
+    Unchanged,
+    /// The data dir watched another policy of the vault, now replaced.
+    Replaced,
 }
 
 /// One output of a proposal: where it pays and how much.

@@ -5,9 +5,9 @@ use bitcoin::{Amount, OutPoint, Psbt};
 
 use crate::coordinator::balance::percent;
 use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
-use crate::coordinator::{CoordinatorError, Proposal};
+use crate::coordinator::{CoordinatorError, Proposal, Refusal};
 use crate::policy::Tier;
-use crate::psbt::{policy_tag, Movement, PolicyTag};
+use crate::psbt::{policy_tag, Movement, PolicyTag, RuleId};
 
 use super::parse_fee_rate;
 
@@ -48,28 +48,28 @@ fn a_cold_to_hot_transfer_carries_what_signers_need() {
         .unwrap();
 
     assert_eq!(p.movement, Movement::ColdToHot);
-    assert_eq!(p.amount_sat, BTC);
+    assert_eq!(p.amount.to_sat(), BTC);
     // No rate given: the chain's estimate.
     assert_eq!(p.fee_rate_sat_vb, 5.0);
     assert!(
-        p.fee_sat >= 5 * p.vsize,
+        p.fee.to_sat() >= 5 * p.vsize,
         "{} sat for {} vB",
-        p.fee_sat,
+        p.fee.to_sat(),
         p.vsize
     );
     assert_eq!((p.approvals_needed, p.departments_needed), (2, 2));
     let roles: Vec<(&str, u64)> = p
         .outputs
         .iter()
-        .map(|o| (o.role.as_str(), o.amount_sat))
+        .map(|o| (o.role.as_str(), o.amount.to_sat()))
         .collect();
-    let change = 10 * BTC - BTC - p.fee_sat;
+    let change = 10 * BTC - BTC - p.fee.to_sat();
     assert_eq!(roles.len(), 2);
     assert!(roles.contains(&("hot", BTC)), "{roles:?}");
     assert!(roles.contains(&("change", change)), "{roles:?}");
     let expected_ratio = percent(
         Amount::from_sat(change),
-        Amount::from_sat(10 * BTC - p.fee_sat),
+        Amount::from_sat(10 * BTC - p.fee.to_sat()),
     );
     assert_eq!(p.cold_percent_after, expected_ratio);
 
@@ -107,7 +107,7 @@ fn a_cold_to_hot_transfer_carries_what_signers_need() {
     }
     assert_eq!(
         output_values(&psbt).iter().sum::<u64>(),
-        10 * BTC - p.fee_sat
+        10 * BTC - p.fee.to_sat()
     );
 
     // Its coin is reserved for it.
@@ -137,17 +137,23 @@ fn a_transfer_below_the_cold_minimum_is_refused() {
             )
             .unwrap_err();
         match err {
-            CoordinatorError::Refused(reason) => reason,
-            other => panic!("expected a refusal, got {other:?}"),
+            CoordinatorError::Refused(Refusal::ColdRatio {
+                cold_after,
+                total_after,
+                min_percent,
+            }) => (cold_after, total_after, min_percent),
+            other => panic!("expected the cold-ratio refusal, got {other:?}"),
         }
     };
-    let reason = refusal(3 * BTC);
-    assert!(reason.contains("cold would hold 70.00%"), "{reason}");
-    assert!(reason.contains("below the minimum of 80%"), "{reason}");
+    let (cold, total, min) = refusal(3 * BTC);
+    assert_eq!(min, 80);
+    assert_eq!(format!("{:.2}", percent(cold, total)), "70.00");
     // 2 of 10 BTC would leave exactly 80 % cold, but the fee comes out of
     // cold too.
-    let reason = refusal(2 * BTC);
-    assert!(reason.contains("below the minimum of 80%"), "{reason}");
+    let (cold, total, min) = refusal(2 * BTC);
+    assert_eq!(min, 80);
+    assert!(cold < Amount::from_sat(8 * BTC) && total < Amount::from_sat(10 * BTC));
+    assert!(percent(cold, total) < 80.0);
     assert!(!out.exists());
     let coins = v.coordinator.coins(Some(Tier::Cold)).unwrap();
     assert_eq!(coins[0].outpoint, coin);
@@ -165,7 +171,7 @@ fn a_transfer_below_the_cold_minimum_is_refused() {
             &out,
         )
         .unwrap();
-    assert_eq!(p.amount_sat, 19 * BTC / 10);
+    assert_eq!(p.amount.to_sat(), 19 * BTC / 10);
     assert!(p.cold_percent_after >= 80.0 && p.cold_percent_after < 81.0);
 }
 
@@ -182,11 +188,11 @@ fn rebalance_moves_the_hot_share_to_its_target() {
         .unwrap()
         .expect("a rebalance");
     assert_eq!(p.movement, Movement::ColdToHot);
-    assert_eq!(p.amount_sat, BTC);
+    assert_eq!(p.amount.to_sat(), BTC);
     assert!(p
         .outputs
         .iter()
-        .any(|o| o.role == "hot" && o.amount_sat == BTC));
+        .any(|o| o.role == "hot" && o.amount.to_sat() == BTC));
     assert_eq!(p.note, None);
 }
 
@@ -202,7 +208,7 @@ fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
         .unwrap()
         .expect("a rebalance");
     assert_eq!(p.movement, Movement::ColdToHot);
-    assert_eq!(p.amount_sat, 5 * BTC);
+    assert_eq!(p.amount.to_sat(), 5 * BTC);
     let note = p.note.expect("a note on the cap");
     assert!(note.contains("6.00000000 BTC"), "{note}");
     assert!(note.contains("5.00000000 BTC"), "{note}");
@@ -217,11 +223,11 @@ fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
         .unwrap()
         .expect("a rebalance");
     assert_eq!(p.movement, Movement::HotToCold);
-    assert_eq!(p.amount_sat, 12 * BTC);
+    assert_eq!(p.amount.to_sat(), 12 * BTC);
     assert!(p
         .outputs
         .iter()
-        .any(|o| o.role == "cold" && o.amount_sat == 12 * BTC));
+        .any(|o| o.role == "cold" && o.amount.to_sat() == 12 * BTC));
     assert_eq!((p.approvals_needed, p.departments_needed), (0, 0));
 
     // At the target (within a point): nothing to do.
@@ -261,13 +267,13 @@ fn a_payout_pays_the_allowlisted_rows_from_hot() {
     )
     .unwrap();
     assert_eq!(p.movement, Movement::HotPayout);
-    assert_eq!(p.amount_sat, 25_150_000);
+    assert_eq!(p.amount.to_sat(), 25_150_000);
     assert_eq!((p.approvals_needed, p.departments_needed), (0, 0));
     let mut paid: Vec<(String, u64)> = p
         .outputs
         .iter()
         .filter(|o| o.role == "external")
-        .map(|o| (o.address.clone().unwrap_or_default(), o.amount_sat))
+        .map(|o| (o.address.clone().unwrap_or_default(), o.amount.to_sat()))
         .collect();
     paid.sort();
     assert_eq!(
@@ -281,9 +287,9 @@ fn a_payout_pays_the_allowlisted_rows_from_hot() {
         .outputs
         .iter()
         .filter(|o| o.role == "change")
-        .map(|o| o.amount_sat)
+        .map(|o| o.amount.to_sat())
         .collect();
-    assert_eq!(change, vec![2 * BTC - 25_150_000 - p.fee_sat]);
+    assert_eq!(change, vec![2 * BTC - 25_150_000 - p.fee.to_sat()]);
     let psbt = v.read_psbt(&p.file);
     assert_eq!(psbt.unsigned_tx.input[0].previous_output, coin);
 
@@ -308,10 +314,11 @@ fn a_payout_pays_the_allowlisted_rows_from_hot() {
         "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080,0.1 BTC\n",
     )
     .unwrap_err();
-    let CoordinatorError::Refused(reason) = &err else {
-        panic!("expected a refusal, got {err:?}");
+    let CoordinatorError::Refused(Refusal::Rules(failures)) = &err else {
+        panic!("expected a refusal by the rules, got {err:?}");
     };
-    assert!(reason.contains("destinations"), "{reason}");
+    let rules: Vec<RuleId> = failures.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::Destinations]);
     assert!(!v.file("stranger.psbt").exists());
 }
 

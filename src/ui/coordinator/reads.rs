@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::print_json;
-use crate::audit::LogVerification;
+use crate::audit::{LogVerification, PolicyAction};
 use crate::coordinator::CoordinatorError;
 use crate::coordinator::{Coordinator, InitReport};
 use crate::policy::btc;
@@ -15,20 +15,20 @@ pub fn init(r: &InitReport, json: bool) {
     if json {
         print_json(r);
     } else {
-        match r.action.as_str() {
-            "created" => println!(
-                "initialized {} for vault {} (policy {})",
-                r.data_dir, r.vault, r.policy_id
+        let dir = r.data_dir.display();
+        match (r.action, r.replaced_policy_id) {
+            (PolicyAction::Created, _) => println!(
+                "initialized {dir} for vault {} (policy {})",
+                r.vault, r.policy_id
             ),
-            "unchanged" => println!(
-                "{} already watches vault {} (policy {}); nothing changed",
-                r.data_dir, r.vault, r.policy_id
+            (PolicyAction::Unchanged, _) => println!(
+                "{dir} already watches vault {} (policy {}); nothing changed",
+                r.vault, r.policy_id
             ),
-            _ => println!(
-                "replaced policy {} with {} in {} (logged)",
-                r.replaced_policy_id.as_deref().unwrap_or("?"),
+            (PolicyAction::Replaced, old) => println!(
+                "replaced policy {} with {} in {dir} (logged)",
+                old.map_or_else(|| "?".to_owned(), |id| id.to_string()),
                 r.policy_id,
-                r.data_dir
             ),
         }
         for tier in &r.wallets_restarted {

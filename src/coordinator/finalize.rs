@@ -1,6 +1,6 @@
 //! After a proposal: merging the returned files, finalizing once the quorum
 //! is complete, broadcasting, abandoning. What has come back is in
-//! [`super::collection`].
+//! [`super::quorum`].
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +14,9 @@ use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
 use super::chain::ChainSource;
-use super::collection::CollectionStatus;
 use super::error::{CoordinatorError, Refusal};
 use super::node_chain::NodeOnDemand;
+use super::quorum::CollectionStatus;
 use super::vault::Coordinator;
 
 /// What `finalize` wrote.
@@ -283,17 +283,21 @@ mod tests {
     use bitcoin::consensus::encode::serialize_hex;
     use bitcoin::Amount;
 
+    use crate::audit::{Broadcast, Event};
     use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
-    use crate::coordinator::{CoordinatorError, BROADCAST};
+    use crate::coordinator::CoordinatorError;
     use crate::policy::Tier;
+    use crate::psbt::Movement;
 
-    fn broadcasts_logged(v: &TestVault) -> Vec<serde_json::Value> {
+    fn broadcasts_logged(v: &TestVault) -> Vec<Broadcast> {
         v.coordinator
             .log_entries()
             .unwrap()
-            .into_iter()
-            .filter(|e| e.kind() == BROADCAST)
-            .map(|e| e.event)
+            .iter()
+            .filter_map(|e| match e.event().unwrap() {
+                Some(Event::Broadcast(b)) => Some(b),
+                _ => None,
+            })
             .collect()
     }
 
@@ -335,10 +339,11 @@ mod tests {
         assert_eq!(v.chain.broadcasts(), vec![tx.clone()]);
         let logged = broadcasts_logged(&v);
         assert_eq!(logged.len(), 1);
-        assert_eq!(logged[0]["txid"], p.txid.to_string());
-        assert_eq!(logged[0]["proposed"], true);
-        assert_eq!(logged[0]["movement"], "cold-to-hot");
-        assert_eq!(logged[0]["amount_sat"], BTC);
+        assert_eq!(logged[0].txid, p.txid);
+        assert!(logged[0].proposed);
+        assert_eq!(logged[0].movement, Some(Movement::ColdToHot));
+        assert_eq!(logged[0].amount, Some(Amount::from_sat(BTC)));
+        assert_eq!(logged[0].fee, Some(p.fee));
 
         // The same coin again is what a node refuses as spent.
         let mut again = tx.clone();
@@ -356,12 +361,12 @@ mod tests {
 
         // Mined, the transfer moves the funds between the tiers.
         v.chain.mine_mempool();
-        v.coordinator.sync_from(&v.chain, false).unwrap();
+        v.coordinator.sync_from(&v.chain).unwrap();
         let balance = v.coordinator.balance().unwrap();
         assert_eq!(balance.hot.confirmed, Amount::from_sat(BTC));
         assert_eq!(
             balance.cold.confirmed,
-            Amount::from_sat(9 * BTC - p.fee_sat)
+            Amount::from_sat(9 * BTC - p.fee.to_sat())
         );
     }
 }
