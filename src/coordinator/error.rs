@@ -14,6 +14,7 @@ use crate::policy::{PolicyId, Tier};
 
 /// A coordinator operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CoordinatorError {
     /// No `init` was run for this data dir.
     #[error("no coordinator data in {0}; run `custodia-coordinator init POLICY.toml` first (or pass --data-dir / set CUSTODIA_COORDINATOR_DIR)")]

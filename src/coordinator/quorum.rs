@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use bitcoin::{Psbt, Txid};
 use serde::Serialize;
 
+use crate::policy::ApproverId;
 use crate::psbt::{ApprovalStatus, Movement, Review, RuleCheck, RuleId};
 
 use super::error::CoordinatorError;
@@ -26,7 +27,7 @@ pub struct InputSignatures {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovedBy {
     /// The approver id.
-    pub approver: String,
+    pub approver: ApproverId,
     /// The approver's department.
     pub department: String,
 }
@@ -139,17 +140,13 @@ impl Coordinator {
         let approved_by: Vec<ApprovedBy> = status
             .valid_approvers
             .iter()
-            .map(|a| {
-                let dept = status
-                    .checks
-                    .iter()
-                    .find(|c| &c.approver == a)
-                    .and_then(|c| c.department.clone())
-                    .unwrap_or_default();
-                ApprovedBy {
-                    approver: a.clone(),
-                    department: dept,
-                }
+            .map(|a| ApprovedBy {
+                approver: a.clone(),
+                // Only approvers of the policy count as valid.
+                department: policy
+                    .approver(a)
+                    .map(|p| p.department().to_owned())
+                    .unwrap_or_default(),
             })
             .collect();
         let departments_missing = policy
@@ -305,11 +302,11 @@ mod tests {
             status.approved_by,
             vec![
                 ApprovedBy {
-                    approver: "ito".into(),
+                    approver: "ito".parse().unwrap(),
                     department: "treasury".into()
                 },
                 ApprovedBy {
-                    approver: "sato".into(),
+                    approver: "sato".parse().unwrap(),
                     department: "treasury".into()
                 },
             ]

@@ -3,10 +3,17 @@
 
 use std::path::PathBuf;
 
+use bitcoin::address::NetworkUnchecked;
+use bitcoin::bip32::Fingerprint;
+use bitcoin::{Address, Amount, Network, NetworkKind};
+
+use super::keys::{ApproverId, KeyId};
+use super::wallet::ScriptKind;
 use crate::error::{Classify, ExitCode};
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
     #[error("cannot read policy file {path}: {source}; check the path and permissions")]
@@ -57,8 +64,17 @@ impl Classify for PolicyError {
     }
 }
 
+/// How an xpub's network is named to people: an xpub says only main or test.
+fn network_kind(kind: NetworkKind) -> &'static str {
+    match kind {
+        NetworkKind::Main => "mainnet",
+        NetworkKind::Test => "a test network",
+    }
+}
+
 /// What is wrong with a policy field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Problem {
     /// An identifier is empty or has characters outside `[A-Za-z0-9._-]`.
     #[error("`{0}` is not a valid id; use letters, digits, `.`, `_` or `-`")]
@@ -71,31 +87,31 @@ pub enum Problem {
     UnknownNetwork(String),
     /// A wallet or recovery path names a key id that has no `[[keys]]` entry.
     #[error("unknown key id `{0}`; add a [[keys]] entry with this id or fix the spelling")]
-    UnknownKey(String),
+    UnknownKey(KeyId),
     /// Two `[[keys]]` entries share an id.
     #[error("duplicate key id `{0}`; give every key its own id")]
-    DuplicateKeyId(String),
+    DuplicateKeyId(KeyId),
     /// Two `[[keys]]` entries share an xpub.
     #[error(
         "the same xpub is listed as `{0}` and `{1}`; each key holder needs a key of their own"
     )]
-    DuplicateXpub(String, String),
+    DuplicateXpub(KeyId, KeyId),
     /// The origin's coin type (its second step) does not fit the network.
     #[error("the key origin's coin type is {found}, but a {network} vault needs {expected}' (0' for bitcoin, 1' for every test network) as the second step, e.g. [fingerprint/48'/{expected}'/0'/2']; use a key derived for this network")]
     CoinType {
         /// The vault network.
-        network: String,
+        network: Network,
         /// The coin type expected.
         expected: u32,
-        /// What the origin has there.
+        /// What the origin has there (`missing` if the origin is too short).
         found: String,
     },
     /// Two keys of one wallet come from one seed.
     #[error("keys `{0}` and `{1}` come from one seed (master fingerprint {2}): one key holder would give two signatures of this wallet; give each key to a different seed")]
-    SharedSeedInWallet(String, String, String),
+    SharedSeedInWallet(KeyId, KeyId, Fingerprint),
     /// A key appears twice in one wallet.
     #[error("key `{0}` is listed twice; list each key once")]
-    DuplicateKeyInWallet(String),
+    DuplicateKeyInWallet(KeyId),
     /// The xpub text does not parse.
     #[error("not an extended public key with origin ({0}); write it as \"[fingerprint/48'/1'/0'/2']tpub...\" as printed by `custodia-signer xpub`")]
     BadXpub(String),
@@ -107,22 +123,22 @@ pub enum Problem {
     XpubWithSuffix,
     /// The xpub is for another network.
     #[error(
-        "xpub is for {found}, but the vault network is {expected}; use a key made for {expected}"
+        "xpub is for {}, but the vault network is {expected}; use a key made for {expected}", network_kind(*.found)
     )]
     XpubNetwork {
         /// The vault network.
-        expected: String,
-        /// The kind the xpub was made for.
-        found: String,
+        expected: Network,
+        /// The kind of network the xpub was made for.
+        found: NetworkKind,
     },
     /// The same key is used by the cold and the hot wallet.
     #[error(
         "key `{0}` is in both the cold and the hot wallet; cold and hot keys must be separate"
     )]
-    KeyInBothTiers(String),
+    KeyInBothTiers(KeyId),
     /// A key is listed but no wallet uses it.
     #[error("key `{0}` is not used by any wallet; add it to a wallet or remove it")]
-    UnusedKey(String),
+    UnusedKey(KeyId),
     /// Threshold is zero or negative.
     #[error("threshold must be at least 1")]
     ThresholdTooLow,
@@ -142,7 +158,7 @@ pub enum Problem {
         /// Script limit.
         max: usize,
         /// Script type.
-        script: String,
+        script: ScriptKind,
     },
     /// Script type not known.
     #[error("unknown script `{0}`; use \"wsh\" (sortedmulti) or \"tr\" (multi_a behind an unspendable key)")]
@@ -155,18 +171,18 @@ pub enum Problem {
     TimelockOutOfRange(i64),
     /// A recovery key belongs to the other tier.
     #[error("recovery key `{0}` belongs to the other tier's wallet; use keys of this tier or dedicated recovery keys")]
-    RecoveryKeyOfOtherTier(String),
+    RecoveryKeyOfOtherTier(KeyId),
     /// The descriptor could not be built.
     #[error("cannot build the descriptor: {0}")]
     Descriptor(String),
     /// Two approvers share an id.
     #[error("duplicate approver id `{0}`; give every approver their own id")]
-    DuplicateApprover(String),
+    DuplicateApprover(ApproverId),
     /// Two approvers share a key.
     #[error(
         "approvers `{0}` and `{1}` share a public key; each approver needs a key of their own"
     )]
-    DuplicateApproverKey(String, String),
+    DuplicateApproverKey(ApproverId, ApproverId),
     /// The approver key does not parse.
     #[error("not a BIP-340 x-only public key ({0}); paste the 64 hex characters printed by `custodia-signer approver init`")]
     BadApproverKey(String),
@@ -180,24 +196,24 @@ pub enum Problem {
     #[error("max_amount {max} is above daily_limit {daily}; a single movement cannot exceed the daily limit")]
     MaxAboveDaily {
         /// Per-movement cap.
-        max: String,
+        max: Amount,
         /// Daily cap.
-        daily: String,
+        daily: Amount,
     },
     /// An allowlisted address does not parse.
     #[error("`{0}` is not a bitcoin address ({1})")]
-    BadAddress(String, String),
+    BadAddress(String, bitcoin::address::ParseError),
     /// An allowlisted address is for another network.
-    #[error("address `{address}` is not valid on {network}; allowlist only addresses of the vault's network")]
+    #[error("address `{}` is not valid on {network}; allowlist only addresses of the vault's network", .address.assume_checked_ref())]
     AddressNetwork {
         /// The address.
-        address: String,
+        address: Address<NetworkUnchecked>,
         /// The vault network.
-        network: String,
+        network: Network,
     },
     /// The same address is allowlisted twice.
     #[error("address `{0}` is listed twice")]
-    DuplicateAddress(String),
+    DuplicateAddress(Address),
     /// Both an allowlist and allow_any.
     #[error("set either an allowlist or allow_any = true, not both")]
     AllowlistAndAllowAny,

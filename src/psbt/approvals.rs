@@ -134,19 +134,20 @@ pub fn sign_approval(
 
 /// Why an approval could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApprovalError {
     /// The approver id is not in the policy.
     #[error("approver `{0}` is not in the policy; use an id from its [[approvers]] list")]
-    UnknownApprover(String),
+    UnknownApprover(ApproverId),
     /// The key is not the approver's key in the policy.
     #[error("this approval key is not the key of approver `{0}` in the policy; check the --approver id and the key file")]
-    WrongKey(String),
+    WrongKey(ApproverId),
     /// The signature does not verify for this PSBT.
     #[error("the approval of `{0}` does not verify for this PSBT; nothing was added")]
-    DoesNotVerify(String),
+    DoesNotVerify(ApproverId),
     /// The approver already approved this PSBT.
     #[error("the PSBT already carries an approval of `{0}`; nothing was added")]
-    AlreadyApproved(String),
+    AlreadyApproved(ApproverId),
 }
 
 impl Classify for ApprovalError {
@@ -166,7 +167,7 @@ pub fn add_approval(
     approval: &Approval,
 ) -> Result<(), ApprovalError> {
     let secp = Secp256k1::verification_only();
-    let who = approval.approver.to_string();
+    let who = approval.approver.clone();
     let approver = policy
         .approver(&approval.approver)
         .ok_or_else(|| ApprovalError::UnknownApprover(who.clone()))?;
@@ -238,7 +239,7 @@ pub struct ApprovalStatus {
     /// Each field, in key order.
     pub checks: Vec<ApprovalCheck>,
     /// Approvers whose approval is valid.
-    pub valid_approvers: BTreeSet<String>,
+    pub valid_approvers: BTreeSet<ApproverId>,
     /// Their departments.
     pub departments: BTreeSet<String>,
 }
@@ -298,7 +299,7 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
                 };
                 if verdict == Verdict::Valid {
                     let p = approver.expect("valid approvals have an approver");
-                    status.valid_approvers.insert(a.approver.to_string());
+                    status.valid_approvers.insert(a.approver.clone());
                     status.departments.insert(p.department().to_owned());
                 }
                 ApprovalCheck {

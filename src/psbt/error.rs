@@ -5,13 +5,14 @@ use crate::error::{Classify, ExitCode};
 
 /// A PSBT that could not be read, or written back.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PsbtError {
     /// Neither base64 text nor binary starting with the PSBT magic.
     #[error("not a PSBT: expected base64 text or binary starting with `psbt\\xff`; check that the file is the PSBT the coordinator exported")]
     NotPsbt,
     /// Base64 text that does not decode.
     #[error("the PSBT is not valid base64 ({0}); the file may be damaged, export it again")]
-    Base64(String),
+    Base64(bitcoin::base64::DecodeError),
     /// The data ends in the middle of a field or map.
     #[error("the PSBT is truncated ({0}); the file is incomplete, copy it again")]
     Truncated(String),
@@ -51,7 +52,7 @@ pub enum PsbtError {
     UnsupportedV2(String),
     /// rust-bitcoin refused the PSBT.
     #[error("the PSBT does not parse: {0}")]
-    Parse(String),
+    Parse(bitcoin::psbt::Error),
     /// Writing back would have changed more than it added.
     #[error("internal: writing the PSBT back would change field {0} instead of only adding; nothing was written")]
     WouldChange(String),

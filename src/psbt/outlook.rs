@@ -42,12 +42,12 @@ impl ApprovalOutlook {
         let policy = approvable.policy();
         let department = policy.approver(approver).map(|a| a.department().to_owned());
         let status = approvable.review().approvals();
-        let mut approvers: BTreeSet<String> = status
+        let mut approvers: BTreeSet<ApproverId> = status
             .map(|s| s.valid_approvers.clone())
             .unwrap_or_default();
         let mut departments: BTreeSet<String> =
             status.map(|s| s.departments.clone()).unwrap_or_default();
-        let already_approved = !approvers.insert(approver.to_string());
+        let already_approved = !approvers.insert(approver.clone());
         if let Some(d) = &department {
             departments.insert(d.clone());
         }

@@ -127,9 +127,7 @@ impl PsbtDocument {
             if text.is_empty() {
                 return Err(PsbtError::NotPsbt);
             }
-            let bytes = STANDARD
-                .decode(text)
-                .map_err(|e| PsbtError::Base64(e.to_string()))?;
+            let bytes = STANDARD.decode(text).map_err(PsbtError::Base64)?;
             if !bytes.starts_with(MAGIC) {
                 return Err(PsbtError::NotPsbt);
             }
@@ -137,8 +135,7 @@ impl PsbtDocument {
         };
         let original = RawPsbt::parse(&bytes)?;
         let as_v0 = original.to_v0()?;
-        let psbt =
-            Psbt::deserialize(&as_v0.serialize()).map_err(|e| PsbtError::Parse(e.to_string()))?;
+        let psbt = Psbt::deserialize(&as_v0.serialize()).map_err(PsbtError::Parse)?;
         Ok(PsbtDocument {
             psbt,
             original,

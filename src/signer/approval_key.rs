@@ -184,14 +184,14 @@ impl SignerHome {
         self.subdir(self.approvers_dir())?;
         let (secret_path, info_path) = self.approver_paths(id);
         if secret_path.exists() || info_path.exists() {
-            return Err(KeyStoreError::ApproverExists(id.to_string()));
+            return Err(KeyStoreError::ApproverExists(id.clone()));
         }
         let secp = Secp256k1::signing_only();
         let pubkey = secret.0.x_only_public_key(&secp).0;
         let hex = Zeroizing::new(secret.0.display_secret().to_string());
         let sealed = seal_with_passphrase(hex.as_bytes(), passphrase)?;
         write_new_atomically(&secret_path, &sealed).map_err(|e| match e {
-            FileError::Exists(_) => KeyStoreError::ApproverExists(id.to_string()),
+            FileError::Exists(_) => KeyStoreError::ApproverExists(id.clone()),
             other => other.into(),
         })?;
         let now = crate::audit::now_unix();
@@ -205,7 +205,7 @@ impl SignerHome {
         let text = serde_json::to_string_pretty(&info).expect("approver info serializes") + "\n";
         write_atomically(&info_path, text.as_bytes())?;
         let stored = ApprovalKeyStored {
-            approver: id.to_string(),
+            approver: id.clone(),
             pubkey: pubkey.to_string(),
         };
         self.log().append(&match origin {
@@ -270,7 +270,7 @@ impl SignerHome {
     ) -> Result<ApprovalKey, KeyStoreError> {
         let (secret_path, info_path) = self.approver_paths(id);
         let cipher = read_private(&secret_path)?.ok_or_else(|| KeyStoreError::NoApprover {
-            id: id.to_string(),
+            id: id.clone(),
             dir: self.approvers_dir(),
         })?;
         let plain = open_with_passphrase(&cipher, passphrase, &secret_path)?;

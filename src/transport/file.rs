@@ -8,6 +8,7 @@ use crate::error::{Classify, ExitCode};
 
 /// A file could not be written or read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     /// Writing failed; nothing was left behind.
     #[error(

@@ -19,7 +19,7 @@ use bitcoin::{Amount, SignedAmount, Txid};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::rules::Movement;
-use crate::policy::PolicyId;
+use crate::policy::{ApproverId, KeyId, PolicyId};
 
 /// One entry of a signer's or the coordinator's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,7 +148,7 @@ pub struct BackupWritten {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalKeyStored {
     /// The approver id.
-    pub approver: String,
+    pub approver: ApproverId,
     /// Its BIP-340 public key.
     pub pubkey: String,
 }
@@ -166,10 +166,10 @@ pub struct Registered {
     pub replaced: Option<PolicyId>,
     /// The policy's keys this laptop holds.
     #[serde(default)]
-    pub keys_held: Vec<String>,
+    pub keys_held: Vec<KeyId>,
     /// The policy's approvers whose keys this laptop holds.
     #[serde(default)]
-    pub approvers_held: Vec<String>,
+    pub approvers_held: Vec<ApproverId>,
 }
 
 /// A signature this signer replaced because it did not verify.
@@ -231,7 +231,7 @@ pub struct Approved {
     #[serde(rename = "amount_sat", with = "bitcoin::amount::serde::as_sat")]
     pub amount: Amount,
     /// Who approved.
-    pub approver: String,
+    pub approver: ApproverId,
 }
 
 /// `policy`.
@@ -312,7 +312,7 @@ pub struct ApprovalSeen {
     /// The movement approved.
     pub movement: Movement,
     /// Who.
-    pub approver: String,
+    pub approver: ApproverId,
     /// Their department.
     pub department: String,
 }
@@ -340,7 +340,7 @@ pub struct Combined {
     /// The file written.
     pub out: String,
     /// Approvers whose approval it holds.
-    pub approvers: Vec<String>,
+    pub approvers: Vec<ApproverId>,
     /// Signatures per input.
     pub signatures: Vec<usize>,
 }

@@ -87,7 +87,7 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
         if keys.contains_key(&id) {
             return Err(PolicyError::invalid(
                 field("id"),
-                Problem::DuplicateKeyId(id.to_string()),
+                Problem::DuplicateKeyId(id.clone()),
             ));
         }
         let holder = non_empty(&field("holder"), &k.holder)?;
@@ -95,15 +95,11 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
         let xpub: OriginXpub = at(field("xpub"), k.xpub.parse())?;
         let expected = NetworkKind::from(network);
         if xpub.xpub().network != expected {
-            let kind = |n: NetworkKind| match n {
-                NetworkKind::Main => "mainnet".to_owned(),
-                NetworkKind::Test => "a test network".to_owned(),
-            };
             return Err(PolicyError::invalid(
                 field("xpub"),
                 Problem::XpubNetwork {
-                    expected: network.to_string(),
-                    found: kind(xpub.xpub().network),
+                    expected: network,
+                    found: xpub.xpub().network,
                 },
             ));
         }
@@ -111,7 +107,7 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
         if let Some(other) = seen_xpubs.insert(xpub.xpub().public_key, id.clone()) {
             return Err(PolicyError::invalid(
                 field("xpub"),
-                Problem::DuplicateXpub(other.to_string(), id.to_string()),
+                Problem::DuplicateXpub(other, id.clone()),
             ));
         }
         keys.insert(
@@ -141,7 +137,7 @@ fn check_coin_type(field: &str, xpub: &OriginXpub, network: Network) -> Result<(
         found => Err(PolicyError::invalid(
             field,
             Problem::CoinType {
-                network: network.to_string(),
+                network,
                 expected,
                 found: found.map_or("missing".to_owned(), |c| c.to_string()),
             },
@@ -162,11 +158,7 @@ fn check_one_key_per_seed(
         if let Some(first) = seen.insert(fingerprint, id) {
             return Err(PolicyError::invalid(
                 field,
-                Problem::SharedSeedInWallet(
-                    first.to_string(),
-                    id.to_string(),
-                    fingerprint.to_string(),
-                ),
+                Problem::SharedSeedInWallet(first.clone(), id.clone(), fingerprint),
             ));
         }
     }
@@ -181,15 +173,12 @@ fn key_list(field: &str, ids: &[String], keys: &BTreeMap<KeyId, VaultKey>) -> Re
     for id in ids {
         let id: KeyId = at(field, id.trim().parse())?;
         if !keys.contains_key(&id) {
-            return Err(PolicyError::invalid(
-                field,
-                Problem::UnknownKey(id.to_string()),
-            ));
+            return Err(PolicyError::invalid(field, Problem::UnknownKey(id)));
         }
         if !out.insert(id.clone()) {
             return Err(PolicyError::invalid(
                 field,
-                Problem::DuplicateKeyInWallet(id.to_string()),
+                Problem::DuplicateKeyInWallet(id.clone()),
             ));
         }
     }
@@ -212,7 +201,7 @@ fn threshold(field: &str, threshold: i64, keys: usize, script: ScriptKind) -> Re
             Problem::TooManyKeys {
                 keys,
                 max: script.max_keys(),
-                script: script.to_string(),
+                script,
             },
         ));
     }
@@ -287,7 +276,7 @@ fn check_tiers_apart(
             if other.keys.contains(id) {
                 return Err(PolicyError::invalid(
                     "wallets.hot.keys",
-                    Problem::KeyInBothTiers(id.to_string()),
+                    Problem::KeyInBothTiers(id.clone()),
                 ));
             }
         }
@@ -296,7 +285,7 @@ fn check_tiers_apart(
                 if other.uses_key(id) {
                     return Err(PolicyError::invalid(
                         format!("wallets.{}.recovery.keys", w.tier),
-                        Problem::RecoveryKeyOfOtherTier(id.to_string()),
+                        Problem::RecoveryKeyOfOtherTier(id.clone()),
                     ));
                 }
             }
@@ -306,7 +295,7 @@ fn check_tiers_apart(
         if !cold.uses_key(id) && !hot.uses_key(id) {
             return Err(PolicyError::invalid(
                 format!("keys.{id}"),
-                Problem::UnusedKey(id.to_string()),
+                Problem::UnusedKey(id.clone()),
             ));
         }
     }
@@ -322,7 +311,7 @@ fn parse_approvers(file: &PolicyFile) -> Result<BTreeMap<ApproverId, Approver>> 
         if approvers.contains_key(&id) {
             return Err(PolicyError::invalid(
                 field("id"),
-                Problem::DuplicateApprover(id.to_string()),
+                Problem::DuplicateApprover(id),
             ));
         }
         let department = non_empty(&field("department"), &a.department)?;
@@ -334,7 +323,7 @@ fn parse_approvers(file: &PolicyFile) -> Result<BTreeMap<ApproverId, Approver>> 
         if let Some(other) = seen.insert(pubkey, id.clone()) {
             return Err(PolicyError::invalid(
                 field("pubkey"),
-                Problem::DuplicateApproverKey(other.to_string(), id.to_string()),
+                Problem::DuplicateApproverKey(other, id.clone()),
             ));
         }
         approvers.insert(

@@ -38,8 +38,8 @@ fn capped(base: &str, max: &str, daily: &str) -> Result<(Amount, Amount)> {
         return Err(PolicyError::invalid(
             format!("{base}.max_amount"),
             Problem::MaxAboveDaily {
-                max: max.trim().to_owned(),
-                daily: daily.trim().to_owned(),
+                max: max_amount,
+                daily: daily_limit,
             },
         ));
     }
@@ -119,24 +119,21 @@ pub(super) fn parse_rules(
             let text = text.trim();
             let unchecked: Address<NetworkUnchecked> =
                 text.parse().map_err(|e: bitcoin::address::ParseError| {
-                    PolicyError::invalid(
-                        &field,
-                        Problem::BadAddress(text.to_owned(), e.to_string()),
-                    )
+                    PolicyError::invalid(&field, Problem::BadAddress(text.to_owned(), e))
                 })?;
-            let address = unchecked.require_network(network).map_err(|_| {
+            let address = unchecked.clone().require_network(network).map_err(|_| {
                 PolicyError::invalid(
                     &field,
                     Problem::AddressNetwork {
-                        address: text.to_owned(),
-                        network: network.to_string(),
+                        address: unchecked,
+                        network,
                     },
                 )
             })?;
             if !list.insert(address.to_string()) {
                 return Err(PolicyError::invalid(
                     &field,
-                    Problem::DuplicateAddress(text.to_owned()),
+                    Problem::DuplicateAddress(address.clone()),
                 ));
             }
         }

@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 
+use bitcoin::bip32::Fingerprint;
+
 use crate::audit::LogError;
 use crate::error::{Classify, ExitCode};
+use crate::policy::ApproverId;
 use crate::transport::{FileError, PrivateFileError};
 
 /// A key store operation failed. Nothing on disk was changed unless the
 /// variant says otherwise.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyStoreError {
     /// A file or directory of the data dir can be read or written by others.
     #[error("{path} has permissions {mode:04o}: group or others may read or change it; run `chmod {fix:o} {path}` and consider whether the secret was exposed")]
@@ -63,7 +67,7 @@ pub enum KeyStoreError {
     SeedExists(PathBuf),
     /// The words are not a valid BIP-39 mnemonic.
     #[error("not a valid BIP-39 mnemonic: {0}; check the words against your written copy")]
-    BadMnemonic(String),
+    BadMnemonic(MnemonicProblem),
     /// A new passphrase is too weak, empty, or was typed differently twice.
     #[error("{0}")]
     BadPassphrase(String),
@@ -76,9 +80,9 @@ pub enum KeyStoreError {
         /// key.json.
         path: PathBuf,
         /// Recorded fingerprint.
-        expected: String,
+        expected: Fingerprint,
         /// Fingerprint of the key found.
-        found: String,
+        found: Fingerprint,
     },
     /// No approval key with that id is stored here.
     #[error(
@@ -86,13 +90,13 @@ pub enum KeyStoreError {
     )]
     NoApprover {
         /// The approver id.
-        id: String,
+        id: ApproverId,
         /// The approvers directory.
         dir: PathBuf,
     },
     /// An approval key with that id exists.
     #[error("approval key `{0}` already exists; custodia-signer never overwrites a key (choose another id)")]
-    ApproverExists(String),
+    ApproverExists(ApproverId),
     /// An approval key secret is malformed.
     #[error("bad approval key secret: {0}; expected 64 hex characters (a BIP-340 secret key)")]
     BadSecret(String),
@@ -105,6 +109,27 @@ pub enum KeyStoreError {
     /// A restore into a data dir without `key.json` needs to be told the network.
     #[error("this data dir has no key.json to take the network from; pass --network (bitcoin, testnet, signet or regtest)")]
     NeedNetwork,
+}
+
+/// What is wrong with words given as a BIP-39 mnemonic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MnemonicProblem {
+    /// Not 12, 15, 18, 21 or 24 words.
+    #[error("{0} words; a mnemonic has 12, 15, 18, 21 or 24")]
+    WordCount(usize),
+    /// A word (numbered from 1) is not in the word list.
+    #[error("word {0} is not in the BIP-39 English word list")]
+    UnknownWord(usize),
+    /// The words do not add up.
+    #[error("the checksum does not match (a word is wrong or out of order)")]
+    Checksum,
+    /// The file of words is not text.
+    #[error("{} is not text", .0.display())]
+    NotText(PathBuf),
+    /// Anything else the BIP-39 library refuses.
+    #[error("{0}")]
+    Other(bip39::Error),
 }
 
 impl KeyStoreError {

@@ -22,7 +22,7 @@ mod seed;
 use std::path::{Path, PathBuf};
 
 pub use crypt::BackupRecipient;
-pub use error::KeyStoreError;
+pub use error::{KeyStoreError, MnemonicProblem};
 pub use secret::{MasterKey, Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
 pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 

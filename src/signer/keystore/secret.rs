@@ -11,7 +11,7 @@ use bitcoin::secp256k1::{rand::RngCore, Secp256k1};
 use bitcoin::Network;
 use zeroize::Zeroizing;
 
-use super::KeyStoreError;
+use super::{KeyStoreError, MnemonicProblem};
 use crate::policy::{OriginXpub, ScriptKind};
 use crate::signer::account::account_xpub;
 use crate::transport::private::{check_private_file, read_private_secret};
@@ -96,16 +96,10 @@ impl Mnemonic {
             .map(Mnemonic)
             .map_err(|e| {
                 KeyStoreError::BadMnemonic(match e {
-                    bip39::Error::BadWordCount(n) => {
-                        format!("{n} words; a mnemonic has 12, 15, 18, 21 or 24")
-                    }
-                    bip39::Error::UnknownWord(i) => {
-                        format!("word {} is not in the BIP-39 English word list", i + 1)
-                    }
-                    bip39::Error::InvalidChecksum => {
-                        "the checksum does not match (a word is wrong or out of order)".into()
-                    }
-                    other => other.to_string(),
+                    bip39::Error::BadWordCount(n) => MnemonicProblem::WordCount(n),
+                    bip39::Error::UnknownWord(i) => MnemonicProblem::UnknownWord(i + 1),
+                    bip39::Error::InvalidChecksum => MnemonicProblem::Checksum,
+                    other => MnemonicProblem::Other(other),
                 })
             })
     }
@@ -114,7 +108,7 @@ impl Mnemonic {
     pub fn from_file(path: &Path) -> Result<Self, KeyStoreError> {
         let bytes = read_private_secret(path)?;
         let text = std::str::from_utf8(&bytes)
-            .map_err(|_| KeyStoreError::BadMnemonic(format!("{} is not text", path.display())))?;
+            .map_err(|_| KeyStoreError::BadMnemonic(MnemonicProblem::NotText(path.to_owned())))?;
         Mnemonic::parse(text)
     }
 

@@ -209,8 +209,8 @@ impl SignerHome {
             if old.master_fingerprint() != fingerprint {
                 return Err(KeyStoreError::FingerprintMismatch {
                     path: self.key_info_path(),
-                    expected: old.fingerprint,
-                    found: fingerprint.to_string(),
+                    expected: old.master_fingerprint(),
+                    found: fingerprint,
                 });
             }
         }
@@ -254,8 +254,8 @@ impl SignerHome {
             if info.master_fingerprint() != found {
                 return Err(KeyStoreError::FingerprintMismatch {
                     path: self.key_info_path(),
-                    expected: info.fingerprint,
-                    found: found.to_string(),
+                    expected: info.master_fingerprint(),
+                    found,
                 });
             }
         }

@@ -3,12 +3,15 @@
 
 use std::path::PathBuf;
 
+use bitcoin::bip32::Xpub;
+
 use crate::error::{Classify, ExitCode};
 use crate::policy::{KeyId, PolicyError, PolicyId, Tier};
 use crate::signer::keystore::KeyStoreError;
 
 /// Why a registration or a registered policy failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// The data dir failed.
     #[error(transparent)]
@@ -74,14 +77,15 @@ pub enum RegistryError {
         is: Vec<Tier>,
     },
     /// The policy states an xpub for this seed that the seed does not derive.
-    #[error("the policy says key `{key}` is {stated}, but this seed derives {derived} at that origin: the policy is wrong or names another seed with the same fingerprint; check it with `custodia-signer xpub` and the policy's author")]
+    #[error("the policy says key `{key}` is {stated}, but this seed derives {} at that origin: the policy is wrong or names another seed with the same fingerprint; check it with `custodia-signer xpub` and the policy's author", .derived.as_ref().map_or_else(|| "nothing (the path cannot be derived)".to_owned(), |x| x.to_string()))]
     NotThisSeedsKey {
         /// The key id.
         key: KeyId,
-        /// The key as the policy states it.
-        stated: String,
-        /// What the seed derives there.
-        derived: String,
+        /// The key as the policy states it (boxed: xpubs are large, and
+        /// every result of the registry carries this error's size).
+        stated: Box<Xpub>,
+        /// What the seed derives there (none if the path cannot be derived).
+        derived: Option<Box<Xpub>>,
     },
     /// The policy names a key of this seed, and no unlocked seed was given to check it.
     #[error("the policy names a key of this signer's seed; registering it needs the passphrase, so that the key can be derived and compared")]
@@ -94,7 +98,7 @@ pub enum RegistryError {
         /// The retired policy.
         id: PolicyId,
         /// The policy that replaced it.
-        by: String,
+        by: PolicyId,
         /// The log entry that replaced it.
         seq: u64,
     },

@@ -4,17 +4,18 @@
 
 use std::fmt::Write as _;
 
+use bitcoin::bip32::Fingerprint;
 use serde::Serialize;
 
 use super::{render_diff, DiffLine};
-use crate::policy::{PolicyReport, VaultPolicy};
+use crate::policy::{ApproverId, KeyId, PolicyReport, VaultPolicy};
 
 /// A key of the policy this signer holds (its master fingerprint matches the
 /// key's origin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldKey {
     /// Key id in the policy.
-    pub key: String,
+    pub key: KeyId,
     /// Where the key is used: `cold`, `hot`, `cold recovery`, `hot recovery`.
     pub roles: Vec<String>,
     /// The key's origin xpub in the policy.
@@ -25,13 +26,13 @@ pub struct HeldKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holdings {
     /// Master fingerprint of this signer's seed, if it has one.
-    pub fingerprint: Option<String>,
+    pub fingerprint: Option<Fingerprint>,
     /// Wallet keys of the policy with this signer's fingerprint.
     pub keys: Vec<HeldKey>,
     /// Approvers of the policy whose approval key (same id and public key) is stored here.
-    pub approvers: Vec<String>,
+    pub approvers: Vec<ApproverId>,
     /// Approver ids stored here whose public key differs from the policy's.
-    pub approver_mismatches: Vec<String>,
+    pub approver_mismatches: Vec<ApproverId>,
 }
 
 impl Holdings {
@@ -43,7 +44,9 @@ impl Holdings {
     /// Lines for people.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let fp = self.fingerprint.as_deref().unwrap_or("no seed");
+        let fp = self
+            .fingerprint
+            .map_or_else(|| "no seed".to_owned(), |f| f.to_string());
         if self.keys.is_empty() {
             let _ = writeln!(s, "this signer ({fp}) holds no wallet key of this policy");
         }

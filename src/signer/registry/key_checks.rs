@@ -99,16 +99,16 @@ impl SignerHome {
                 .derive_priv(&secp, origin.path())
                 .map_err(|_| RegistryError::NotThisSeedsKey {
                     key: key.id().clone(),
-                    stated: origin.to_string(),
-                    derived: "nothing (the path cannot be derived)".into(),
+                    stated: Box::new(*origin.xpub()),
+                    derived: None,
                 })?;
             let derived = Xpub::from_priv(&secp, &account);
             account.private_key.non_secure_erase();
             if derived != *origin.xpub() {
                 return Err(RegistryError::NotThisSeedsKey {
                     key: key.id().clone(),
-                    stated: origin.to_string(),
-                    derived: derived.to_string(),
+                    stated: Box::new(*origin.xpub()),
+                    derived: Some(Box::new(derived)),
                 });
             }
         }

@@ -16,7 +16,7 @@ pub(super) enum Logged {
     /// Registered once, then replaced by `by` (log entry `seq`).
     Retired {
         /// The policy that replaced it.
-        by: String,
+        by: PolicyId,
         /// The log entry that replaced it.
         seq: u64,
     },
@@ -27,7 +27,7 @@ pub(super) enum Logged {
 /// The registrations in a verified log, in log order.
 #[derive(Debug, Default)]
 pub(super) struct LoggedRegistrations {
-    status: BTreeMap<String, Logged>,
+    status: BTreeMap<PolicyId, Logged>,
 }
 
 impl LoggedRegistrations {
@@ -38,15 +38,9 @@ impl LoggedRegistrations {
             let Some(Event::Register(r)) = e.event()? else {
                 continue;
             };
-            let id = r.policy_id.to_string();
+            let id = r.policy_id;
             if let Some(old) = r.replaced {
-                status.insert(
-                    old.to_string(),
-                    Logged::Retired {
-                        by: id.clone(),
-                        seq: e.seq,
-                    },
-                );
+                status.insert(old, Logged::Retired { by: id, seq: e.seq });
             }
             status.insert(id, Logged::Current(e.seq));
         }
@@ -55,9 +49,6 @@ impl LoggedRegistrations {
 
     /// What the log says of `id`.
     pub(super) fn of(&self, id: &PolicyId) -> Logged {
-        self.status
-            .get(&id.to_string())
-            .cloned()
-            .unwrap_or(Logged::Never)
+        self.status.get(id).cloned().unwrap_or(Logged::Never)
     }
 }

@@ -53,7 +53,7 @@ impl SignerHome {
                     }
                 }
                 HeldKey {
-                    key: k.id().to_string(),
+                    key: k.id().clone(),
                     roles,
                     xpub: k.xpub().to_string(),
                 }
@@ -63,13 +63,13 @@ impl SignerHome {
         let mut approver_mismatches = Vec::new();
         for info in self.approvers()? {
             match policy.approver(&info.id) {
-                Some(a) if *a.pubkey() == info.pubkey => approvers.push(info.id.to_string()),
-                Some(_) => approver_mismatches.push(info.id.to_string()),
+                Some(a) if *a.pubkey() == info.pubkey => approvers.push(info.id.clone()),
+                Some(_) => approver_mismatches.push(info.id.clone()),
                 None => {}
             }
         }
         Ok(Holdings {
-            fingerprint: fingerprint.map(|f| f.to_string()),
+            fingerprint,
             keys,
             approvers,
             approver_mismatches,

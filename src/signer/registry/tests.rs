@@ -56,12 +56,18 @@ fn holdings_name_the_key_and_approver_held() {
     home.approver_init(&"tanaka".parse().unwrap(), &pass)
         .unwrap();
     let h = home.holdings(&policy).unwrap();
-    assert_eq!(h.fingerprint.as_deref(), Some("02a6288e"));
+    assert_eq!(
+        h.fingerprint.map(|f| f.to_string()).as_deref(),
+        Some("02a6288e")
+    );
     assert_eq!(h.keys.len(), 1);
-    assert_eq!(h.keys[0].key, "cold-1");
+    assert_eq!(h.keys[0].key.as_str(), "cold-1");
     assert_eq!(h.keys[0].roles, ["cold"]);
-    assert_eq!(h.approvers, ["sato"]);
-    assert_eq!(h.approver_mismatches, ["tanaka"]);
+    assert_eq!(h.approvers, ["sato".parse::<ApproverId>().unwrap()]);
+    assert_eq!(
+        h.approver_mismatches,
+        ["tanaka".parse::<ApproverId>().unwrap()]
+    );
     assert!(!h.review_only());
 }
 
@@ -186,7 +192,7 @@ fn retired_policy_file_put_back_is_not_registered() {
     place(&home, &old);
     let err = home.registered_policy(&old.id()).unwrap_err();
     match &err {
-        RegistryError::Retired { by, .. } => assert_eq!(*by, new.id().to_string()),
+        RegistryError::Retired { by, .. } => assert_eq!(*by, new.id()),
         other => panic!("expected Retired, got {other}"),
     }
     assert_eq!(err.exit_code(), ExitCode::Refused);

@@ -299,11 +299,7 @@ fn require_key_holder(
     let tier = signable.tier();
     let holdings = home.holdings(policy)?;
     let wallet = policy.wallet(tier);
-    if holdings
-        .keys
-        .iter()
-        .any(|k| wallet.keys().iter().any(|id| id.as_str() == k.key))
-    {
+    if holdings.keys.iter().any(|k| wallet.keys().contains(&k.key)) {
         return Ok(policy.network());
     }
     let fingerprint = info.map(|info| info.master_fingerprint());
@@ -350,7 +346,7 @@ pub fn approve(
         txid: review.txid(),
         movement: approvable.movement(),
         amount: review.moved(),
-        approver: key.id().to_string(),
+        approver: key.id().clone(),
     }))?;
     write_new_atomically(&output.output, &bytes)?;
     Ok(ApproveReport {
