@@ -260,3 +260,6 @@ impl Coordinator {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod coin_tests;
