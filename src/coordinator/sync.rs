@@ -15,6 +15,10 @@ use crate::policy::Tier;
 use super::chain::ChainSource;
 use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
+use super::node::Config;
+use super::node_chain::NodeOnDemand;
+use super::progress::SyncProgress;
+use super::vault::Coordinator;
 use super::wallets::{TierWallet, VaultWallets};
 
 /// Blocks applied between two writes of the wallet database.
@@ -33,28 +37,6 @@ pub struct SyncReport {
     pub tip_hash: String,
     /// When the sync ended.
     pub time: String,
-}
-
-/// Told how a sync advances, so that a program can draw progress; the
-/// library itself draws nothing. Methods take `&self` so one reporter can
-/// be shared by everything a command does.
-pub trait SyncProgress: Send + Sync {
-    /// Wallets `label` (e.g. `cold+hot`) start at height `from` toward `to`.
-    fn start(&self, label: &str, from: u32, to: u64);
-    /// They reached `height`.
-    fn advance(&self, height: u64);
-    /// They are done.
-    fn finish(&self);
-}
-
-/// Shows nothing (scripts, `--json`, tests).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Quiet;
-
-impl SyncProgress for Quiet {
-    fn start(&self, _: &str, _: u32, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
 }
 
 /// Drives `group` (wallets whose tips are the same block) from one pass over
@@ -164,6 +146,31 @@ pub fn sync(
         tip_hash: state.tip_hash,
         time: utc_timestamp(now),
     })
+}
+
+impl Coordinator {
+    /// `sync`.
+    pub fn sync(&self) -> Result<SyncReport, CoordinatorError> {
+        self.sync_from(&NodeOnDemand::new(self))
+    }
+
+    /// Syncs both wallets to `chain`.
+    pub(crate) fn sync_from(
+        &self,
+        chain: &dyn ChainSource,
+    ) -> Result<SyncReport, CoordinatorError> {
+        // The chain first: with the node down, say so before opening wallets.
+        chain.health()?;
+        let mut wallets = self.wallets()?;
+        let start_height = Config::load(self.dir())?.sync.start_height;
+        sync(
+            self.dir(),
+            chain,
+            &mut wallets,
+            start_height,
+            self.progress(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,10 @@ use crate::audit::{Event, LogEntry, PolicyAction, PolicyAdopted};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
-use super::chain::ChainSource;
 use super::datadir::DataDir;
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
-use super::node_chain::NodeOnDemand;
-use super::sync::{sync, Quiet, SyncProgress, SyncReport};
+use super::progress::{Quiet, SyncProgress};
 use super::wallets::{TierWallet, VaultWallets};
 use crate::policy::diff::changed_lines as line_diff;
 
@@ -238,29 +236,6 @@ impl Coordinator {
     /// Where sync progress goes.
     pub(crate) fn progress(&self) -> &dyn SyncProgress {
         self.progress.as_ref()
-    }
-
-    /// `sync`.
-    pub fn sync(&self) -> Result<SyncReport, CoordinatorError> {
-        self.sync_from(&NodeOnDemand::new(self))
-    }
-
-    /// Syncs both wallets to `chain`.
-    pub(crate) fn sync_from(
-        &self,
-        chain: &dyn ChainSource,
-    ) -> Result<SyncReport, CoordinatorError> {
-        // The chain first: with the node down, say so before opening wallets.
-        chain.health()?;
-        let mut wallets = self.wallets()?;
-        let start_height = Config::load(&self.dir)?.sync.start_height;
-        sync(
-            &self.dir,
-            chain,
-            &mut wallets,
-            start_height,
-            self.progress(),
-        )
     }
 
     /// `balance` (from the wallets as of the last sync).

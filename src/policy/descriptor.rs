@@ -16,7 +16,8 @@ use bitcoin::{Address, Network, ScriptBuf};
 use miniscript::descriptor::{DefiniteDescriptorKey, Descriptor, DescriptorPublicKey};
 
 use super::error::Problem;
-use super::keys::{KeyId, VaultKey};
+use super::ids::KeyId;
+use super::keys::VaultKey;
 use super::wallet::{ScriptKind, Tier, WalletPolicy};
 
 /// BIP-341's provably unspendable point H (no one knows its private key), used

@@ -7,7 +7,7 @@ use bitcoin::address::NetworkUnchecked;
 use bitcoin::bip32::Fingerprint;
 use bitcoin::{Address, Amount, Network, NetworkKind};
 
-use super::keys::{ApproverId, KeyId};
+use super::ids::{ApproverId, BadId, KeyId};
 use super::wallet::ScriptKind;
 use crate::error::{Classify, ExitCode};
 
@@ -77,8 +77,8 @@ fn network_kind(kind: NetworkKind) -> &'static str {
 #[non_exhaustive]
 pub enum Problem {
     /// An identifier is empty or has characters outside `[A-Za-z0-9._-]`.
-    #[error("`{0}` is not a valid id; use letters, digits, `.`, `_` or `-`")]
-    BadId(String),
+    #[error(transparent)]
+    BadId(#[from] BadId),
     /// Text that must not be empty is empty.
     #[error("must not be empty")]
     Empty,

@@ -7,67 +7,9 @@ use std::str::FromStr;
 use bitcoin::bip32::{DerivationPath, Fingerprint, Xpub};
 use bitcoin::secp256k1::XOnlyPublicKey;
 use miniscript::descriptor::{DescriptorPublicKey, DescriptorXKey, Wildcard};
-use serde::{Deserialize, Serialize};
 
 use super::error::Problem;
-
-macro_rules! identifier {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            /// The id as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Problem;
-            fn from_str(s: &str) -> Result<Self, Problem> {
-                let ok = !s.is_empty()
-                    && s.len() <= 64
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-                if ok {
-                    Ok($name(s.to_owned()))
-                } else {
-                    Err(Problem::BadId(s.to_owned()))
-                }
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Problem;
-            fn try_from(s: String) -> Result<Self, Problem> {
-                s.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-identifier!(
-    /// Id of a wallet key in the policy, e.g. `cold-1`.
-    KeyId
-);
-identifier!(
-    /// Id of an approver in the policy, e.g. `sato`.
-    ApproverId
-);
+use super::ids::{ApproverId, KeyId};
 
 /// An account-level extended public key with the origin a signer needs to find
 /// its own key: `[fingerprint/path]xpub`.

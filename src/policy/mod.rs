@@ -7,6 +7,7 @@ pub mod diff;
 mod error;
 mod file;
 mod id;
+mod ids;
 mod keys;
 mod parse;
 mod report;
@@ -23,7 +24,8 @@ pub use descriptor::{Chain, WalletDescriptor, MAIN_CHAINS, NUMS_INTERNAL_KEY, RE
 pub use error::{PolicyError, Problem};
 pub use file::PolicyFile;
 pub use id::PolicyId;
-pub use keys::{Approver, ApproverId, KeyId, OriginXpub, VaultKey};
+pub use ids::{ApproverId, BadId, KeyId};
+pub use keys::{Approver, OriginXpub, VaultKey};
 pub use parse::parse_network;
 pub use report::{ApproverReport, KeyReport, PolicyReport, RulesReport, WalletReport};
 pub use rules::{

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyId;
+use super::ids::KeyId;
 
 /// Cold (most funds, large quorum) or hot (day-to-day payouts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -14,14 +14,15 @@ use super::descriptor::WalletDescriptor;
 use super::error::{PolicyError, Problem};
 use super::file::{PolicyFile, RecoverySection, WalletSection};
 use super::id::PolicyId;
-use super::keys::{Approver, ApproverId, KeyId, OriginXpub, VaultKey};
+use super::ids::{ApproverId, KeyId};
+use super::keys::{Approver, OriginXpub, VaultKey};
 use super::wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 use super::VaultPolicy;
 
 type Result<T> = std::result::Result<T, PolicyError>;
 
-fn at<T>(field: impl Into<String>, r: std::result::Result<T, Problem>) -> Result<T> {
-    r.map_err(|p| PolicyError::invalid(field, p))
+fn at<T, E: Into<Problem>>(field: impl Into<String>, r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|p| PolicyError::invalid(field, p.into()))
 }
 
 fn non_empty(field: &str, text: &str) -> Result<String> {

@@ -9,7 +9,8 @@ use bitcoin::{Address, Amount, Network};
 
 use super::{at, PolicyError, Problem};
 use crate::policy::file::PolicyFile;
-use crate::policy::keys::{Approver, ApproverId};
+use crate::policy::ids::ApproverId;
+use crate::policy::keys::Approver;
 use crate::policy::rules::{
     AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
 };
