@@ -284,7 +284,7 @@ mod tests {
     use bitcoin::Amount;
 
     use crate::audit::{Broadcast, Event};
-    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::coordinator::test_vault::{TestVault, BTC};
     use crate::coordinator::CoordinatorError;
     use crate::policy::Tier;
     use crate::psbt::Movement;
@@ -307,17 +307,7 @@ mod tests {
     fn a_rejected_broadcast_is_typed_and_logs_nothing_and_an_accepted_one_confirms() {
         let v = TestVault::new();
         let coin = v.fund(Tier::Cold, 10 * BTC);
-        let p = v
-            .coordinator
-            .propose_transfer_on(
-                &v.chain,
-                Tier::Cold,
-                Tier::Hot,
-                Amount::from_sat(BTC),
-                Some(FEE_RATE),
-                &v.file("transfer.psbt"),
-            )
-            .unwrap();
+        let p = v.transfer(Tier::Cold, BTC, "transfer.psbt").unwrap();
         let tx = v.read_psbt(&p.file).unsigned_tx;
         let raw = v.file("transfer.hex");
         std::fs::write(&raw, serialize_hex(&tx)).unwrap();

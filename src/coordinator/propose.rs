@@ -17,12 +17,10 @@ use crate::policy::{FeeRateLimit, Tier};
 use super::balance::{btc, VaultBalance};
 use super::chain::ChainSource;
 use super::error::CoordinatorError;
-use super::node::Config;
 use super::node_chain::NodeOnDemand;
 use super::payout_csv::read_payouts;
 use super::proposal::Proposal;
 use super::rebalance::rebalance_move;
-use super::sync::sync;
 use super::vault::Coordinator;
 use super::wallets::VaultWallets;
 
@@ -73,15 +71,7 @@ impl Coordinator {
                 headers: health.headers,
             });
         }
-        let mut wallets = self.wallets()?;
-        let start_height = Config::load(self.dir())?.sync.start_height;
-        sync(
-            self.dir(),
-            chain,
-            &mut wallets,
-            start_height,
-            self.progress(),
-        )?;
+        let (wallets, _) = self.synced_wallets(chain)?;
         let fee_rate = fee_rate.unwrap_or_else(|| {
             chain
                 .estimate_sat_per_vb(6)

@@ -255,9 +255,7 @@ mod tests {
         assert!(!on_main_chain(&path("m/0'/5")));
     }
 
-    use bitcoin::Amount;
-
-    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::coordinator::test_vault::{TestVault, BTC};
     use crate::policy::Tier;
     use crate::psbt::approvals::Verdict;
 
@@ -269,17 +267,7 @@ mod tests {
     fn approvals_count_across_copies_by_approver_and_department() {
         let v = TestVault::new();
         v.fund(Tier::Cold, 10 * BTC);
-        let p = v
-            .coordinator
-            .propose_transfer_on(
-                &v.chain,
-                Tier::Cold,
-                Tier::Hot,
-                Amount::from_sat(BTC),
-                Some(FEE_RATE),
-                &v.file("transfer.psbt"),
-            )
-            .unwrap();
+        let p = v.transfer(Tier::Cold, BTC, "transfer.psbt").unwrap();
         let unsigned = v.read_psbt(&p.file);
 
         // Two treasury approvals in two copies: two approvers, one department.
@@ -358,17 +346,7 @@ mod tests {
     fn a_hot_to_cold_transfer_needs_no_approvals() {
         let v = TestVault::new();
         v.fund(Tier::Hot, BTC);
-        let p = v
-            .coordinator
-            .propose_transfer_on(
-                &v.chain,
-                Tier::Hot,
-                Tier::Cold,
-                Amount::from_sat(BTC / 2),
-                Some(FEE_RATE),
-                &v.file("back.psbt"),
-            )
-            .unwrap();
+        let p = v.transfer(Tier::Hot, BTC / 2, "back.psbt").unwrap();
         let status = v
             .coordinator
             .collection_status(&v.read_psbt(&p.file))

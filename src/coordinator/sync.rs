@@ -159,17 +159,26 @@ impl Coordinator {
         &self,
         chain: &dyn ChainSource,
     ) -> Result<SyncReport, CoordinatorError> {
+        self.synced_wallets(chain).map(|(_, report)| report)
+    }
+
+    /// Both wallets, synced to `chain`.
+    pub(crate) fn synced_wallets(
+        &self,
+        chain: &dyn ChainSource,
+    ) -> Result<(VaultWallets, SyncReport), CoordinatorError> {
         // The chain first: with the node down, say so before opening wallets.
         chain.health()?;
         let mut wallets = self.wallets()?;
         let start_height = Config::load(self.dir())?.sync.start_height;
-        sync(
+        let report = sync(
             self.dir(),
             chain,
             &mut wallets,
             start_height,
             self.progress(),
-        )
+        )?;
+        Ok((wallets, report))
     }
 }
 

@@ -18,8 +18,10 @@ use crate::psbt::approvals::sign_approval;
 use crate::psbt::{add_approval, Movement};
 
 use super::datadir::DataDir;
+use super::error::CoordinatorError;
 use super::memory_chain::MemoryChain;
 use super::node::NodeArgs;
+use super::proposal::Proposal;
 use super::vault::Coordinator;
 
 /// The highest address index of the test vault.
@@ -94,6 +96,24 @@ impl TestVault {
         let coin = OutPoint::new(tx.compute_txid(), 0);
         self.chain.mine(vec![tx]);
         coin
+    }
+
+    /// Proposes moving `sat` from `from` to the other tier at [`FEE_RATE`],
+    /// into the test file `name`.
+    pub(crate) fn transfer(
+        &self,
+        from: Tier,
+        sat: u64,
+        name: &str,
+    ) -> Result<Proposal, CoordinatorError> {
+        self.coordinator.propose_transfer_on(
+            &self.chain,
+            from,
+            from.other(),
+            Amount::from_sat(sat),
+            Some(FEE_RATE),
+            &self.file(name),
+        )
     }
 
     /// Reads a PSBT the coordinator wrote.

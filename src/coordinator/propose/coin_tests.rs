@@ -4,22 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use bitcoin::{Amount, OutPoint};
+use bitcoin::OutPoint;
 
-use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+use crate::coordinator::test_vault::{TestVault, BTC};
 use crate::coordinator::{CoordinatorError, Proposal};
 use crate::policy::Tier;
 
 /// Proposes a 1 BTC cold→hot transfer into `name.psbt`.
 fn transfer(v: &TestVault, name: &str) -> Result<Proposal, CoordinatorError> {
-    v.coordinator.propose_transfer_on(
-        &v.chain,
-        Tier::Cold,
-        Tier::Hot,
-        Amount::from_sat(BTC),
-        Some(FEE_RATE),
-        &v.file(&format!("{name}.psbt")),
-    )
+    v.transfer(Tier::Cold, BTC, &format!("{name}.psbt"))
 }
 
 /// The coins `p`'s PSBT spends.

@@ -121,21 +121,10 @@ fn a_cold_to_hot_transfer_carries_what_signers_need() {
 fn a_transfer_below_the_cold_minimum_is_refused() {
     let v = TestVault::new();
     let coin = v.fund(Tier::Cold, 10 * BTC);
-    let rate = Some(FEE_RATE);
     let out = v.file("transfer.psbt");
 
     let refusal = |sat: u64| {
-        let err = v
-            .coordinator
-            .propose_transfer_on(
-                &v.chain,
-                Tier::Cold,
-                Tier::Hot,
-                Amount::from_sat(sat),
-                rate,
-                &out,
-            )
-            .unwrap_err();
+        let err = v.transfer(Tier::Cold, sat, "transfer.psbt").unwrap_err();
         match err {
             CoordinatorError::Refused(Refusal::ColdRatio {
                 cold_after,
@@ -161,15 +150,7 @@ fn a_transfer_below_the_cold_minimum_is_refused() {
 
     // A little less is fine.
     let p = v
-        .coordinator
-        .propose_transfer_on(
-            &v.chain,
-            Tier::Cold,
-            Tier::Hot,
-            Amount::from_sat(19 * BTC / 10),
-            rate,
-            &out,
-        )
+        .transfer(Tier::Cold, 19 * BTC / 10, "transfer.psbt")
         .unwrap();
     assert_eq!(p.amount.to_sat(), 19 * BTC / 10);
     assert!(p.cold_percent_after >= 80.0 && p.cold_percent_after < 81.0);
