@@ -1,11 +1,12 @@
 //! [`UtxoScanner`] over Bitcoin Core's `scantxoutset`.
 
 use bdk_bitcoind_rpc::bitcoincore_rpc::{self, Client, RpcApi};
-use bitcoin::{Amount, ScriptBuf};
+use bitcoin::{Amount, Block, ScriptBuf, Transaction};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::balances::{ScannedOutput, UtxoScanner};
+use super::reconcile::ChainHistory;
 use crate::error::{Classify, ExitCode};
 
 /// The node could not scan.
@@ -80,4 +81,103 @@ impl UtxoScanner for CoreScanner<'_> {
             .collect::<Result<Vec<_>, ScanError>>()?;
         Ok((outputs, result.height))
     }
+}
+
+/// A call to the node failed while walking the chain.
+#[derive(Debug, thiserror::Error)]
+#[error("the node failed `{call}`: {source}")]
+pub struct HistoryError {
+    /// The RPC call.
+    pub call: &'static str,
+    /// What the client said.
+    pub source: bitcoincore_rpc::Error,
+}
+
+/// [`ChainHistory`] over Bitcoin Core's RPC: `getblockhash` and `getblock`
+/// for the blocks (no `-txindex` needed), `getrawmempool` and
+/// `getrawtransaction` for the mempool.
+pub struct CoreHistory<'a> {
+    client: &'a Client,
+}
+
+impl<'a> CoreHistory<'a> {
+    /// The chain of this node.
+    pub fn new(client: &'a Client) -> Self {
+        CoreHistory { client }
+    }
+}
+
+impl ChainHistory for CoreHistory<'_> {
+    type Error = HistoryError;
+
+    fn tip_height(&self) -> Result<u64, HistoryError> {
+        self.client
+            .get_block_count()
+            .map_err(|source| HistoryError {
+                call: "getblockcount",
+                source,
+            })
+    }
+
+    fn block_at(&self, height: u64) -> Result<Block, HistoryError> {
+        let hash = self
+            .client
+            .get_block_hash(height)
+            .map_err(|source| HistoryError {
+                call: "getblockhash",
+                source,
+            })?;
+        self.client.get_block(&hash).map_err(|source| HistoryError {
+            call: "getblock",
+            source,
+        })
+    }
+
+    fn mempool(&self) -> Result<Vec<Transaction>, HistoryError> {
+        let txids = self
+            .client
+            .get_raw_mempool()
+            .map_err(|source| HistoryError {
+                call: "getrawmempool",
+                source,
+            })?;
+        let mut txs = Vec::new();
+        for txid in txids {
+            // A transaction can leave the mempool between the two calls.
+            match self.client.get_raw_transaction(&txid, None) {
+                Ok(tx) => txs.push(tx),
+                Err(bitcoincore_rpc::Error::JsonRpc(_)) => continue,
+                Err(source) => {
+                    return Err(HistoryError {
+                        call: "getrawtransaction",
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(parents_first(txs))
+    }
+}
+
+/// Orders mempool transactions so that a parent comes before its children,
+/// as the walk needs to know a coin before it sees it spent.
+fn parents_first(mut txs: Vec<Transaction>) -> Vec<Transaction> {
+    let mut out = Vec::with_capacity(txs.len());
+    while !txs.is_empty() {
+        let pending: std::collections::HashSet<_> =
+            txs.iter().map(Transaction::compute_txid).collect();
+        let (ready, waiting): (Vec<_>, Vec<_>) = txs.into_iter().partition(|tx| {
+            tx.input
+                .iter()
+                .all(|i| !pending.contains(&i.previous_output.txid))
+        });
+        if ready.is_empty() {
+            // A cycle cannot happen in a valid mempool; keep what is left.
+            out.extend(waiting);
+            break;
+        }
+        out.extend(ready);
+        txs = waiting;
+    }
+    out
 }

@@ -1,4 +1,5 @@
-//! Audit: tamper-evident logs (and, later, balances, reserves, reconciliation).
+//! Audit: tamper-evident logs, balances from the UTXO set, and the
+//! reconciliation of every vault spend with the logs.
 
 mod balances;
 #[cfg(feature = "online")]
@@ -6,6 +7,8 @@ mod core;
 mod event;
 mod heads;
 mod log;
+pub mod reconcile;
+mod signatures;
 mod time;
 mod verification;
 
@@ -13,7 +16,7 @@ pub use balances::{
     audit_balances, BalanceReport, RatioFinding, ScannedOutput, TierBalance, UtxoScanner,
 };
 #[cfg(feature = "online")]
-pub use core::{CoreScanner, ScanError};
+pub use core::{CoreHistory, CoreScanner, HistoryError, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
     Event, Finalized, PolicyAction, PolicyAdopted, Proposed, ProposedOutput, Registered,
@@ -21,5 +24,6 @@ pub use event::{
 };
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
+pub use signatures::{SignatureCheck, UnproposedSignature, UnproposedSignaturesFinding};
 pub use time::{now_unix, utc_timestamp};
 pub use verification::LogVerification;

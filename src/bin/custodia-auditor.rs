@@ -1,108 +1,115 @@
 //! custodia-auditor: checks a vault from its public policy and a node alone.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
-use custodia::audit::{EventLog, HeadCheck, LogVerification, NamedLog};
+use clap::Parser;
+use custodia::audit::{EventLog, HeadCheck, LogVerification, NamedLog, SignatureCheck};
+use custodia::ui::auditor::{AuditorCommand, LogCommand};
+use custodia::ui::output;
 
 /// Independent checks of a custodia vault: balances and cold ratio straight
-/// from the UTXO set, and the integrity of custodia's hash-chained logs.
+/// from the UTXO set, every vault spend reconciled with the logs, and the
+/// integrity of custodia's hash-chained logs.
 #[derive(Parser)]
 #[command(name = "custodia-auditor", version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: AuditorCommand,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Balances per tier and the cold ratio, from the node's UTXO set, over
-    /// every address up to the policy's max_index (exit 1 when the cold share
-    /// is below the policy minimum).
-    #[cfg(feature = "online")]
-    Balances {
-        /// The vault policy.
-        #[arg(long)]
-        policy: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        node: custodia::coordinator::NodeArgs,
-    },
-    /// Check custodia logs (signers' and the coordinator's); exit 1 naming
-    /// the first line that was changed, or a signer log cut short.
-    #[command(subcommand)]
-    Log(LogCommand),
+/// Reads and verifies logs, refusing a path that does not exist.
+fn read_logs(files: &[PathBuf]) -> Result<Vec<NamedLog>> {
+    files.iter().map(|f| read_log(f)).collect()
 }
 
-#[derive(Subcommand)]
-enum LogCommand {
-    /// Verify the hash chain of each log, then that every signer log head the
-    /// coordinator recorded is still in that signer's log.
-    Verify {
-        /// The logs (`log.jsonl` of signers, `events.jsonl` of the coordinator).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+fn read_log(file: &Path) -> Result<NamedLog> {
+    if !file.exists() {
+        anyhow::bail!(
+            "{} does not exist; give the path of a custodia log",
+            file.display()
+        );
+    }
+    let log = EventLog::new(file).verify()?;
+    Ok(NamedLog {
+        path: file.to_owned(),
+        log,
+    })
+}
+
+#[cfg(feature = "online")]
+fn node_for(
+    node: &custodia::coordinator::NodeArgs,
+    network: bitcoin::Network,
+) -> Result<custodia::coordinator::Node> {
+    let settings = custodia::coordinator::NodeSettings::default().overridden_by(node);
+    Ok(custodia::coordinator::Node::connect(&settings, network)?.0)
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "online")]
-        Command::Balances { policy, json, node } => {
-            use custodia::audit::audit_balances;
-            use custodia::coordinator::{Node, NodeSettings};
-            use custodia::policy::VaultPolicy;
-            let policy = VaultPolicy::load(&policy)?;
-            let settings = NodeSettings::default().overridden_by(&node);
-            let (node, _) = Node::connect(&settings, policy.network())?;
+        AuditorCommand::Balances { policy, json, node } => {
+            let policy = custodia::policy::VaultPolicy::load(&policy)?;
+            let node = node_for(&node, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
-            let report = audit_balances(&policy, &scanner)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_text());
-            }
-            match report.finding() {
-                Some(finding) => Err(finding.into()),
-                None => Ok(()),
-            }
+            let report = custodia::audit::audit_balances(&policy, &scanner)?;
+            output(json, &report, &report.to_text())?;
+            report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
-        Command::Log(LogCommand::Verify { files, json }) => {
-            let mut logs = Vec::with_capacity(files.len());
-            for file in files {
-                if !file.exists() {
-                    anyhow::bail!(
-                        "{} does not exist; give the path of a custodia log",
-                        file.display()
-                    );
-                }
-                let log = EventLog::new(&file).verify()?;
-                logs.push(NamedLog { path: file, log });
-            }
+        #[cfg(feature = "online")]
+        AuditorCommand::Reconcile {
+            policy,
+            log,
+            signer_log,
+            from_height,
+            json,
+            node,
+        } => {
+            use custodia::audit::reconcile::reconcile;
+            let policies = policy
+                .iter()
+                .map(|p| custodia::policy::VaultPolicy::load(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut logs = vec![read_log(&log)?];
+            logs.extend(read_logs(&signer_log)?);
             let heads = HeadCheck::of(&logs)?;
+            let signatures = SignatureCheck::of(&logs)?;
+            let node = node_for(&node, policies[0].network())?;
+            let history = custodia::audit::CoreHistory::new(node.client());
+            let report = reconcile(&policies, &logs[0].log, &history, from_height)?;
+            let text = report.to_text() + &heads.to_text() + &signatures.to_text();
+            let all = serde_json::json!({"reconcile": report, "signer_heads": heads, "signatures": signatures});
+            output(json, &all, &text)?;
+            if let Some(f) = report.finding() {
+                return Err(f.into());
+            }
+            if let Some(f) = heads.finding() {
+                return Err(f.into());
+            }
+            signatures.finding().map_or(Ok(()), |f| Err(f.into()))
+        }
+        AuditorCommand::Log(LogCommand::Verify { files, json }) => {
+            let logs = read_logs(&files)?;
+            let heads = HeadCheck::of(&logs)?;
+            let signatures = SignatureCheck::of(&logs)?;
             let reports = logs
                 .iter()
                 .map(|l| LogVerification::of(&l.path, &l.log))
                 .collect::<Result<Vec<_>, _>>()?;
             if json {
-                let v = serde_json::json!({"logs": reports, "signer_heads": heads});
+                let v = serde_json::json!({"logs": reports, "signer_heads": heads, "signatures": signatures});
                 println!("{v}");
             } else {
                 reports.iter().for_each(|r| print!("{}", r.to_text()));
-                print!("{}", heads.to_text());
+                print!("{}{}", heads.to_text(), signatures.to_text());
             }
-            match heads.finding() {
-                Some(finding) => Err(finding.into()),
-                None => Ok(()),
+            if let Some(f) = heads.finding() {
+                return Err(f.into());
             }
+            signatures.finding().map_or(Ok(()), |f| Err(f.into()))
         }
     }
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use bitcoin::{Amount, Psbt, Txid};
 
 use crate::audit::{now_unix, ApprovalSeen, Event, LogEntry, Proposed, SignerHeadSeen};
-use crate::psbt::{counted_amount, signer_heads, DailySpending, LimitScope, Movement, SignerHead};
+use crate::psbt::{
+    counted_amount, read_approvals, signer_heads, DailySpending, LimitScope, Movement, SignerHead,
+};
 
 use super::error::CoordinatorError;
 use super::vault::Coordinator;
@@ -43,14 +45,17 @@ impl Coordinator {
             }))
     }
 
-    /// Appends an `approval` entry for each approver of `txid` not yet logged.
+    /// Appends an `approval` entry, with the approval's signature from
+    /// `psbt`, for each approver of `txid` not yet logged.
     pub fn log_new_approvals(
         &self,
+        psbt: &Psbt,
         txid: Txid,
         movement: Movement,
         approvers: &[super::quorum::ApprovedBy],
     ) -> Result<usize, CoordinatorError> {
         let events = self.log_events()?;
+        let carried = read_approvals(psbt);
         let mut added = 0;
         for super::quorum::ApprovedBy {
             approver,
@@ -67,6 +72,9 @@ impl Coordinator {
                     movement,
                     approver: approver.clone(),
                     department: department.clone(),
+                    signature: carried.iter().flatten().find_map(|a| {
+                        (a.approver == *approver && a.movement == movement).then_some(a.signature)
+                    }),
                 }))?;
                 added += 1;
             }

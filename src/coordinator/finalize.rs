@@ -101,7 +101,7 @@ impl Coordinator {
         let psbt = self.merge_psbts(paths)?;
         let status = self.collection_status(&psbt)?;
         if let Some(m) = status.movement {
-            self.log_new_approvals(status.txid, m, &status.approved_by)?;
+            self.log_new_approvals(&psbt, status.txid, m, &status.approved_by)?;
         }
         self.log_new_signer_heads(&psbt)?;
         Ok(status)
@@ -124,7 +124,7 @@ impl Coordinator {
             })?;
         write_new_atomically(out, &bytes)?;
         if let Some(m) = status.movement {
-            self.log_new_approvals(status.txid, m, &status.approved_by)?;
+            self.log_new_approvals(&psbt, status.txid, m, &status.approved_by)?;
         }
         self.log_new_signer_heads(&psbt)?;
         self.log(&Event::Combine(Combined {
@@ -147,6 +147,9 @@ impl Coordinator {
     pub fn finalize(&self, paths: &[PathBuf], out: &Path) -> Result<Finalized, CoordinatorError> {
         let mut psbt = self.merge_psbts(paths)?;
         let status = self.collection_status(&psbt)?;
+        if let Some(m) = status.movement {
+            self.log_new_approvals(&psbt, status.txid, m, &status.approved_by)?;
+        }
         self.log_new_signer_heads(&psbt)?;
         if !status.other_failures.is_empty() {
             return Err(Refusal::Rules(status.other_failures.clone()).into());

@@ -2,6 +2,7 @@
 //! (keys, cold and hot wallets, approvers, rules), parsed into types that cannot
 //! hold an invalid value, and named by its [`PolicyId`].
 
+pub mod approval;
 mod descriptor;
 pub mod diff;
 mod error;

@@ -1,28 +1,21 @@
 //! Approvals: BIP-340 signatures by approvers (not key holders) that a
 //! cold→hot movement needs, carried in the PSBT as proprietary fields.
 //!
-//! The digest is a BIP-340 tagged hash, tag `custodia/approval/v1`, over
-//! network magic ‖ vault name ‖ policy id ‖ unsigned txid ‖ movement code ‖
-//! approver id (strings prefixed with their compact-size length), so an approval means one movement of
-//! one transaction of one vault on one network, by one approver. The txid
-//! commits to every input and output: a changed amount, destination or fee
-//! needs new approvals.
+//! What an approver signs, and how it verifies, is the policy's
+//! ([`crate::policy::approval`]); this module carries approvals in PSBTs.
 
 use std::collections::BTreeSet;
 
-use bitcoin::hashes::{sha256, Hash, HashEngine};
 use bitcoin::psbt::raw::ProprietaryKey;
-use bitcoin::secp256k1::{schnorr, Keypair, Message, Secp256k1, Verification};
+use bitcoin::secp256k1::{schnorr, Keypair, Message, Secp256k1};
 use bitcoin::{Psbt, Txid};
 use serde::Serialize;
 
 use super::fields::{PREFIX, SUBTYPE_APPROVAL};
 use crate::error::{Classify, ExitCode};
+use crate::policy::approval::{approval_digest, verify_approval};
 use crate::policy::rules::{ColdToHotRule, Movement};
 use crate::policy::{ApproverId, VaultPolicy};
-
-/// The BIP-340 tag of approval digests.
-pub const APPROVAL_TAG: &[u8] = b"custodia/approval/v1";
 
 /// One approval as carried in a PSBT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,33 +35,6 @@ pub struct MalformedApproval {
     pub key: String,
     /// Why it does not decode.
     pub reason: String,
-}
-
-/// The digest an approver signs.
-pub fn approval_digest(
-    policy: &VaultPolicy,
-    txid: Txid,
-    movement: Movement,
-    approver: &ApproverId,
-) -> [u8; 32] {
-    let tag = sha256::Hash::hash(APPROVAL_TAG);
-    let mut engine = sha256::Hash::engine();
-    engine.input(tag.as_byte_array());
-    engine.input(tag.as_byte_array());
-    engine.input(&policy.network().magic().to_bytes());
-    // Strings carry their length as a Bitcoin compact size (one byte below
-    // 253), so no two (name, id) pairs encode the same.
-    let with_len = |engine: &mut sha256::HashEngine, bytes: &[u8]| {
-        let len = bitcoin::consensus::encode::serialize(&bitcoin::VarInt(bytes.len() as u64));
-        engine.input(&len);
-        engine.input(bytes);
-    };
-    with_len(&mut engine, policy.name().as_bytes());
-    engine.input(&policy.id().to_bytes());
-    engine.input(txid.as_byte_array());
-    engine.input(&[movement.code()]);
-    with_len(&mut engine, approver.as_str().as_bytes());
-    sha256::Hash::from_engine(engine).to_byte_array()
 }
 
 fn approval_key(approver: &ApproverId) -> ProprietaryKey {
@@ -166,17 +132,16 @@ pub fn add_approval(
     psbt: &mut Psbt,
     approval: &Approval,
 ) -> Result<(), ApprovalError> {
-    let secp = Secp256k1::verification_only();
     let who = approval.approver.clone();
-    let approver = policy
-        .approver(&approval.approver)
-        .ok_or_else(|| ApprovalError::UnknownApprover(who.clone()))?;
-    if !verifies(
-        &secp,
+    if policy.approver(&approval.approver).is_none() {
+        return Err(ApprovalError::UnknownApprover(who));
+    }
+    if !verify_approval(
         policy,
         psbt.unsigned_tx.compute_txid(),
-        approval,
-        approver.pubkey(),
+        approval.movement,
+        &approval.approver,
+        &approval.signature,
     ) {
         return Err(ApprovalError::DoesNotVerify(who));
     }
@@ -188,18 +153,6 @@ pub fn add_approval(
     value.extend_from_slice(approval.signature.as_ref());
     psbt.proprietary.insert(key, value);
     Ok(())
-}
-
-fn verifies<C: Verification>(
-    secp: &Secp256k1<C>,
-    policy: &VaultPolicy,
-    txid: Txid,
-    approval: &Approval,
-    pubkey: &bitcoin::secp256k1::XOnlyPublicKey,
-) -> bool {
-    let digest = approval_digest(policy, txid, approval.movement, &approval.approver);
-    secp.verify_schnorr(&approval.signature, &Message::from_digest(digest), pubkey)
-        .is_ok()
 }
 
 /// What one approval field counts for.
@@ -255,7 +208,6 @@ impl ApprovalStatus {
 /// transaction under `policy`. Invalid, foreign and duplicate approvals are
 /// reported and do not count.
 pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) -> ApprovalStatus {
-    let secp = Secp256k1::verification_only();
     let txid = psbt.unsigned_tx.compute_txid();
     let mut status = ApprovalStatus {
         checks: Vec::new(),
@@ -264,16 +216,17 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
     };
     let mut keys_seen = BTreeSet::new();
     for entry in read_approvals(psbt) {
-        let check = match entry {
-            Err(m) => ApprovalCheck {
-                approver: m.key,
-                department: None,
-                verdict: Verdict::Malformed,
-                reason: m.reason,
-            },
-            Ok(a) => {
-                let approver = policy.approver(&a.approver);
-                let (verdict, reason) = match approver {
+        let check =
+            match entry {
+                Err(m) => ApprovalCheck {
+                    approver: m.key,
+                    department: None,
+                    verdict: Verdict::Malformed,
+                    reason: m.reason,
+                },
+                Ok(a) => {
+                    let approver = policy.approver(&a.approver);
+                    let (verdict, reason) = match approver {
                     None => (
                         Verdict::UnknownApprover,
                         "not an approver of this policy".to_owned(),
@@ -286,30 +239,34 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
                             movement.describe()
                         ),
                     ),
-                    Some(p) if !verifies(&secp, policy, txid, &a, p.pubkey()) => (
+                    Some(_)
+                        if !verify_approval(policy, txid, a.movement, &a.approver, &a.signature) =>
+                    {
+                        (
                         Verdict::BadSignature,
-                        "signature does not verify for this transaction, policy and network"
-                            .to_owned(),
-                    ),
+                            "signature does not verify for this transaction, policy and network"
+                                .to_owned(),
+                        )
+                    }
                     Some(p) if !keys_seen.insert(*p.pubkey()) => (
                         Verdict::DuplicateKey,
                         "same key as an approver already counted".to_owned(),
                     ),
                     Some(_) => (Verdict::Valid, "valid".to_owned()),
                 };
-                if verdict == Verdict::Valid {
-                    let p = approver.expect("valid approvals have an approver");
-                    status.valid_approvers.insert(a.approver.clone());
-                    status.departments.insert(p.department().to_owned());
+                    if verdict == Verdict::Valid {
+                        let p = approver.expect("valid approvals have an approver");
+                        status.valid_approvers.insert(a.approver.clone());
+                        status.departments.insert(p.department().to_owned());
+                    }
+                    ApprovalCheck {
+                        approver: a.approver.to_string(),
+                        department: approver.map(|p| p.department().to_owned()),
+                        verdict,
+                        reason,
+                    }
                 }
-                ApprovalCheck {
-                    approver: a.approver.to_string(),
-                    department: approver.map(|p| p.department().to_owned()),
-                    verdict,
-                    reason,
-                }
-            }
-        };
+            };
         status.checks.push(check);
     }
     status
@@ -318,50 +275,6 @@ pub fn approval_status(policy: &VaultPolicy, psbt: &Psbt, movement: Movement) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::policy::example as policy;
-
-    #[test]
-    fn digest_names_every_component() {
-        let exchange = policy("regtest-exchange");
-        let taproot = policy("regtest-taproot");
-        let sato: ApproverId = "sato".parse().unwrap();
-        let ito: ApproverId = "ito".parse().unwrap();
-        let a = Txid::from_byte_array([1; 32]);
-        let b = Txid::from_byte_array([2; 32]);
-        let base = approval_digest(&exchange, a, Movement::ColdToHot, &sato);
-        assert_eq!(
-            base,
-            approval_digest(&exchange, a, Movement::ColdToHot, &sato)
-        );
-        for other in [
-            approval_digest(&taproot, a, Movement::ColdToHot, &sato),
-            approval_digest(&exchange, b, Movement::ColdToHot, &sato),
-            approval_digest(&exchange, a, Movement::HotToCold, &sato),
-            approval_digest(&exchange, a, Movement::ColdToHot, &ito),
-        ] {
-            assert_ne!(base, other);
-        }
-    }
-
-    /// A known answer, also in docs/psbt-fields.md, for other implementations.
-    #[test]
-    fn digest_known_answer() {
-        let exchange = policy("regtest-exchange");
-        assert_eq!(
-            exchange.id().to_string(),
-            "de9d168b8469712d6460ecfceb3316753a3e438baa67eee59acf44b81afbca38",
-            "the example policy changed: update this vector and docs/psbt-fields.md"
-        );
-        let sato: ApproverId = "sato".parse().unwrap();
-        let txid = Txid::from_byte_array([0x11; 32]);
-        let digest = approval_digest(&exchange, txid, Movement::ColdToHot, &sato);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            hex,
-            "4c660091fe21b4ae800f301b1487b949361cfb91128991e9971c8938f587ce20"
-        );
-    }
 
     #[test]
     fn fields_decode_strictly() {

@@ -3,6 +3,7 @@
 //! library returns reports and never prints or prompts; nothing in it
 //! imports this module.
 
+pub mod auditor;
 #[cfg(feature = "online")]
 pub mod coordinator;
 pub mod terminal;

@@ -8,6 +8,7 @@ mod common;
 
 mod support;
 
+mod audit;
 mod hot;
 mod limits;
 mod refusals;

@@ -15,6 +15,7 @@
 
 use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::sha256;
+use bitcoin::secp256k1::schnorr;
 use bitcoin::{Amount, SignedAmount, Txid};
 use serde::{Deserialize, Serialize};
 
@@ -315,6 +316,11 @@ pub struct ApprovalSeen {
     pub approver: ApproverId,
     /// Their department.
     pub department: String,
+    /// The approval itself (BIP-340, over the policy's approval digest), so
+    /// that an auditor can verify it from the log alone. Entries of the
+    /// first releases lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<schnorr::Signature>,
 }
 
 /// `signer-head`.
@@ -388,7 +394,7 @@ pub struct Abandoned {
     pub released: usize,
 }
 
-mod optional_sat;
+pub(crate) mod optional_sat;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,78 @@
+//! The auditor's command line: its argument types. `custodia-auditor` parses
+//! them, calls the library and prints the reports.
+
+use std::path::PathBuf;
+
+/// The auditor's commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AuditorCommand {
+    /// Balances per tier and the cold ratio, from the node's UTXO set, over
+    /// every address up to the policy's max_index (exit 1 when the cold share
+    /// is below the policy minimum).
+    #[cfg(feature = "online")]
+    Balances {
+        /// The vault policy.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Node connection.
+        #[command(flatten)]
+        node: crate::coordinator::NodeArgs,
+    },
+    /// Check every spend of a vault coin against the coordinator's log and
+    /// the policy (exit 1 on any spend that does not reconcile).
+    ///
+    /// Walks the node's blocks from --from-height and its mempool. Each spend
+    /// must have been proposed under a policy given, the destinations and
+    /// amount rules must hold on chain, and a cold→hot transfer must carry
+    /// the approvals the policy requires, verified from the signatures the
+    /// coordinator logged. Signer logs given are checked against the
+    /// coordinator's log as `log verify` does.
+    #[cfg(feature = "online")]
+    Reconcile {
+        /// The vault policy; repeat for each policy the vault has had.
+        #[arg(long, required = true)]
+        policy: Vec<PathBuf>,
+        /// The coordinator's log (`events.jsonl` of its data dir).
+        #[arg(long)]
+        log: PathBuf,
+        /// Signer logs (`log.jsonl`), checked against the coordinator's log.
+        #[arg(long)]
+        signer_log: Vec<PathBuf>,
+        /// The first block to walk: the vault's birth height (default 0).
+        /// Coins funded earlier are still recognised by their witness, but
+        /// their amounts are not known.
+        #[arg(long, default_value_t = 0)]
+        from_height: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Node connection.
+        #[command(flatten)]
+        node: crate::coordinator::NodeArgs,
+    },
+    /// Check custodia logs (signers' and the coordinator's); exit 1 naming
+    /// the first line that was changed, or a signer log cut short or signing
+    /// what the coordinator never proposed.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+/// `custodia-auditor log …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum LogCommand {
+    /// Verify the hash chain of each log, then that every signer log head the
+    /// coordinator recorded is still in that signer's log and that every
+    /// signature a signer logged is of a transaction the coordinator
+    /// proposed.
+    Verify {
+        /// The logs (`log.jsonl` of signers, `events.jsonl` of the coordinator).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
