@@ -94,6 +94,10 @@ fn the_refilled_psbt_is_reviewed_and_signed_like_the_original() {
     };
     let signed = sign_all(&policy, &refilled, &["hot-1", "hot-2"]);
     assert_eq!(signers(&signed).len(), 2);
+    // A signed PSBT goes back compact too: the signatures stay.
+    let compact = strip(&signed, &policy).unwrap();
+    assert_eq!(signers(compact.psbt()).len(), 2);
+    assert_eq!(refill(&compact, &policy).unwrap(), signed);
     assert_eq!(
         signers(&signed),
         signers(&sign_all(&policy, &psbt, &["hot-1", "hot-2"]))
