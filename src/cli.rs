@@ -64,6 +64,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
         crate::psbt::PsbtError,
+        crate::psbt::compact::CompactError,
         crate::psbt::approvals::ApprovalError,
         crate::psbt::fields::OtherPolicy,
         crate::signer::signing::SigningError,

@@ -50,6 +50,10 @@ pub enum PsbtError {
     /// A BIP-370 feature custodia deliberately does not handle.
     #[error("unsupported PSBT v2 feature: {0}; recreate the PSBT as version 0 (Bitcoin Core: createpsbt ... psbt_version=0)")]
     UnsupportedV2(String),
+    /// A compact PSBT (stripped for a QR transfer): it must be re-filled
+    /// against the registered policy before it is read for review.
+    #[error("the PSBT is in compact form (its derivations were stripped for a QR transfer); re-fill it against the registered policy before review")]
+    Compact,
     /// rust-bitcoin refused the PSBT.
     #[error("the PSBT does not parse: {0}")]
     Parse(bitcoin::psbt::Error),

@@ -25,6 +25,31 @@ pub const SUBTYPE_APPROVAL: u8 = 0x01;
 /// so a second signature by the same signer adds a head, never changes one.
 pub const SUBTYPE_SIGNER_HEAD: u8 = 0x02;
 
+/// Subtype of the compact marker: empty key data, value = what a signer
+/// needs to re-fill the PSBT (the format, the policy id, one hint per input
+/// and output; see `docs/qr-compact.md` and [`crate::psbt::compact`]).
+pub const SUBTYPE_COMPACT: u8 = 0x03;
+
+/// The proprietary key of the compact marker.
+pub fn compact_marker_key() -> ProprietaryKey {
+    ProprietaryKey {
+        prefix: PREFIX.to_vec(),
+        subtype: SUBTYPE_COMPACT,
+        key: Vec::new(),
+    }
+}
+
+/// Whether the PSBT is in compact form: it carries a compact marker (any
+/// field of that subtype, well-formed or not, so a damaged marker does not
+/// make a stripped PSBT pass for a full one). Its derivations were stripped
+/// for transport and must be re-filled from the registered policy before
+/// anyone reviews it.
+pub fn is_compact(psbt: &Psbt) -> bool {
+    psbt.proprietary
+        .keys()
+        .any(|k| k.prefix == PREFIX && k.subtype == SUBTYPE_COMPACT)
+}
+
 /// The proprietary key of the policy id.
 pub fn policy_id_key() -> ProprietaryKey {
     ProprietaryKey {

@@ -7,7 +7,7 @@ use bitcoin::{Amount, NetworkKind, Psbt};
 
 use super::anomalies;
 use super::classify::Destination;
-use super::fields::{policy_tag, PolicyTag};
+use super::fields::{is_compact, policy_tag, PolicyTag};
 use super::review::Review;
 use crate::policy::rules::{
     check_address_range, check_amount, check_approvals, check_daily, check_destinations, check_fee,
@@ -65,6 +65,16 @@ fn from_findings(rule: RuleId, r: &Review) -> RuleCheck {
 
 fn policy_id(policy: &VaultPolicy, psbt: &Psbt) -> RuleCheck {
     let rule = RuleId::PolicyId;
+    // A compact PSBT names its policy only to be re-filled against it: its
+    // derivations are missing, so a review of it would judge a PSBT that
+    // is not the one the coordinator made.
+    if is_compact(psbt) {
+        return judge(
+            rule,
+            false,
+            "is a compact PSBT (stripped for a QR transfer); re-fill it against the registered policy before review",
+        );
+    }
     match policy_tag(psbt) {
         PolicyTag::Present(id) if id == policy.id() => {
             judge(rule, true, format!("names policy {} ({})", id.short(), policy.name()))

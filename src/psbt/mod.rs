@@ -16,6 +16,8 @@
 //! - [`read`]: base64 or binary, v0 or v2 (BIP-370), parsed strictly, written
 //!   back in the same version with only the added fields.
 //! - [`fields`]: the proprietary `custodia` fields (policy id, approvals).
+//! - [`compact`]: stripping what a signer re-derives from the policy (for
+//!   fewer QR frames) and re-filling it, byte for byte, before review.
 //! - [`approvals`]: the approval digest, adding approvals, counting them.
 //! - [`Review`]: every input and output classified by re-derivation, and
 //!   every rule judged ([`rules`]).
@@ -25,6 +27,7 @@
 mod anomalies;
 pub mod approvals;
 mod classify;
+pub mod compact;
 mod daily;
 mod derive;
 mod error;

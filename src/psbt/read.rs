@@ -12,6 +12,7 @@ use bitcoin::taproot::TapLeafHash;
 use bitcoin::{Psbt, XOnlyPublicKey};
 
 use super::error::PsbtError;
+use super::fields::is_compact;
 use super::raw::{RawPsbt, IN_PARTIAL_SIG, IN_TAP_SCRIPT_SIG, MAGIC};
 
 /// Largest PSBT file read: far above a 10,000-input consolidation with full
@@ -113,35 +114,15 @@ pub struct PsbtDocument {
 }
 
 impl PsbtDocument {
-    /// Reads base64 text or binary PSBT data.
+    /// Reads base64 text or binary PSBT data. A compact PSBT is refused:
+    /// it must be re-filled against the registered policy first
+    /// ([`crate::psbt::compact::refill`]).
     pub fn from_bytes(data: &[u8]) -> Result<Self, PsbtError> {
-        let (bytes, encoding) = if data.starts_with(MAGIC) {
-            (data.to_vec(), Encoding::Binary)
-        } else {
-            // Line breaks and spaces are layout (mail and some tools wrap
-            // base64 at 64 or 76 columns), never part of the data.
-            let text: String = std::str::from_utf8(data)
-                .map_err(|_| PsbtError::NotPsbt)?
-                .split_ascii_whitespace()
-                .collect();
-            if text.is_empty() {
-                return Err(PsbtError::NotPsbt);
-            }
-            let bytes = STANDARD.decode(text).map_err(PsbtError::Base64)?;
-            if !bytes.starts_with(MAGIC) {
-                return Err(PsbtError::NotPsbt);
-            }
-            (bytes, Encoding::Base64)
-        };
-        let original = RawPsbt::parse(&bytes)?;
-        let as_v0 = original.to_v0()?;
-        let psbt = Psbt::deserialize(&as_v0.serialize()).map_err(PsbtError::Parse)?;
-        Ok(PsbtDocument {
-            psbt,
-            original,
-            as_v0,
-            encoding,
-        })
+        let doc = decode(data)?;
+        if is_compact(&doc.psbt) {
+            return Err(PsbtError::Compact);
+        }
+        Ok(doc)
     }
 
     /// Reads a PSBT from `path`, or from standard input if `path` is `-`.
@@ -238,6 +219,43 @@ impl PsbtDocument {
             }
         })
     }
+}
+
+/// Parses base64 text or binary PSBT data strictly, compact or not.
+fn decode(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
+    let (bytes, encoding) = if data.starts_with(MAGIC) {
+        (data.to_vec(), Encoding::Binary)
+    } else {
+        // Line breaks and spaces are layout (mail and some tools wrap
+        // base64 at 64 or 76 columns), never part of the data.
+        let text: String = std::str::from_utf8(data)
+            .map_err(|_| PsbtError::NotPsbt)?
+            .split_ascii_whitespace()
+            .collect();
+        if text.is_empty() {
+            return Err(PsbtError::NotPsbt);
+        }
+        let bytes = STANDARD.decode(text).map_err(PsbtError::Base64)?;
+        if !bytes.starts_with(MAGIC) {
+            return Err(PsbtError::NotPsbt);
+        }
+        (bytes, Encoding::Base64)
+    };
+    let original = RawPsbt::parse(&bytes)?;
+    let as_v0 = original.to_v0()?;
+    let psbt = Psbt::deserialize(&as_v0.serialize()).map_err(PsbtError::Parse)?;
+    Ok(PsbtDocument {
+        psbt,
+        original,
+        as_v0,
+        encoding,
+    })
+}
+
+/// Parses PSBT data as strictly as [`PsbtDocument::from_bytes`], compact or
+/// not, for re-filling a compact PSBT.
+pub(crate) fn parse_any(data: &[u8]) -> Result<Psbt, PsbtError> {
+    Ok(decode(data)?.psbt)
 }
 
 #[cfg(test)]

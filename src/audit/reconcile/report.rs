@@ -10,8 +10,8 @@ use super::checks::{on_chain, problems, SpendProblem};
 use super::history::{SpendStatus, VaultSpend};
 use super::Evidence;
 use crate::error::{Classify, ExitCode};
+use crate::policy::rules::Movement;
 use crate::policy::{btc, PolicyId, Tier, VaultPolicy};
-use crate::psbt::Movement;
 
 /// One vault spend and its judgement.
 #[derive(Debug, Clone, Serialize)]

@@ -18,8 +18,8 @@ use bitcoin::{
 use super::*;
 use crate::audit::{ApprovalSeen, EventLog, Proposed};
 use crate::policy::approval::approval_digest;
+use crate::policy::rules::Movement;
 use crate::policy::{ApproverId, Chain, Tier};
-use crate::psbt::Movement;
 
 /// The example vault with its address range cut to 20 (deriving 1,000
 /// scripts per chain in a debug build tests nothing more).
@@ -249,7 +249,7 @@ fn approvals_that_are_missing_unsigned_or_forged_do_not_count() {
         let problems = &r.spends[0].problems;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            matches!(&problems[0], SpendProblem::RuleFails(c) if c.rule == crate::psbt::RuleId::Approvals),
+            matches!(&problems[0], SpendProblem::RuleFails(c) if c.rule == crate::policy::rules::RuleId::Approvals),
             "{problems:?}"
         );
     }
