@@ -5,6 +5,7 @@
 
 #[cfg(feature = "online")]
 pub mod coordinator;
+pub mod qr;
 pub mod terminal;
 
 /// Prints a report as pretty JSON on stdout, for `--json`.

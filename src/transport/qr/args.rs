@@ -49,3 +49,55 @@ pub struct QrOutArgs {
     #[command(flatten)]
     pub frames: FrameArgs,
 }
+
+/// `--qr-in FILES|DIR`: read the input from QR frames.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QrInArgs {
+    /// Read the input from QR frame images (PNG files, or directories of them), in any order.
+    #[arg(long = "qr-in", value_name = "FILE|DIR", num_args = 1..)]
+    pub qr_in: Vec<PathBuf>,
+}
+
+impl QrInArgs {
+    /// Whether frames were named.
+    pub fn given(&self) -> bool {
+        !self.qr_in.is_empty()
+    }
+}
+
+/// `qr encode` / `qr decode`: any file through QR frames.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum QrCommand {
+    /// Split a file (a PSBT, binary or base64, or any text) into QR frames.
+    Encode {
+        /// The file.
+        file: PathBuf,
+        /// Write numbered PNG and SVG frames into this new or empty directory.
+        #[arg(short, long, value_name = "DIR", required_unless_present = "show")]
+        out: Option<PathBuf>,
+        /// Play the frames in the terminal (Unicode half blocks).
+        #[arg(long)]
+        show: bool,
+        /// Frames per second when playing.
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        fps: u32,
+        /// Times to play the animation (0: until interrupted).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        loops: u32,
+        /// Send the file as text even if it reads as a PSBT.
+        #[arg(long)]
+        text: bool,
+        /// How the frames are made.
+        #[command(flatten)]
+        frames: FrameArgs,
+    },
+    /// Read QR frames (PNG files or directories, any order) back into the file.
+    Decode {
+        /// The frame images, or directories of them.
+        #[arg(required = true, value_name = "FILE|DIR")]
+        frames: Vec<PathBuf>,
+        /// The file to create (never overwritten). A PSBT is written in binary.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}

@@ -117,6 +117,15 @@ pub fn read_frames(
     assembler.finish()
 }
 
+/// Reads frames holding text (a policy file) and returns it.
+pub fn read_text(inputs: &[PathBuf]) -> Result<String, QrError> {
+    let bytes = read_frames(inputs, &mut |_, _| {})?.expect(Content::Text)?;
+    String::from_utf8(bytes).map_err(|_| QrError::WrongContent {
+        found: "bytes that are not UTF-8 text",
+        wanted: Content::Text.name(),
+    })
+}
+
 /// Splits `payload` and writes its frames into `dir` (see [`frames::write_frames`]).
 pub fn write_frames(
     payload: &Payload,
