@@ -76,7 +76,12 @@ fn signer_cmd(dir: &std::path::Path) -> assert_cmd::Command {
     cmd
 }
 
-fn encode(dir: &std::path::Path, psbt: &bitcoin::Psbt, name: &str, format: &str) -> std::path::PathBuf {
+fn encode(
+    dir: &std::path::Path,
+    psbt: &bitcoin::Psbt,
+    name: &str,
+    format: &str,
+) -> std::path::PathBuf {
     let file = dir.join(format!("{name}.psbt"));
     std::fs::write(&file, bytes_of(psbt)).unwrap();
     let frames = dir.join(name);
@@ -104,8 +109,16 @@ fn lost_frames_foreign_frames_and_incomplete_sets() {
         std::fs::remove_file(f.with_extension("svg")).unwrap();
     }
     let out = d.join("out.psbt");
-    signer_cmd(d).args(["qr", "decode", "-o"]).arg(&out).arg(&ur).assert().success();
-    assert_eq!(out.metadata().unwrap().len(), bytes_of(&psbt_with_inputs(&policy, 100)).len() as u64);
+    signer_cmd(d)
+        .args(["qr", "decode", "-o"])
+        .arg(&out)
+        .arg(&ur)
+        .assert()
+        .success();
+    assert_eq!(
+        out.metadata().unwrap().len(),
+        bytes_of(&psbt_with_inputs(&policy, 100)).len() as u64
+    );
 
     // A frame of another PSBT among them: exit 2, nothing written.
     let refused = d.join("refused.psbt");
@@ -183,7 +196,12 @@ fn the_signer_reviews_signs_and_registers_through_frames() {
     let psbt = hot_payout(&policy, 1, BTC / 2);
     let frames = encode(cli.dir.path(), &psbt, "payout", "ur");
 
-    cli.cmd().arg("review").arg("--qr-in").arg(&frames).assert().success();
+    cli.cmd()
+        .arg("review")
+        .arg("--qr-in")
+        .arg(&frames)
+        .assert()
+        .success();
     let signed = cli.path("signed-frames");
     cli.cmd()
         .args(["sign", "--yes", "--qr-format", "bbqr", "--qr-in"])

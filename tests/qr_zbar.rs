@@ -35,7 +35,11 @@ fn zbarimg_reads_every_frame_custodia_writes() {
             ..FrameSpec::default()
         },
     ];
-    for (i, (payload, spec)) in [&psbt, &text].into_iter().flat_map(|p| specs.iter().map(move |s| (p, s))).enumerate() {
+    for (i, (payload, spec)) in [&psbt, &text]
+        .into_iter()
+        .flat_map(|p| specs.iter().map(move |s| (p, s)))
+        .enumerate()
+    {
         let frames = dir.path().join(format!("set-{i}"));
         qr::write_frames(payload, spec, &frames).unwrap();
         let parts = qr::split(payload, spec).unwrap();
@@ -59,7 +63,10 @@ fn decode_rendered(parts: &[String]) -> Payload {
 fn frames_rendered_by_qrencode_decode_to_the_published_payloads() {
     // BCR-2020-006 crypto-psbt, lower case as published (byte mode).
     let single = vector_lines("bcr-2020-006-crypto-psbt.txt");
-    assert_eq!(decode_rendered(&single).bytes, vector_hex("bcr-2020-006-crypto-psbt.hex"));
+    assert_eq!(
+        decode_rendered(&single).bytes,
+        vector_hex("bcr-2020-006-crypto-psbt.hex")
+    );
     // Jade's two-part crypto-psbt, upper case (alphanumeric mode).
     let jade = decode_rendered(&vector_lines("jade-crypto-psbt-2of2.txt"));
     let cbor = vector_hex("jade-crypto-psbt-2of2.cbor.hex");
@@ -71,7 +78,13 @@ fn frames_rendered_by_qrencode_decode_to_the_published_payloads() {
     for name in ["1in2out", "1in100out"] {
         let parts = vector_lines(&format!("bbqr-{name}-parts.txt"));
         let psbt = std::fs::read(vector(&format!("bbqr-{name}.psbt"))).unwrap();
-        assert_eq!(decode_rendered(&parts), Payload { content: Content::Psbt, bytes: psbt });
+        assert_eq!(
+            decode_rendered(&parts),
+            Payload {
+                content: Content::Psbt,
+                bytes: psbt
+            }
+        );
     }
 }
 
@@ -91,8 +104,18 @@ fn blurred_and_rescaled_frames_read() {
         let (w, h) = image.dimensions();
         let variants = [
             image::imageops::blur(&image, 1.5),
-            image::imageops::resize(&image, w * 3 / 5, h * 3 / 5, image::imageops::FilterType::Triangle),
-            image::imageops::resize(&image, w * 7 / 4, h * 7 / 4, image::imageops::FilterType::CatmullRom),
+            image::imageops::resize(
+                &image,
+                w * 3 / 5,
+                h * 3 / 5,
+                image::imageops::FilterType::Triangle,
+            ),
+            image::imageops::resize(
+                &image,
+                w * 7 / 4,
+                h * 7 / 4,
+                image::imageops::FilterType::CatmullRom,
+            ),
         ];
         for v in variants {
             let read = scan::read_luma(v.as_raw(), v.width(), v.height());

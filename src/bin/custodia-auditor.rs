@@ -25,8 +25,11 @@ enum Command {
     #[cfg(feature = "online")]
     Balances {
         /// The vault policy.
-        #[arg(long)]
-        policy: PathBuf,
+        #[arg(long, required_unless_present = "policy_qr")]
+        policy: Option<PathBuf>,
+        /// Or read the policy from QR frames (`custodia-coordinator policy qr`).
+        #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
+        policy_qr: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -56,11 +59,19 @@ enum LogCommand {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "online")]
-        Command::Balances { policy, json, node } => {
+        Command::Balances {
+            policy,
+            policy_qr,
+            json,
+            node,
+        } => {
             use custodia::audit::audit_balances;
             use custodia::coordinator::{Node, NodeSettings};
             use custodia::policy::VaultPolicy;
-            let policy = VaultPolicy::load(&policy)?;
+            let policy = match policy {
+                Some(file) => VaultPolicy::load(&file)?,
+                None => VaultPolicy::from_toml(&custodia::transport::qr::read_text(&policy_qr)?)?,
+            };
             let settings = NodeSettings::default().overridden_by(&node);
             let (node, _) = Node::connect(&settings, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());

@@ -197,7 +197,12 @@ pub struct PsbtInput {
 #[derive(Debug, Args)]
 pub struct PsbtOutput {
     /// The PSBT to create (never overwritten, never the input).
-    #[arg(short = 'o', long, required_unless_present = "qr_out", conflicts_with = "qr_out")]
+    #[arg(
+        short = 'o',
+        long,
+        required_unless_present = "qr_out",
+        conflicts_with = "qr_out"
+    )]
     pub output: Option<PathBuf>,
     /// Or write the new PSBT as QR frames.
     #[command(flatten)]

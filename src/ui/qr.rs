@@ -13,6 +13,41 @@ use crate::transport::qr::args::QrCommand;
 use crate::transport::qr::{self, frames, Content, FrameSpec, Payload, Progress};
 use crate::transport::write_new_atomically;
 
+/// Where and how a policy's frames go (`policy qr`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyFrames {
+    /// Write numbered PNG and SVG frames into this new or empty directory.
+    #[arg(short, long, value_name = "DIR", required_unless_present = "show")]
+    pub out: Option<std::path::PathBuf>,
+    /// Play the frames in the terminal (Unicode half blocks).
+    #[arg(long)]
+    pub show: bool,
+    /// Frames per second when playing.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub fps: u32,
+    /// Times to play the animation (0: until interrupted).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub loops: u32,
+    /// How the frames are made.
+    #[command(flatten)]
+    pub frames: crate::transport::qr::args::FrameArgs,
+}
+
+impl PolicyFrames {
+    /// The `qr encode` of `file` as text.
+    pub fn encode(self, file: std::path::PathBuf) -> QrCommand {
+        QrCommand::Encode {
+            file,
+            out: self.out,
+            show: self.show,
+            fps: self.fps,
+            loops: self.loops,
+            text: true,
+            frames: self.frames,
+        }
+    }
+}
+
 /// Runs `qr encode` or `qr decode`.
 pub fn run(command: QrCommand) -> Result<()> {
     match command {
@@ -105,11 +140,19 @@ pub fn read_frames(inputs: &[std::path::PathBuf]) -> Result<Payload, qr::QrError
         frames += 1;
         last = Some(p);
         if live {
-            let _ = write!(stderr, "\r\x1b[Kreading QR frames: {p} ({})", file.display());
+            let _ = write!(
+                stderr,
+                "\r\x1b[Kreading QR frames: {p} ({})",
+                file.display()
+            );
         }
     });
     if let Some(p) = last {
-        let _ = writeln!(stderr, "{}read {frames} QR frames: {p}", if live { "\r\x1b[K" } else { "" });
+        let _ = writeln!(
+            stderr,
+            "{}read {frames} QR frames: {p}",
+            if live { "\r\x1b[K" } else { "" }
+        );
     }
     result
 }
@@ -127,7 +170,12 @@ pub fn animate(parts: &[String], spec: &FrameSpec, fps: u32, loops: u32) -> Resu
     let mut round = 0;
     while loops == 0 || round < loops {
         for (i, frame) in drawn.iter().enumerate() {
-            write!(out, "\x1b[H\x1b[2J{frame}\nframe {}/{}\n", i + 1, drawn.len())?;
+            write!(
+                out,
+                "\x1b[H\x1b[2J{frame}\nframe {}/{}\n",
+                i + 1,
+                drawn.len()
+            )?;
             out.flush()?;
             std::thread::sleep(pause);
         }

@@ -15,18 +15,25 @@ use crate::signer_fixtures::{at, sat, spend, To, BTC};
 /// A hot→cold PSBT of the example vault with `n` inputs, every field a
 /// coordinator fills (full previous transactions included).
 pub fn psbt_with_inputs(policy: &VaultPolicy, n: u32) -> Psbt {
-    let inputs: Vec<_> = (0..n).map(|i| (at(Tier::Hot, 0, i % 500), sat(BTC / 10))).collect();
+    let inputs: Vec<_> = (0..n)
+        .map(|i| (at(Tier::Hot, 0, i % 500), sat(BTC / 10)))
+        .collect();
     let total = u64::from(n) * BTC / 10;
     spend(
         policy,
         &inputs,
-        &[(To::Vault(at(Tier::Cold, 0, 7)), sat(total - 20_000 - u64::from(n) * 100))],
+        &[(
+            To::Vault(at(Tier::Cold, 0, 7)),
+            sat(total - 20_000 - u64::from(n) * 100),
+        )],
     )
 }
 
 /// A file of the published vectors.
 pub fn vector(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/qr").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/qr")
+        .join(name)
 }
 
 /// The non-empty lines of a vector file.
@@ -70,8 +77,15 @@ pub fn zbarimg(png: &Path) -> String {
         .arg(png)
         .output()
         .unwrap();
-    assert!(out.status.success(), "zbarimg read nothing in {}", png.display());
-    String::from_utf8(out.stdout).unwrap().trim_end_matches('\n').to_owned()
+    assert!(
+        out.status.success(),
+        "zbarimg read nothing in {}",
+        png.display()
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end_matches('\n')
+        .to_owned()
 }
 
 /// `text` rendered as a QR code PNG by `qrencode`.
