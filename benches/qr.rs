@@ -6,11 +6,11 @@
 //! rendered, encoded, decoded and scanned back (rxing), measured on up to
 //! 50 frames and given per frame.
 
+#[path = "../tests/qr_support/mod.rs"]
+mod qr_support;
 #[path = "../tests/signer_fixtures/mod.rs"]
 #[allow(dead_code)]
 mod signer_fixtures;
-#[path = "../tests/qr_support/mod.rs"]
-mod qr_support;
 
 use std::time::Instant;
 
@@ -26,7 +26,10 @@ fn main() {
             bytes: qr_support::psbt_with_inputs(&policy, n).serialize(),
         };
         for format in [Format::Ur, Format::Bbqr] {
-            let spec = FrameSpec { format, ..FrameSpec::default() };
+            let spec = FrameSpec {
+                format,
+                ..FrameSpec::default()
+            };
             let t = Instant::now();
             let parts = qr::split(&payload, &spec).expect("fits");
             let split_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -42,7 +45,10 @@ fn main() {
             let sample = &parts[..parts.len().min(50)];
             let t = Instant::now();
             for p in sample {
-                let png = frames::png(&frames::render(p, version, spec.ec).expect("render"), spec.scale);
+                let png = frames::png(
+                    &frames::render(p, version, spec.ec).expect("render"),
+                    spec.scale,
+                );
                 let image = image::load_from_memory(&png).expect("png").to_luma8();
                 let read = scan::read_luma(image.as_raw(), image.width(), image.height());
                 assert_eq!(read.as_deref(), Some(p.as_str()));
