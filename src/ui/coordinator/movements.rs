@@ -237,7 +237,11 @@ pub fn finalize(
     // The raw transaction (hex) goes as text, for a machine that broadcasts.
     let written = qr::frames_of(out, &frames.qr)?;
     if json {
-        print_json(&json!({"finalized": f, "frames": written}));
+        // The report as before; the frames, when asked for, beside it.
+        match &written {
+            None => print_json(&f),
+            Some(w) => print_json(&json!({"finalized": f, "frames": w})),
+        }
     } else {
         written
             .iter()
