@@ -9,7 +9,6 @@
 #[path = "../tests/qr_support/mod.rs"]
 mod qr_support;
 #[path = "../tests/signer_fixtures/mod.rs"]
-#[allow(dead_code)]
 mod signer_fixtures;
 
 use std::time::Instant;
