@@ -70,6 +70,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::signer::signing::SigningError,
         crate::signer::signing::session::SessionError,
         crate::signer::registration::RegistrationError,
+        crate::transport::qr::QrError,
     );
     #[cfg(feature = "online")]
     try_types!(

@@ -51,8 +51,17 @@ fn node_for(
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "online")]
-        AuditorCommand::Balances { policy, json, node } => {
-            let policy = custodia::policy::VaultPolicy::load(&policy)?;
+        AuditorCommand::Balances {
+            policy,
+            policy_qr,
+            json,
+            node,
+        } => {
+            use custodia::policy::VaultPolicy;
+            let policy = match policy {
+                Some(file) => VaultPolicy::load(&file)?,
+                None => VaultPolicy::from_toml(&custodia::transport::qr::read_text(&policy_qr)?)?,
+            };
             let node = node_for(&node, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
             let report = custodia::audit::audit_balances(&policy, &scanner)?;

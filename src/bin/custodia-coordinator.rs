@@ -54,16 +54,28 @@ enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export the policy as QR frames (text) for `custodia-signer register --qr-in`.
+    Qr {
+        /// The policy file (validated first).
+        file: PathBuf,
+        #[command(flatten)]
+        frames: custodia::ui::qr::PolicyFrames,
+    },
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Vault(cmd) => custodia::ui::coordinator::run(cli.global, cmd)?,
+        Command::Policy(PolicyCommand::Qr { file, frames }) => {
+            VaultPolicy::load(&file)?;
+            custodia::ui::qr::run(frames.encode(file))?
+        }
         Command::Policy(cmd) => {
             let (file, json) = match &cmd {
                 PolicyCommand::Check { file, json }
                 | PolicyCommand::Show { file, json }
                 | PolicyCommand::Descriptors { file, json } => (file, *json),
+                PolicyCommand::Qr { .. } => unreachable!("handled above"),
             };
             let report = PolicyReport::new(&VaultPolicy::load(file)?);
             match (cmd, json) {
@@ -81,6 +93,7 @@ fn run(cli: Cli) -> Result<()> {
                 (PolicyCommand::Descriptors { .. }, false) => {
                     print!("{}", report.descriptors_text())
                 }
+                (PolicyCommand::Qr { .. }, false) => unreachable!("handled above"),
                 (_, true) => println!("{}", serde_json::to_string_pretty(&report)?),
             }
         }

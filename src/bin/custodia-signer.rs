@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 use custodia::audit::LogVerification;
-use custodia::policy::VaultPolicy;
 use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
 use custodia::signer::signing::session;
@@ -93,10 +92,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Register {
             policy,
+            qr,
             yes,
             replace,
         } => {
-            let policy = VaultPolicy::load(&policy)?;
+            let policy = registration::load_policy(policy.as_deref(), &qr.qr_in)?;
             if let Some(done) = registration::register(&home, policy, replace, yes, &mut terminal)?
             {
                 print!("{}", done.to_text());
@@ -132,6 +132,7 @@ fn run(cli: Cli) -> Result<()> {
             let report = session::approve(&home, &input, &approver, &out, &mut terminal)?;
             print!("{}", report.to_text());
         }
+        Command::Qr(command) => custodia::ui::qr::run(command)?,
         Command::Log(LogCommand::Verify { json }) => {
             let log = home.log();
             let report = LogVerification::of(log.path(), &log.verify()?)?;

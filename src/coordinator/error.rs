@@ -185,6 +185,9 @@ pub enum CoordinatorError {
     /// An output file could not be written (or already exists).
     #[error(transparent)]
     File(#[from] crate::transport::FileError),
+    /// Reading or writing QR frames.
+    #[error(transparent)]
+    Qr(#[from] crate::transport::qr::QrError),
     /// A private file or directory of the data dir.
     #[error(transparent)]
     Private(#[from] crate::transport::PrivateFileError),
@@ -249,6 +252,7 @@ impl Classify for CoordinatorError {
     fn exit_code(&self) -> ExitCode {
         use CoordinatorError::*;
         match self {
+            Qr(e) => e.exit_code(),
             Log(e) => e.exit_code(),
             File(e) => e.exit_code(),
             Private(e) => e.exit_code(),

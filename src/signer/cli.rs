@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::policy::{parse_network, ApproverId, PolicyId};
 use crate::psbt::Encoding;
 use crate::signer::keystore::BackupRecipient;
+use crate::transport::qr::args::QrOutArgs;
+pub use crate::transport::qr::args::{QrCommand, QrInArgs};
 
 /// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
 #[derive(Parser)]
@@ -82,7 +84,11 @@ pub enum Command {
     /// Register a vault policy, after showing it and what this signer holds of it.
     Register {
         /// The policy file.
-        policy: PathBuf,
+        #[arg(required_unless_present = "qr_in")]
+        policy: Option<PathBuf>,
+        /// Read the policy from QR frames instead (`custodia-coordinator policy qr`).
+        #[command(flatten)]
+        qr: QrInArgs,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -99,6 +105,9 @@ pub enum Command {
     /// The signer's hash-chained log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Turn any file into QR frames, or frames back into the file.
+    #[command(subcommand)]
+    Qr(QrCommand),
     /// Review a PSBT against the registered policy it names (exit 0 would sign, 1 refused, 2 bad input).
     Review {
         /// The PSBT.
@@ -172,7 +181,11 @@ pub enum LogCommand {
 #[derive(Debug, Args)]
 pub struct PsbtInput {
     /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
-    pub psbt: PathBuf,
+    #[arg(required_unless_present = "qr_in")]
+    pub psbt: Option<PathBuf>,
+    /// Read the PSBT from QR frames instead.
+    #[command(flatten)]
+    pub qr: QrInArgs,
     /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names no
     /// custodia policy: review it against this registered policy id. Refused if
     /// the PSBT names another policy; every rule still applies.
@@ -184,8 +197,16 @@ pub struct PsbtInput {
 #[derive(Debug, Args)]
 pub struct PsbtOutput {
     /// The PSBT to create (never overwritten, never the input).
-    #[arg(short = 'o', long)]
-    pub output: PathBuf,
+    #[arg(
+        short = 'o',
+        long,
+        required_unless_present = "qr_out",
+        conflicts_with = "qr_out"
+    )]
+    pub output: Option<PathBuf>,
+    /// Or write the new PSBT as QR frames.
+    #[command(flatten)]
+    pub qr: QrOutArgs,
     /// Do not ask for confirmation (scripts).
     #[arg(long)]
     pub yes: bool,

@@ -7,6 +7,7 @@ use crate::policy::{PolicyError, PolicyId, VaultPolicy};
 use crate::signer::registry::RegistrationStatus;
 use crate::signer::signing::session::Prompts;
 use crate::signer::{KeyStoreError, RegistryError, SignerHome};
+use crate::transport::qr::{self, QrError};
 
 /// Why a policy was not registered.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,20 @@ pub enum RegistrationError {
     /// Asking for confirmation failed.
     #[error("cannot ask for confirmation: {0}; pass --yes in scripts")]
     Prompt(std::io::Error),
+    /// Reading the policy from QR frames.
+    #[error(transparent)]
+    Qr(#[from] QrError),
+}
+
+/// The policy to register: from its file, or else from QR frames.
+pub fn load_policy(
+    file: Option<&std::path::Path>,
+    frames: &[std::path::PathBuf],
+) -> Result<VaultPolicy, RegistrationError> {
+    Ok(match file {
+        Some(path) => VaultPolicy::load(path)?,
+        None => VaultPolicy::from_toml(&qr::read_text(frames)?)?,
+    })
 }
 
 impl Classify for RegistrationError {
@@ -33,6 +48,7 @@ impl Classify for RegistrationError {
             RegistrationError::Registry(e) => e.exit_code(),
             RegistrationError::KeyStore(e) => e.exit_code(),
             RegistrationError::Prompt(_) => ExitCode::NodeOrIo,
+            RegistrationError::Qr(e) => e.exit_code(),
         }
     }
 }

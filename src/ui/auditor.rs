@@ -12,8 +12,11 @@ pub enum AuditorCommand {
     #[cfg(feature = "online")]
     Balances {
         /// The vault policy.
-        #[arg(long)]
-        policy: PathBuf,
+        #[arg(long, required_unless_present = "policy_qr")]
+        policy: Option<PathBuf>,
+        /// Or read the policy from QR frames (`custodia-coordinator policy qr`).
+        #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
+        policy_qr: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -6,6 +6,7 @@
 pub mod auditor;
 #[cfg(feature = "online")]
 pub mod coordinator;
+pub mod qr;
 pub mod terminal;
 
 /// Prints a report as pretty JSON on stdout, for `--json`.

@@ -12,6 +12,7 @@
 mod error;
 mod reports;
 pub mod session;
+mod transfer;
 
 pub use error::SigningError;
 

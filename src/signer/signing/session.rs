@@ -22,7 +22,10 @@ use crate::psbt::{
 };
 use crate::signer::cli::{PsbtInput, PsbtOutput};
 use crate::signer::{KeyStoreError, Passphrase, RegistryError, SignerHome};
-use crate::transport::{write_new_atomically, FileError};
+use crate::transport::qr::QrError;
+use crate::transport::FileError;
+
+use super::transfer::{check_output, deliver, encoding, read_input};
 
 /// Why a signer command on a PSBT did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,9 @@ pub enum SessionError {
     /// The key store.
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
+    /// Reading or writing QR frames.
+    #[error(transparent)]
+    Qr(#[from] QrError),
     /// Asking the person failed (no terminal, closed input).
     #[error("cannot ask for confirmation: {0}; give --yes for scripted use")]
     Prompt(#[source] std::io::Error),
@@ -98,6 +104,7 @@ impl Classify for SessionError {
             SessionError::Signing(e) => e.exit_code(),
             SessionError::Approval(e) => e.exit_code(),
             SessionError::KeyStore(e) => e.exit_code(),
+            SessionError::Qr(e) => e.exit_code(),
         }
     }
 }
@@ -124,7 +131,7 @@ pub struct SignReport {
     pub outcome: SignOutcome,
     /// The signer's log head after the signature, also written into the PSBT.
     pub head: SignerHead,
-    /// The file written.
+    /// The file (or directory of QR frames) written.
     pub output: PathBuf,
 }
 
@@ -152,7 +159,7 @@ impl OpenedPsbt {
     /// names it, and the id is added to what is reviewed and written, so
     /// everything downstream sees it; every rule still applies.
     fn open(home: &SignerHome, input: &PsbtInput) -> Result<Self, SessionError> {
-        let doc = PsbtDocument::read(&input.psbt)?;
+        let doc = read_input(input)?;
         let mut psbt = doc.psbt().clone();
         let id = match (policy_tag(&psbt), input.policy_id) {
             (PolicyTag::Present(id), Some(given)) if id != given => {
@@ -188,7 +195,7 @@ impl OpenedPsbt {
         output: &PsbtOutput,
         replaced: &[SignatureSlot],
     ) -> Result<Vec<u8>, SessionError> {
-        let encoding: Encoding = output.format.unwrap_or(self.doc.encoding());
+        let encoding: Encoding = encoding(output, self.doc.encoding());
         Ok(self.doc.encode_replacing(psbt, encoding, replaced)?)
     }
 }
@@ -214,9 +221,7 @@ fn confirm(
     output: &PsbtOutput,
     question: &str,
 ) -> Result<(), SessionError> {
-    if output.output.exists() {
-        return Err(SessionError::OutputExists(output.output.clone()));
-    }
+    check_output(output)?;
     if !output.yes && !prompts.confirm(question).map_err(SessionError::Prompt)? {
         return Err(SessionError::NotConfirmed);
     }
@@ -269,11 +274,11 @@ pub fn sign(
     };
     let mut psbt = signed.psbt;
     add_signer_head(&mut psbt, head);
-    write_new_atomically(&output.output, &opened.encode(&psbt, output, &replaced)?)?;
+    let written = deliver(output, &opened.encode(&psbt, output, &replaced)?)?;
     Ok(SignReport {
         outcome: signed.outcome,
         head,
-        output: output.output.clone(),
+        output: written,
     })
 }
 
@@ -348,9 +353,9 @@ pub fn approve(
         amount: review.moved(),
         approver: key.id().clone(),
     }))?;
-    write_new_atomically(&output.output, &bytes)?;
+    let written = deliver(output, &bytes)?;
     Ok(ApproveReport {
         approver: key.id().clone(),
-        output: output.output.clone(),
+        output: written,
     })
 }

@@ -12,9 +12,11 @@ use crate::coordinator::{Coordinator, CoordinatorError, DataDir, NodeArgs, Quiet
 
 mod movements;
 mod progress;
+mod qr;
 mod reads;
 
 pub use movements::ProposeCommand;
+pub use qr::CollectFrames;
 
 /// Options every coordinator command takes.
 #[derive(Debug, Clone, clap::Args)]
@@ -86,8 +88,11 @@ pub enum VaultCommand {
     /// Which approvers have approved a proposal and which departments are missing.
     Approvals {
         /// Copies of one proposal (merged in memory).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "qr_in")]
         psbts: Vec<PathBuf>,
+        /// A copy as QR frames (a directory or frame files of one animation); repeat for several.
+        #[arg(long = "qr-in", value_name = "DIR|FILE")]
+        qr_in: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -95,8 +100,11 @@ pub enum VaultCommand {
     /// Merge approvals and signatures from copies of one proposal into a new file.
     Combine {
         /// Copies of one proposal.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "qr_in")]
         psbts: Vec<PathBuf>,
+        /// Copies as QR frames, and the merged PSBT as frames too.
+        #[command(flatten)]
+        frames: CollectFrames,
         /// The merged PSBT (never overwritten).
         #[arg(short, long)]
         out: PathBuf,
@@ -107,8 +115,11 @@ pub enum VaultCommand {
     /// Complete the transaction once approvals and signatures suffice; writes raw hex.
     Finalize {
         /// The signed PSBT (several copies are merged first).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "qr_in")]
         psbts: Vec<PathBuf>,
+        /// Signed copies as QR frames, and the raw transaction as frames too.
+        #[command(flatten)]
+        frames: CollectFrames,
         /// The raw transaction file (hex).
         #[arg(short, long)]
         out: PathBuf,
@@ -182,9 +193,21 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
         VaultCommand::Address { tier, json } => reads::address(&c, tier, json),
         VaultCommand::Utxos { tier, json } => reads::utxos(&c, tier, json),
         VaultCommand::Propose(cmd) => movements::propose(&c, cmd),
-        VaultCommand::Approvals { psbts, json } => movements::approvals(&c, &psbts, json),
-        VaultCommand::Combine { psbts, out, json } => movements::combine(&c, &psbts, &out, json),
-        VaultCommand::Finalize { psbts, out, json } => movements::finalize(&c, &psbts, &out, json),
+        VaultCommand::Approvals { psbts, qr_in, json } => {
+            movements::approvals(&c, &psbts, &qr_in, json)
+        }
+        VaultCommand::Combine {
+            psbts,
+            frames,
+            out,
+            json,
+        } => movements::combine(&c, &psbts, &frames, &out, json),
+        VaultCommand::Finalize {
+            psbts,
+            frames,
+            out,
+            json,
+        } => movements::finalize(&c, &psbts, &frames, &out, json),
         VaultCommand::Broadcast { file, json } => movements::broadcast(&c, &file, json),
         VaultCommand::Abandon { psbt, json } => reads::abandon(&c, &psbt, json),
         VaultCommand::Log(LogCommand::Verify { json }) => reads::log_verify(&c, json),

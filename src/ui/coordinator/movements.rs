@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::qr::{self, CollectFrames};
+use crate::transport::qr::args::QrOutArgs;
+
 use bitcoin::{Amount, FeeRate};
 use serde_json::json;
 
@@ -29,6 +32,9 @@ pub struct ProposalOutput {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the proposal as QR frames for the signers.
+    #[command(flatten)]
+    pub qr: QrOutArgs,
 }
 
 /// `propose` subcommands.
@@ -104,6 +110,14 @@ pub enum ProposeCommand {
 
 /// Runs a `propose` subcommand.
 pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorError> {
+    let output = match &cmd {
+        ProposeCommand::Transfer { output, .. }
+        | ProposeCommand::Payout { output, .. }
+        | ProposeCommand::Bump { output, .. }
+        | ProposeCommand::Consolidate { output, .. }
+        | ProposeCommand::Rebalance { output, .. } => output.clone(),
+    };
+    qr::check_out(&output.qr)?;
     let (proposal, json, nothing) = match cmd {
         ProposeCommand::Transfer {
             from,
@@ -150,9 +164,18 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             "the hot share is within one percentage point of its target",
         ),
     };
+    let frames = match proposal {
+        Some(_) => qr::frames_of(&output.out, &output.qr)?,
+        None => None,
+    };
     match (proposal, json) {
-        (Some(p), true) => print_json(&json!({"proposed": true, "proposal": p})),
-        (Some(p), false) => print!("{}", p.to_text()),
+        (Some(p), true) => print_json(&json!({"proposed": true, "proposal": p, "frames": frames})),
+        (Some(p), false) => {
+            print!("{}", p.to_text());
+            frames
+                .iter()
+                .for_each(|f| println!("{}", crate::ui::qr::written_text(f)));
+        }
         (None, true) => print_json(&json!({"proposed": false, "reason": nothing})),
         (None, false) => println!("nothing to do: {nothing}"),
     }
@@ -160,8 +183,14 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
 }
 
 /// `approvals`.
-pub fn approvals(c: &Coordinator, psbts: &[PathBuf], json: bool) -> Result<(), CoordinatorError> {
-    let status = c.approvals(psbts)?;
+pub fn approvals(
+    c: &Coordinator,
+    psbts: &[PathBuf],
+    qr_in: &[PathBuf],
+    json: bool,
+) -> Result<(), CoordinatorError> {
+    let inputs = qr::with_frames(psbts, qr_in)?;
+    let status = c.approvals(&inputs.paths)?;
     if json {
         print_json(&status);
     } else {
@@ -174,15 +203,22 @@ pub fn approvals(c: &Coordinator, psbts: &[PathBuf], json: bool) -> Result<(), C
 pub fn combine(
     c: &Coordinator,
     psbts: &[PathBuf],
+    frames: &CollectFrames,
     out: &Path,
     json: bool,
 ) -> Result<(), CoordinatorError> {
-    let status = c.combine(psbts, out)?;
+    qr::check_out(&frames.qr)?;
+    let inputs = qr::with_frames(psbts, &frames.qr_in)?;
+    let status = c.combine(&inputs.paths, out)?;
+    let written = qr::frames_of(out, &frames.qr)?;
     if json {
-        print_json(&json!({"file": out, "status": status}));
+        print_json(&json!({"file": out, "status": status, "frames": written}));
     } else {
         print!("{}", status.to_text());
         println!("written to {}", out.display());
+        written
+            .iter()
+            .for_each(|f| println!("{}", crate::ui::qr::written_text(f)));
     }
     Ok(())
 }
@@ -191,13 +227,25 @@ pub fn combine(
 pub fn finalize(
     c: &Coordinator,
     psbts: &[PathBuf],
+    frames: &CollectFrames,
     out: &Path,
     json: bool,
 ) -> Result<(), CoordinatorError> {
-    let f = c.finalize(psbts, out)?;
+    qr::check_out(&frames.qr)?;
+    let inputs = qr::with_frames(psbts, &frames.qr_in)?;
+    let f = c.finalize(&inputs.paths, out)?;
+    // The raw transaction (hex) goes as text, for a machine that broadcasts.
+    let written = qr::frames_of(out, &frames.qr)?;
     if json {
-        print_json(&f);
+        // The report as before; the frames, when asked for, beside it.
+        match &written {
+            None => print_json(&f),
+            Some(w) => print_json(&json!({"finalized": f, "frames": w})),
+        }
     } else {
+        written
+            .iter()
+            .for_each(|f| println!("{}", crate::ui::qr::written_text(f)));
         println!(
             "finalized {} ({} vB); raw transaction written to {}\nnext: custodia-coordinator broadcast {}",
             f.txid,
