@@ -61,6 +61,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::audit::UnproposedSignaturesFinding,
         crate::audit::reconcile::ReconcileError,
         crate::audit::reconcile::ReconcileFinding,
+        crate::audit::daily_report::ReportFindings,
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
         crate::psbt::PsbtError,

@@ -28,6 +28,18 @@ pub struct NamedLog {
 }
 
 impl NamedLog {
+    /// Reads and verifies the log at `path`, which must exist (a log given
+    /// to check that is missing is a mistake, not an empty log).
+    pub fn read(path: &std::path::Path) -> Result<NamedLog, LogError> {
+        if !path.exists() {
+            return Err(LogError::Missing(path.to_owned()));
+        }
+        Ok(NamedLog {
+            path: path.to_owned(),
+            log: super::log::EventLog::new(path).verify()?,
+        })
+    }
+
     /// The master fingerprint of the signer whose log this is, from the entry
     /// its seed creation wrote; `None` for the coordinator's log or a signer
     /// without a seed.

@@ -4,6 +4,7 @@
 mod balances;
 #[cfg(feature = "online")]
 mod core;
+pub mod daily_report;
 mod event;
 mod heads;
 mod log;

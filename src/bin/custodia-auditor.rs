@@ -1,12 +1,11 @@
 //! custodia-auditor: checks a vault from its public policy and a node alone.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use custodia::audit::{EventLog, HeadCheck, LogVerification, NamedLog, SignatureCheck};
+use custodia::audit::{HeadCheck, LogVerification, NamedLog, SignatureCheck};
 use custodia::ui::auditor::{AuditorCommand, LogCommand};
 use custodia::ui::output;
 
@@ -20,24 +19,14 @@ struct Cli {
     command: AuditorCommand,
 }
 
-/// Reads and verifies logs, refusing a path that does not exist.
-fn read_logs(files: &[PathBuf]) -> Result<Vec<NamedLog>> {
-    files.iter().map(|f| read_log(f)).collect()
-}
-
-fn read_log(file: &Path) -> Result<NamedLog> {
-    if !file.exists() {
-        anyhow::bail!(
-            "{} does not exist; give the path of a custodia log",
-            file.display()
-        );
-    }
-    let log = EventLog::new(file).verify()?;
-    Ok(NamedLog {
-        path: file.to_owned(),
-        log,
-    })
-}
+#[cfg(feature = "online")]
+type Reconciled = (
+    Vec<custodia::policy::VaultPolicy>,
+    Vec<NamedLog>,
+    HeadCheck,
+    SignatureCheck,
+    custodia::audit::reconcile::Reconciliation,
+);
 
 #[cfg(feature = "online")]
 fn node_for(
@@ -69,39 +58,42 @@ fn run(cli: Cli) -> Result<()> {
             report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
         #[cfg(feature = "online")]
-        AuditorCommand::Reconcile {
-            policy,
-            log,
-            signer_log,
-            from_height,
-            json,
-            node,
-        } => {
-            use custodia::audit::reconcile::reconcile;
-            let policies = policy
-                .iter()
-                .map(|p| custodia::policy::VaultPolicy::load(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut logs = vec![read_log(&log)?];
-            logs.extend(read_logs(&signer_log)?);
-            let heads = HeadCheck::of(&logs)?;
-            let signatures = SignatureCheck::of(&logs)?;
-            let node = node_for(&node, policies[0].network())?;
-            let history = custodia::audit::CoreHistory::new(node.client());
-            let report = reconcile(&policies, &logs[0].log, &history, from_height)?;
+        AuditorCommand::Reconcile { args, json } => {
+            let (_, _, heads, signatures, report) = reconciled(&args)?;
             let text = report.to_text() + &heads.to_text() + &signatures.to_text();
             let all = serde_json::json!({"reconcile": report, "signer_heads": heads, "signatures": signatures});
             output(json, &all, &text)?;
             if let Some(f) = report.finding() {
                 return Err(f.into());
             }
-            if let Some(f) = heads.finding() {
-                return Err(f.into());
+            findings(&heads, &signatures)
+        }
+        #[cfg(feature = "online")]
+        AuditorCommand::Report { args, days, out } => {
+            use custodia::audit::daily_report::DailyReport;
+            let (policies, logs, heads, signatures, reconcile) = reconciled(&args)?;
+            let node = node_for(&args.node, policies[0].network())?;
+            let scanner = custodia::audit::CoreScanner::new(node.client());
+            let balances = custodia::audit::audit_balances(&policies[0], &scanner)?;
+            let report = DailyReport::new(
+                &policies[0],
+                balances,
+                reconcile,
+                &logs,
+                heads,
+                signatures,
+                days,
+            );
+            for path in custodia::ui::auditor::write_report(&out, &report)? {
+                println!("wrote {}", path.display());
             }
-            signatures.finding().map_or(Ok(()), |f| Err(f.into()))
+            report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
         AuditorCommand::Log(LogCommand::Verify { files, json }) => {
-            let logs = read_logs(&files)?;
+            let logs = files
+                .iter()
+                .map(|f| NamedLog::read(f))
+                .collect::<Result<Vec<_>, _>>()?;
             let heads = HeadCheck::of(&logs)?;
             let signatures = SignatureCheck::of(&logs)?;
             let reports = logs
@@ -115,12 +107,39 @@ fn run(cli: Cli) -> Result<()> {
                 reports.iter().for_each(|r| print!("{}", r.to_text()));
                 print!("{}{}", heads.to_text(), signatures.to_text());
             }
-            if let Some(f) = heads.finding() {
-                return Err(f.into());
-            }
-            signatures.finding().map_or(Ok(()), |f| Err(f.into()))
+            findings(&heads, &signatures)
         }
     }
+}
+
+/// The first finding of the logs' cross-checks, as the error to exit with.
+fn findings(heads: &HeadCheck, signatures: &SignatureCheck) -> Result<()> {
+    match (heads.finding(), signatures.finding()) {
+        (Some(f), _) => Err(f.into()),
+        (None, f) => f.map_or(Ok(()), |f| Err(f.into())),
+    }
+}
+
+/// Reads the policies and logs of `args`, cross-checks the logs and
+/// reconciles the chain with them.
+#[cfg(feature = "online")]
+fn reconciled(args: &custodia::ui::auditor::ReconcileArgs) -> Result<Reconciled> {
+    let policies = args
+        .policy
+        .iter()
+        .map(|p| custodia::policy::VaultPolicy::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut logs = vec![NamedLog::read(&args.log)?];
+    for f in &args.signer_log {
+        logs.push(NamedLog::read(f)?);
+    }
+    let heads = HeadCheck::of(&logs)?;
+    let signatures = SignatureCheck::of(&logs)?;
+    let node = node_for(&args.node, policies[0].network())?;
+    let history = custodia::audit::CoreHistory::new(node.client());
+    let report =
+        custodia::audit::reconcile::reconcile(&policies, &logs[0].log, &history, args.from_height)?;
+    Ok((policies, logs, heads, signatures, report))
 }
 
 fn main() -> ExitCode {

@@ -35,32 +35,91 @@ pub enum AuditorCommand {
     /// coordinator's log as `log verify` does.
     #[cfg(feature = "online")]
     Reconcile {
-        /// The vault policy; repeat for each policy the vault has had.
-        #[arg(long, required = true)]
-        policy: Vec<PathBuf>,
-        /// The coordinator's log (`events.jsonl` of its data dir).
-        #[arg(long)]
-        log: PathBuf,
-        /// Signer logs (`log.jsonl`), checked against the coordinator's log.
-        #[arg(long)]
-        signer_log: Vec<PathBuf>,
-        /// The first block to walk: the vault's birth height (default 0).
-        /// Coins funded earlier are still recognised by their witness, but
-        /// their amounts are not known.
-        #[arg(long, default_value_t = 0)]
-        from_height: u64,
+        /// What to reconcile.
+        #[command(flatten)]
+        args: ReconcileArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// Node connection.
+    },
+    /// Write the daily report (Markdown, JSON and an SVG chart) into a
+    /// directory: balances, the cold ratio, every spend reconciled, the logs'
+    /// heads and the holdings per day from the chain (exit 1 on a finding;
+    /// the report is written all the same).
+    #[cfg(feature = "online")]
+    Report {
+        /// What to reconcile.
         #[command(flatten)]
-        node: crate::coordinator::NodeArgs,
+        args: ReconcileArgs,
+        /// How many days the holdings chart covers.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The directory to write report.md, report.json and balances.svg
+        /// into (created if missing; existing files are never replaced).
+        #[arg(long, short = 'o')]
+        out: PathBuf,
     },
     /// Check custodia logs (signers' and the coordinator's); exit 1 naming
     /// the first line that was changed, or a signer log cut short or signing
     /// what the coordinator never proposed.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+/// What `reconcile` and `report` read.
+#[cfg(feature = "online")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReconcileArgs {
+    /// The vault policy; repeat for each policy the vault has had (the
+    /// first is the current one, whose balances are reported).
+    #[arg(long, required = true)]
+    pub policy: Vec<PathBuf>,
+    /// The coordinator's log (`events.jsonl` of its data dir).
+    #[arg(long)]
+    pub log: PathBuf,
+    /// Signer logs (`log.jsonl`), checked against the coordinator's log.
+    #[arg(long)]
+    pub signer_log: Vec<PathBuf>,
+    /// The first block to walk: the vault's birth height (default 0).
+    /// Coins funded earlier are still recognised by their witness, but
+    /// their amounts are not known.
+    #[arg(long, default_value_t = 0)]
+    pub from_height: u64,
+    /// Node connection.
+    #[command(flatten)]
+    pub node: crate::coordinator::NodeArgs,
+}
+
+/// Writes the daily report's three files into `dir` (created if missing),
+/// never replacing a file; the paths written.
+pub fn write_report(
+    dir: &std::path::Path,
+    report: &crate::audit::daily_report::DailyReport,
+) -> Result<Vec<PathBuf>, crate::transport::FileError> {
+    std::fs::create_dir_all(dir).map_err(|source| crate::transport::FileError::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let json = serde_json::to_string_pretty(report).expect("a report serializes") + "\n";
+    let files = [
+        ("report.md", report.to_markdown()),
+        ("report.json", json),
+        ("balances.svg", report.chart_svg()),
+    ];
+    // Refuse before writing anything, so a second run leaves the first whole.
+    for (name, _) in &files {
+        let path = dir.join(name);
+        if path.exists() {
+            return Err(crate::transport::FileError::Exists(path));
+        }
+    }
+    let mut written = Vec::new();
+    for (name, content) in files {
+        let path = dir.join(name);
+        crate::transport::write_new_atomically(&path, content.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// `custodia-auditor log …`.

@@ -90,6 +90,37 @@ fn auditor_reconciles_the_approved_flow_and_finds_spends_behind_custodias_back()
     assert_eq!(spends[0]["movement"], "cold-to-hot");
     assert_eq!(spends[0]["problems"].as_array().unwrap().len(), 0);
 
+    // The daily report: written, valid JSON, no finding.
+    let day1 = c.path("report-1");
+    let (code, out, err) = auditor(
+        &node,
+        &[
+            "report",
+            "--policy",
+            POLICY,
+            "--log",
+            log,
+            "-o",
+            day1.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(day1.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        sat(&report["balances"]["total_sat"]),
+        sat(&b["cold"]["total_sat"]) + sat(&b["hot"]["total_sat"])
+    );
+    assert_eq!(report["tip_height"], node.call("getblockcount", &[]));
+    assert_eq!(report["reconcile"]["spends"].as_array().unwrap().len(), 1);
+    let last_day = report["days"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(sat(&last_day["hot_sat"]), sat(&b["hot"]["total_sat"]));
+    let md = std::fs::read_to_string(day1.join("report.md")).unwrap();
+    assert!(md.contains("- findings: **none**"), "{md}");
+    let svg = std::fs::read_to_string(day1.join("balances.svg")).unwrap();
+    assert!(svg.starts_with("<svg "), "{svg}");
+
     // Behind custodia's back: a cold coin paid outside, signed and sent
     // with Core and the keys alone.
     let coins = c.json(&["utxos", "--tier", "cold"]);
@@ -152,5 +183,40 @@ fn auditor_reconciles_the_approved_flow_and_finds_spends_behind_custodias_back()
     assert!(
         findings.contains(&(unapproved.clone(), "rule-fails".into())),
         "{findings:?}"
+    );
+
+    // The report lists the findings and exits 1, written all the same; a
+    // second report into the same directory replaces nothing.
+    let day2 = c.path("report-2");
+    let report_args = [
+        "report",
+        "--policy",
+        POLICY,
+        "--log",
+        log,
+        "-o",
+        day2.to_str().unwrap(),
+    ];
+    let (code, _, err) = auditor(&node, &report_args);
+    assert_eq!(code, 1, "{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(day2.join("report.json")).unwrap()).unwrap();
+    let txids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["txid"].as_str().unwrap())
+        .collect();
+    assert!(
+        txids.contains(&theft.as_str()) && txids.contains(&unapproved.as_str()),
+        "{txids:?}"
+    );
+    let before = std::fs::read_to_string(day2.join("report.md")).unwrap();
+    let (code, _, err) = auditor(&node, &report_args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(day2.join("report.md")).unwrap(),
+        before
     );
 }

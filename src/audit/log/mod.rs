@@ -100,6 +100,9 @@ pub enum LogError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A log given to check does not exist.
+    #[error("{0} does not exist; give the path of a custodia log")]
+    Missing(PathBuf),
     /// The chain is broken at a line.
     #[error("log {path} line {line}: {reason}; the log was changed after it was written — keep the file as evidence and compare with a backup")]
     Tampered {
@@ -140,9 +143,10 @@ impl Classify for LogError {
         match self {
             LogError::Io { .. } => ExitCode::NodeOrIo,
             LogError::Tampered { .. } => ExitCode::Refused,
-            LogError::BadEvent | LogError::ClockBehind { .. } | LogError::Unreadable { .. } => {
-                ExitCode::BadInput
-            }
+            LogError::BadEvent
+            | LogError::Missing(_)
+            | LogError::ClockBehind { .. }
+            | LogError::Unreadable { .. } => ExitCode::BadInput,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use bitcoin::hashes::Hash;
 use bitcoin::key::Secp256k1;
 use bitcoin::{Address, Amount, Block, BlockHash, Network, OutPoint, ScriptBuf, Transaction, Txid};
 use serde::Serialize;
@@ -102,35 +103,83 @@ pub struct VaultSpend {
     pub(super) policies: std::collections::BTreeSet<crate::policy::PolicyId>,
 }
 
-/// Walks blocks `from..=tip` and then the mempool, and returns every vault
-/// spend with the tip height walked to.
-pub fn vault_spends<H: ChainHistory>(
+/// What the vault held after one block, counting only coins funded during
+/// the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BalanceAt {
+    /// The block.
+    pub height: u64,
+    /// Its timestamp (Unix seconds).
+    pub time: u64,
+    /// Cold holdings.
+    #[serde(rename = "cold_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub cold: Amount,
+    /// Hot holdings.
+    #[serde(rename = "hot_sat", with = "bitcoin::amount::serde::as_sat")]
+    pub hot: Amount,
+}
+
+/// What a walk of the chain found.
+#[derive(Debug, Clone)]
+pub struct ChainWalk {
+    /// Every vault spend, confirmed then unconfirmed.
+    pub spends: Vec<VaultSpend>,
+    /// The tip walked to.
+    pub tip_height: u64,
+    /// Its hash.
+    pub tip_hash: BlockHash,
+    /// Its timestamp (Unix seconds).
+    pub tip_time: u64,
+    /// The vault's holdings after each block walked.
+    pub balances: Vec<BalanceAt>,
+}
+
+/// Walks blocks `from..=tip` and then the mempool: every vault spend, and
+/// the vault's holdings after each block.
+pub fn walk_chain<H: ChainHistory>(
     history: &H,
     scripts: &VaultScripts,
     network: Network,
     from: u64,
-) -> Result<(Vec<VaultSpend>, u64), H::Error> {
-    let tip = history.tip_height()?;
+) -> Result<ChainWalk, H::Error> {
+    let tip_height = history.tip_height()?;
     let mut walk = Walk {
         scripts,
         network,
         coins: HashMap::new(),
         spends: Vec::new(),
     };
-    for height in from..=tip {
+    let mut balances = Vec::new();
+    let (mut tip_hash, mut tip_time) = (BlockHash::all_zeros(), 0);
+    for height in from..=tip_height {
         let block = history.block_at(height)?;
+        tip_hash = block.block_hash();
+        tip_time = u64::from(block.header.time);
         let status = SpendStatus::Confirmed {
             height,
-            block: block.block_hash(),
+            block: tip_hash,
         };
         for tx in &block.txdata {
             walk.see(tx, status);
         }
+        let (cold, hot) = walk.holdings();
+        balances.push(BalanceAt {
+            height,
+            time: tip_time,
+            cold,
+            hot,
+        });
     }
     for tx in history.mempool()? {
         walk.see(&tx, SpendStatus::Unconfirmed);
     }
-    Ok((walk.spends, tip))
+    Ok(ChainWalk {
+        spends: walk.spends,
+        tip_height,
+        tip_hash,
+        tip_time,
+        balances,
+    })
 }
 
 struct Walk<'a> {
@@ -142,6 +191,20 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Cold and hot holdings among the coins the walk knows.
+    fn holdings(&self) -> (Amount, Amount) {
+        let mut held = (Amount::ZERO, Amount::ZERO);
+        for (owner, amount) in self.coins.values() {
+            let tier = match owner.tier {
+                Tier::Cold => &mut held.0,
+                Tier::Hot => &mut held.1,
+            };
+            // Coins on chain sum far below Amount::MAX.
+            *tier += *amount;
+        }
+        held
+    }
+
     fn see(&mut self, tx: &Transaction, status: SpendStatus) {
         let secp = Secp256k1::verification_only();
         let mut inputs = Vec::new();

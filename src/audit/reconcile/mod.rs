@@ -16,7 +16,8 @@ use bitcoin::Txid;
 
 pub use checks::SpendProblem;
 pub use history::{
-    vault_spends, ChainHistory, OutputDestination, SpendOutput, SpendStatus, SpentInput, VaultSpend,
+    walk_chain, BalanceAt, ChainHistory, ChainWalk, OutputDestination, SpendOutput, SpendStatus,
+    SpentInput, VaultSpend,
 };
 pub use report::{ReconcileFinding, ReconciledSpend, Reconciliation, SpendFinding};
 pub use scripts::{ScriptOwner, VaultScripts};
@@ -97,14 +98,13 @@ pub fn reconcile<H: ChainHistory>(
     }
     let evidence = Evidence::of(coordinator_log)?;
     let scripts = VaultScripts::of(policies);
-    let (spends, tip) = vault_spends(history, &scripts, network, from_height)
+    let walk = walk_chain(history, &scripts, network, from_height)
         .map_err(|e| ReconcileError::Node(Box::new(e)))?;
     Ok(Reconciliation::judge(
-        spends,
+        walk,
         &evidence,
         policies,
         from_height,
-        tip,
     ))
 }
 

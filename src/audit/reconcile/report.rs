@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use bitcoin::{Amount, Txid};
+use bitcoin::{Amount, BlockHash, Txid};
 use serde::Serialize;
 
 use super::checks::{on_chain, problems, SpendProblem};
-use super::history::{SpendStatus, VaultSpend};
+use super::history::{BalanceAt, ChainWalk, SpendStatus, VaultSpend};
 use super::Evidence;
 use crate::error::{Classify, ExitCode};
 use crate::policy::rules::Movement;
@@ -55,12 +55,20 @@ pub struct Reconciliation {
     pub from_height: u64,
     /// The tip walked to.
     pub tip_height: u64,
+    /// Its hash.
+    pub tip_hash: BlockHash,
+    /// Its timestamp (Unix seconds).
+    pub tip_time: u64,
     /// Every vault spend, confirmed then unconfirmed.
     pub spends: Vec<ReconciledSpend>,
     /// Transactions the coordinator logged as broadcast that are neither in
     /// the blocks walked nor in the mempool: reorged out and dropped, never
     /// relayed, or confirmed before the first height walked.
     pub broadcast_not_found: Vec<Txid>,
+    /// The vault's holdings after each block walked (coins funded during the
+    /// walk only); left out of the JSON, it feeds the daily report's chart.
+    #[serde(skip)]
+    pub balances: Vec<BalanceAt>,
 }
 
 /// Vault spends that do not reconcile (exit code 1).
@@ -76,12 +84,18 @@ impl Classify for ReconcileFinding {
 
 impl Reconciliation {
     pub(super) fn judge(
-        spends: Vec<VaultSpend>,
+        walk: ChainWalk,
         evidence: &Evidence,
         policies: &[VaultPolicy],
         from_height: u64,
-        tip_height: u64,
     ) -> Reconciliation {
+        let ChainWalk {
+            spends,
+            tip_height,
+            tip_hash,
+            tip_time,
+            balances,
+        } = walk;
         let seen: std::collections::HashSet<Txid> = spends.iter().map(|s| s.txid).collect();
         let broadcast_not_found = evidence
             .broadcast
@@ -106,8 +120,11 @@ impl Reconciliation {
         Reconciliation {
             from_height,
             tip_height,
+            tip_hash,
+            tip_time,
             spends,
             broadcast_not_found,
+            balances,
         }
     }
 
