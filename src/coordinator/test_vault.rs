@@ -116,6 +116,12 @@ impl TestVault {
         )
     }
 
+    /// Proposes a rebalance at [`FEE_RATE`] into the test file `name`.
+    pub(crate) fn rebalance(&self, name: &str) -> Result<Option<Proposal>, CoordinatorError> {
+        self.coordinator
+            .propose_rebalance_on(&self.chain, Some(FEE_RATE), &self.file(name))
+    }
+
     /// Reads a PSBT the coordinator wrote.
     pub(crate) fn read_psbt(&self, path: &Path) -> Psbt {
         self.coordinator

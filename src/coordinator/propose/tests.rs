@@ -160,14 +160,9 @@ fn a_transfer_below_the_cold_minimum_is_refused() {
 fn rebalance_moves_the_hot_share_to_its_target() {
     let v = TestVault::new();
     v.fund(Tier::Cold, 10 * BTC);
-    let rate = Some(FEE_RATE);
 
     // Hot holds nothing; its target is 10 % of 10 BTC.
-    let p = v
-        .coordinator
-        .propose_rebalance_on(&v.chain, rate, &v.file("up.psbt"))
-        .unwrap()
-        .expect("a rebalance");
+    let p = v.rebalance("up.psbt").unwrap().expect("a rebalance");
     assert_eq!(p.movement, Movement::ColdToHot);
     assert_eq!(p.amount.to_sat(), BTC);
     assert!(p
@@ -180,14 +175,9 @@ fn rebalance_moves_the_hot_share_to_its_target() {
 #[test]
 fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
     let v = TestVault::new();
-    let rate = Some(FEE_RATE);
     // 10 % of 60 BTC is 6 BTC, above the 5 BTC a transfer may move.
     v.fund(Tier::Cold, 60 * BTC);
-    let p = v
-        .coordinator
-        .propose_rebalance_on(&v.chain, rate, &v.file("capped.psbt"))
-        .unwrap()
-        .expect("a rebalance");
+    let p = v.rebalance("capped.psbt").unwrap().expect("a rebalance");
     assert_eq!(p.movement, Movement::ColdToHot);
     assert_eq!(p.amount.to_sat(), 5 * BTC);
     let note = p.note.expect("a note on the cap");
@@ -198,11 +188,7 @@ fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
     let v = TestVault::new();
     v.fund(Tier::Cold, 60 * BTC);
     v.fund(Tier::Hot, 20 * BTC);
-    let p = v
-        .coordinator
-        .propose_rebalance_on(&v.chain, rate, &v.file("down.psbt"))
-        .unwrap()
-        .expect("a rebalance");
+    let p = v.rebalance("down.psbt").unwrap().expect("a rebalance");
     assert_eq!(p.movement, Movement::HotToCold);
     assert_eq!(p.amount.to_sat(), 12 * BTC);
     assert!(p
@@ -215,10 +201,7 @@ fn rebalance_is_capped_at_the_transfer_maximum_and_goes_back_to_cold() {
     let v = TestVault::new();
     v.fund(Tier::Cold, 9 * BTC);
     v.fund(Tier::Hot, BTC);
-    let none = v
-        .coordinator
-        .propose_rebalance_on(&v.chain, rate, &v.file("none.psbt"))
-        .unwrap();
+    let none = v.rebalance("none.psbt").unwrap();
     assert!(none.is_none());
 }
 
