@@ -48,6 +48,25 @@ fn chain_detects_any_edit_and_names_the_line() {
         log.verify(),
         Err(LogError::Tampered { line: 2, .. })
     ));
+    // Two lines swapped: the first out of place is named.
+    let lines: Vec<&str> = text.lines().collect();
+    let swapped = [lines[0], lines[2], lines[1], lines[3]].join("\n") + "\n";
+    std::fs::write(log.path(), swapped).unwrap();
+    assert!(matches!(
+        log.verify(),
+        Err(LogError::Tampered { line: 2, .. })
+    ));
+    // A line cut short (a copy interrupted, a disk full): named too.
+    let cut = format!(
+        "{}\n{}",
+        lines[..3].join("\n"),
+        &lines[3][..lines[3].len() / 2]
+    );
+    std::fs::write(log.path(), cut).unwrap();
+    assert!(matches!(
+        log.verify(),
+        Err(LogError::Tampered { line: 4, .. })
+    ));
 }
 
 #[test]
