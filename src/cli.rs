@@ -62,6 +62,10 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::audit::reconcile::ReconcileError,
         crate::audit::reconcile::ReconcileFinding,
         crate::audit::daily_report::ReportFindings,
+        crate::audit::reserves::ReservesError,
+        crate::audit::reserves::LiabilitiesError,
+        crate::audit::reserves::ProofFailure,
+        crate::audit::reserves::ShortfallFinding,
         crate::signer::KeyStoreError,
         crate::signer::RegistryError,
         crate::psbt::PsbtError,
@@ -76,6 +80,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
     #[cfg(feature = "online")]
     try_types!(
         crate::coordinator::CoordinatorError,
+        crate::ui::auditor::GatherError,
         crate::audit::ScanError
     );
     if e.downcast_ref::<std::io::Error>().is_some() {

@@ -9,6 +9,7 @@ mod event;
 mod heads;
 mod log;
 pub mod reconcile;
+pub mod reserves;
 mod signatures;
 mod time;
 mod verification;

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
+use custodia::audit::reserves::{read_proof, Liabilities, ReservesReport};
 use custodia::audit::{HeadCheck, LogVerification, NamedLog, SignatureCheck};
+#[cfg(feature = "online")]
+use custodia::ui::auditor::{node_for, reconciled, Reconciled};
 use custodia::ui::auditor::{AuditorCommand, LogCommand};
 use custodia::ui::output;
 
@@ -17,24 +20,6 @@ use custodia::ui::output;
 struct Cli {
     #[command(subcommand)]
     command: AuditorCommand,
-}
-
-#[cfg(feature = "online")]
-type Reconciled = (
-    Vec<custodia::policy::VaultPolicy>,
-    Vec<NamedLog>,
-    HeadCheck,
-    SignatureCheck,
-    custodia::audit::reconcile::Reconciliation,
-);
-
-#[cfg(feature = "online")]
-fn node_for(
-    node: &custodia::coordinator::NodeArgs,
-    network: bitcoin::Network,
-) -> Result<custodia::coordinator::Node> {
-    let settings = custodia::coordinator::NodeSettings::default().overridden_by(node);
-    Ok(custodia::coordinator::Node::connect(&settings, network)?.0)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -59,7 +44,12 @@ fn run(cli: Cli) -> Result<()> {
         }
         #[cfg(feature = "online")]
         AuditorCommand::Reconcile { args, json } => {
-            let (_, _, heads, signatures, report) = reconciled(&args)?;
+            let Reconciled {
+                heads,
+                signatures,
+                reconciliation: report,
+                ..
+            } = reconciled(&args)?;
             let text = report.to_text() + &heads.to_text() + &signatures.to_text();
             let all = serde_json::json!({"reconcile": report, "signer_heads": heads, "signatures": signatures});
             output(json, &all, &text)?;
@@ -71,23 +61,48 @@ fn run(cli: Cli) -> Result<()> {
         #[cfg(feature = "online")]
         AuditorCommand::Report { args, days, out } => {
             use custodia::audit::daily_report::DailyReport;
-            let (policies, logs, heads, signatures, reconcile) = reconciled(&args)?;
-            let node = node_for(&args.node, policies[0].network())?;
+            let r = reconciled(&args)?;
+            let policy = &r.policies[0];
+            let node = node_for(&args.node, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
-            let balances = custodia::audit::audit_balances(&policies[0], &scanner)?;
+            let balances = custodia::audit::audit_balances(policy, &scanner)?;
+            let (logs, heads, sigs) = (&r.logs, r.heads.clone(), r.signatures.clone());
             let report = DailyReport::new(
-                &policies[0],
+                policy,
                 balances,
-                reconcile,
-                &logs,
+                r.reconciliation.clone(),
+                logs,
                 heads,
-                signatures,
+                sigs,
                 days,
             );
             for path in custodia::ui::auditor::write_report(&out, &report)? {
                 println!("wrote {}", path.display());
             }
             report.finding().map_or(Ok(()), |f| Err(f.into()))
+        }
+        #[cfg(feature = "online")]
+        AuditorCommand::Reserves { reserves, json } => {
+            let policy = custodia::policy::VaultPolicy::load(&reserves.policy)?;
+            let liabilities = Liabilities::read(&reserves.liabilities, &reserves.salt_secret)?;
+            let node = node_for(&reserves.node, policy.network())?;
+            let scanner = custodia::audit::CoreScanner::new(node.client());
+            let balances = custodia::audit::audit_balances(&policy, &scanner)?;
+            let report = ReservesReport::new(&balances, &liabilities);
+            output(json, &report, &report.to_text())?;
+            report.finding().map_or(Ok(()), |f| Err(f.into()))
+        }
+        AuditorCommand::Inclusion(i) => {
+            let proof = Liabilities::read(&i.liabilities, &i.salt_secret)?.proof(&i.customer)?;
+            custodia::ui::auditor::write_proof(&i.out, &proof)?;
+            println!("wrote {} for customer {}", i.out.display(), i.customer);
+            Ok(())
+        }
+        AuditorCommand::VerifyInclusion { proof, root, json } => {
+            let p = read_proof(&proof)?;
+            p.verify(&root.0)?;
+            let text = custodia::ui::auditor::proof_text(&p);
+            output(json, &p, &text).map_err(Into::into)
         }
         AuditorCommand::Log(LogCommand::Verify { files, json }) => {
             let logs = files
@@ -118,28 +133,6 @@ fn findings(heads: &HeadCheck, signatures: &SignatureCheck) -> Result<()> {
         (Some(f), _) => Err(f.into()),
         (None, f) => f.map_or(Ok(()), |f| Err(f.into())),
     }
-}
-
-/// Reads the policies and logs of `args`, cross-checks the logs and
-/// reconciles the chain with them.
-#[cfg(feature = "online")]
-fn reconciled(args: &custodia::ui::auditor::ReconcileArgs) -> Result<Reconciled> {
-    let policies = args
-        .policy
-        .iter()
-        .map(|p| custodia::policy::VaultPolicy::load(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut logs = vec![NamedLog::read(&args.log)?];
-    for f in &args.signer_log {
-        logs.push(NamedLog::read(f)?);
-    }
-    let heads = HeadCheck::of(&logs)?;
-    let signatures = SignatureCheck::of(&logs)?;
-    let node = node_for(&args.node, policies[0].network())?;
-    let history = custodia::audit::CoreHistory::new(node.client());
-    let report =
-        custodia::audit::reconcile::reconcile(&policies, &logs[0].log, &history, args.from_height)?;
-    Ok((policies, logs, heads, signatures, report))
 }
 
 fn main() -> ExitCode {

@@ -59,11 +59,105 @@ pub enum AuditorCommand {
         #[arg(long, short = 'o')]
         out: PathBuf,
     },
+    /// Assets from the chain against the customers' liabilities, with the
+    /// Merkle-sum root to publish (exit 1 when assets fall short).
+    #[cfg(feature = "online")]
+    Reserves {
+        /// What to read.
+        #[command(flatten)]
+        reserves: ReservesArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one customer's inclusion proof (no node needed).
+    Inclusion(InclusionArgs),
+    /// Check an inclusion proof against the published root (no node, no
+    /// policy: what a customer runs; exit 1 if it does not verify).
+    VerifyInclusion {
+        /// The proof file.
+        proof: PathBuf,
+        /// The Merkle-sum root the exchange published (64 hex characters).
+        #[arg(long)]
+        root: Root,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check custodia logs (signers' and the coordinator's); exit 1 naming
     /// the first line that was changed, or a signer log cut short or signing
     /// what the coordinator never proposed.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+/// What `reserves` reads.
+#[cfg(feature = "online")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReservesArgs {
+    /// The vault policy.
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// The customers' balances: `customer,amount` lines (e.g. `c-1,0.5 BTC`).
+    #[arg(long)]
+    pub liabilities: PathBuf,
+    /// The exchange's salt secret (32+ random bytes, readable by its owner
+    /// only); the same file makes the same root and proofs.
+    #[arg(long)]
+    pub salt_secret: PathBuf,
+    /// Node connection.
+    #[command(flatten)]
+    pub node: crate::coordinator::NodeArgs,
+}
+
+/// What `inclusion` reads and writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InclusionArgs {
+    /// The customers' balances.
+    #[arg(long)]
+    pub liabilities: PathBuf,
+    /// The exchange's salt secret.
+    #[arg(long)]
+    pub salt_secret: PathBuf,
+    /// The customer.
+    #[arg(long)]
+    pub customer: crate::audit::reserves::CustomerId,
+    /// The proof file to write (never replaced).
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+}
+
+/// A Merkle-sum root given on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Root(pub [u8; 32]);
+
+impl std::str::FromStr for Root {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Root, &'static str> {
+        crate::audit::reserves::parse_hex_32(s)
+            .map(Root)
+            .ok_or("expected 64 hex characters")
+    }
+}
+
+/// Writes `proof` as JSON to a new file.
+pub fn write_proof(
+    path: &std::path::Path,
+    proof: &crate::audit::reserves::InclusionProof,
+) -> Result<(), crate::transport::FileError> {
+    let json = serde_json::to_string_pretty(proof).expect("a proof serializes") + "\n";
+    crate::transport::write_new_atomically(path, json.as_bytes())
+}
+
+/// What a customer reads when their proof verifies.
+pub fn proof_text(p: &crate::audit::reserves::InclusionProof) -> String {
+    format!(
+        "OK: customer {} is included with {} in root {}, whose total liabilities are {}\n",
+        p.customer,
+        crate::policy::btc(p.amount),
+        crate::audit::reserves::hex(&p.root),
+        crate::policy::btc(p.total)
+    )
 }
 
 /// What `reconcile` and `report` read.
@@ -137,4 +231,92 @@ pub enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Why an auditor command could not gather what it reads.
+#[cfg(feature = "online")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatherError {
+    /// A policy does not load.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    /// A log does not verify or read.
+    #[error(transparent)]
+    Log(#[from] crate::audit::LogError),
+    /// The node cannot be reached.
+    #[error(transparent)]
+    Node(#[from] crate::coordinator::CoordinatorError),
+    /// Reconciling failed.
+    #[error(transparent)]
+    Reconcile(#[from] crate::audit::reconcile::ReconcileError),
+}
+
+#[cfg(feature = "online")]
+impl crate::error::Classify for GatherError {
+    fn exit_code(&self) -> crate::error::ExitCode {
+        match self {
+            GatherError::Policy(e) => e.exit_code(),
+            GatherError::Log(e) => e.exit_code(),
+            GatherError::Node(e) => e.exit_code(),
+            GatherError::Reconcile(e) => e.exit_code(),
+        }
+    }
+}
+
+/// Connects to the node of `args` for a vault on `network`.
+#[cfg(feature = "online")]
+pub fn node_for(
+    args: &crate::coordinator::NodeArgs,
+    network: bitcoin::Network,
+) -> Result<crate::coordinator::Node, crate::coordinator::CoordinatorError> {
+    let settings = crate::coordinator::NodeSettings::default().overridden_by(args);
+    Ok(crate::coordinator::Node::connect(&settings, network)?.0)
+}
+
+/// What `reconcile` and `report` gathered.
+#[cfg(feature = "online")]
+pub struct Reconciled {
+    /// The policies, the current one first.
+    pub policies: Vec<crate::policy::VaultPolicy>,
+    /// The coordinator's log, then the signers'.
+    pub logs: Vec<crate::audit::NamedLog>,
+    /// Signer heads checked.
+    pub heads: crate::audit::HeadCheck,
+    /// Signatures checked against proposals.
+    pub signatures: crate::audit::SignatureCheck,
+    /// Every vault spend judged.
+    pub reconciliation: crate::audit::reconcile::Reconciliation,
+}
+
+/// Reads the policies and logs of `args`, cross-checks the logs and
+/// reconciles the node's chain with them.
+#[cfg(feature = "online")]
+pub fn reconciled(args: &ReconcileArgs) -> Result<Reconciled, GatherError> {
+    use crate::audit::{CoreHistory, HeadCheck, NamedLog, SignatureCheck};
+    let policies = args
+        .policy
+        .iter()
+        .map(|p| crate::policy::VaultPolicy::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut logs = vec![NamedLog::read(&args.log)?];
+    for f in &args.signer_log {
+        logs.push(NamedLog::read(f)?);
+    }
+    let heads = HeadCheck::of(&logs)?;
+    let signatures = SignatureCheck::of(&logs)?;
+    let node = node_for(&args.node, policies[0].network())?;
+    let reconciliation = crate::audit::reconcile::reconcile(
+        &policies,
+        &logs[0].log,
+        &CoreHistory::new(node.client()),
+        args.from_height,
+    )?;
+    Ok(Reconciled {
+        policies,
+        logs,
+        heads,
+        signatures,
+        reconciliation,
+    })
 }

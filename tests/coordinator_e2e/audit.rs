@@ -80,6 +80,38 @@ fn auditor_reconciles_the_approved_flow_and_finds_spends_behind_custodias_back()
     assert_eq!(sat(&a["tiers"][0]["sat"]), sat(&b["cold"]["total_sat"]));
     assert_eq!(sat(&a["tiers"][1]["sat"]), sat(&b["hot"]["total_sat"]));
 
+    // Reserves: the chain's assets against customers' liabilities.
+    let secret = c.path("salt.secret");
+    private_file(&secret, &"7".repeat(64));
+    let assets = sat(&a["total_sat"]);
+    for (owed, code) in [(assets - 1_000, 0), (assets + 1, 1)] {
+        let csv = c.path(&format!("liabilities-{owed}.csv"));
+        std::fs::write(
+            &csv,
+            format!("customer,amount\nc-1,1000 sat\nc-2,{} sat\n", owed - 1_000),
+        )
+        .unwrap();
+        let (got, out, err) = auditor(
+            &node,
+            &[
+                "reserves",
+                "--policy",
+                POLICY,
+                "--liabilities",
+                csv.to_str().unwrap(),
+                "--salt-secret",
+                secret.to_str().unwrap(),
+                "--json",
+            ],
+        );
+        assert_eq!(got, code, "{out}{err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(sat(&r["assets_sat"]), assets);
+        assert_eq!(sat(&r["liabilities_sat"]), owed);
+        assert_eq!(r["covered"], code == 0);
+        assert_eq!(r["root"].as_str().unwrap().len(), 64);
+    }
+
     let reconcile = ["reconcile", "--policy", POLICY, "--log", log];
     let (code, out, err) = auditor(&node, &[&reconcile[..], &["--json"]].concat());
     assert_eq!(code, 0, "{out}{err}");

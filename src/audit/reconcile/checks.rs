@@ -88,7 +88,7 @@ pub(super) fn on_chain(spend: &VaultSpend) -> Option<OnChain> {
     }
     let movement = Movement::of(source, pays_outside, pays_other);
     let moved = match movement {
-        Movement::HotPayout => outside,
+        Movement::HotPayout | Movement::ColdPayout => outside,
         Movement::ColdToHot | Movement::HotToCold => to_other,
         _ => Amount::ZERO,
     };
