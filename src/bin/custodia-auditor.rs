@@ -59,23 +59,27 @@ fn run(cli: Cli) -> Result<()> {
             findings(&heads, &signatures)
         }
         #[cfg(feature = "online")]
-        AuditorCommand::Report { args, days, out } => {
+        AuditorCommand::Report {
+            args,
+            days,
+            out,
+            liabilities,
+            salt_secret,
+        } => {
             use custodia::audit::daily_report::DailyReport;
+            // Bad input first, before the chain is walked.
+            let owed = match (liabilities, salt_secret) {
+                (Some(csv), Some(secret)) => Some(Liabilities::read(&csv, &secret)?),
+                _ => None,
+            };
             let r = reconciled(&args)?;
             let policy = &r.policies[0];
             let node = node_for(&args.node, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
             let balances = custodia::audit::audit_balances(policy, &scanner)?;
-            let (logs, heads, sigs) = (&r.logs, r.heads.clone(), r.signatures.clone());
-            let report = DailyReport::new(
-                policy,
-                balances,
-                r.reconciliation.clone(),
-                logs,
-                heads,
-                sigs,
-                days,
-            );
+            let checks = (r.heads.clone(), r.signatures.clone());
+            let (rec, logs) = (r.reconciliation.clone(), &r.logs);
+            let report = DailyReport::new(policy, balances, rec, logs, checks, owed.as_ref(), days);
             for path in custodia::ui::auditor::write_report(&out, &report)? {
                 println!("wrote {}", path.display());
             }

@@ -54,6 +54,12 @@ pub enum AuditorCommand {
         /// How many days the holdings chart covers.
         #[arg(long, default_value_t = 30)]
         days: u32,
+        /// The customers' balances, to report reserves coverage.
+        #[arg(long, requires = "salt_secret")]
+        liabilities: Option<PathBuf>,
+        /// The exchange's salt secret (with --liabilities).
+        #[arg(long)]
+        salt_secret: Option<PathBuf>,
         /// The directory to write report.md, report.json and balances.svg
         /// into (created if missing; existing files are never replaced).
         #[arg(long, short = 'o')]

@@ -124,6 +124,7 @@ fn auditor_reconciles_the_approved_flow_and_finds_spends_behind_custodias_back()
 
     // The daily report: written, valid JSON, no finding.
     let day1 = c.path("report-1");
+    let covered = c.path(&format!("liabilities-{}.csv", assets - 1_000));
     let (code, out, err) = auditor(
         &node,
         &[
@@ -134,12 +135,17 @@ fn auditor_reconciles_the_approved_flow_and_finds_spends_behind_custodias_back()
             log,
             "-o",
             day1.to_str().unwrap(),
+            "--liabilities",
+            covered.to_str().unwrap(),
+            "--salt-secret",
+            secret.to_str().unwrap(),
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(day1.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["reserves"]["covered"], true);
     assert_eq!(
         sat(&report["balances"]["total_sat"]),
         sat(&b["cold"]["total_sat"]) + sat(&b["hot"]["total_sat"])

@@ -43,6 +43,25 @@ pub(super) fn render(r: &DailyReport) -> String {
         }
     );
 
+    if let Some(res) = &r.reserves {
+        let _ = writeln!(s, "## Reserves against liabilities\n");
+        let _ = writeln!(
+            s,
+            "Assets {} against liabilities {} of {} customers: coverage {}: {}\n",
+            format_amount(res.assets),
+            format_amount(res.liabilities),
+            res.customers,
+            res.coverage_percent
+                .map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2}%")),
+            if res.covered {
+                "OK"
+            } else {
+                "**FINDING: assets below liabilities**"
+            }
+        );
+        let _ = writeln!(s, "Merkle-sum root to publish: `{}`\n", res.root);
+    }
+
     let c = &r.reconcile;
     let _ = writeln!(
         s,

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::balances::BalanceReport;
 use super::heads::{HeadCheck, NamedLog};
 use super::reconcile::{Reconciliation, SpendFinding};
+use super::reserves::{Liabilities, ReservesReport};
 use super::signatures::SignatureCheck;
 use super::time::utc_timestamp;
 use crate::error::{Classify, ExitCode};
@@ -69,6 +70,8 @@ pub struct DailyReport {
     pub signer_heads: HeadCheck,
     /// Signatures signers logged, checked against the proposals.
     pub signatures: SignatureCheck,
+    /// Assets against customers' liabilities, when the liabilities were given.
+    pub reserves: Option<ReservesReport>,
     /// Holdings at the end of each of the last days.
     pub days: Vec<DayPoint>,
     /// The policy minimum of the cold share, for the chart.
@@ -93,11 +96,12 @@ impl DailyReport {
         balances: BalanceReport,
         reconcile: Reconciliation,
         logs: &[NamedLog],
-        signer_heads: HeadCheck,
-        signatures: SignatureCheck,
+        (signer_heads, signatures): (HeadCheck, SignatureCheck),
+        liabilities: Option<&Liabilities>,
         days: u32,
     ) -> DailyReport {
         let day_points = last_days(&reconcile, days);
+        let reserves = liabilities.map(|l| ReservesReport::new(&balances, l));
         DailyReport {
             tip_height: reconcile.tip_height,
             tip_hash: reconcile.tip_hash,
@@ -112,6 +116,7 @@ impl DailyReport {
                     head: l.log.head().to_owned(),
                 })
                 .collect(),
+            reserves,
             signer_heads,
             signatures,
             days: day_points,
@@ -124,6 +129,7 @@ impl DailyReport {
     /// not reconcile, signer logs cut short, signatures never proposed.
     pub fn finding_count(&self) -> usize {
         usize::from(self.balances.finding().is_some())
+            + usize::from(self.reserves.as_ref().is_some_and(|r| !r.covered))
             + self.findings.len()
             + self.signer_heads.missing.len()
             + self.signatures.unproposed.len()
