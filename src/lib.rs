@@ -10,6 +10,7 @@
 //! - [`audit`]: hash-chained logs, balances, reconciliation.
 //! - [`transport`]: moving files between machines safely.
 //! - [`error`]: exit codes; [`cli`] maps errors to them at the edge.
+//! - [`progress`]: how long work over blocks reports that it advances.
 //! - [`ui`]: prompting and printing, for the programs only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod coordinator;
 pub mod error;
 pub mod policy;
+pub mod progress;
 pub mod psbt;
 pub mod signer;
 pub mod transport;

@@ -17,9 +17,9 @@ use super::datadir::{DataDir, SyncState};
 use super::error::CoordinatorError;
 use super::node::Config;
 use super::node_chain::NodeOnDemand;
-use super::progress::SyncProgress;
 use super::vault::Coordinator;
 use super::wallets::{TierWallet, VaultWallets};
+use crate::progress::SyncProgress;
 
 /// Blocks applied between two writes of the wallet database.
 const PERSIST_EVERY: u32 = 100;

@@ -15,9 +15,9 @@ use super::balance::VaultBalance;
 use super::datadir::DataDir;
 use super::error::CoordinatorError;
 use super::node::{Config, Node, NodeArgs, NodeHealth};
-use super::progress::{Quiet, SyncProgress};
 use super::wallets::{TierWallet, VaultWallets};
 use crate::policy::diff::changed_lines as line_diff;
+use crate::progress::{Quiet, SyncProgress};
 
 /// An initialized coordinator.
 pub struct Coordinator {

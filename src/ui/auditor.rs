@@ -317,6 +317,7 @@ pub fn reconciled(args: &ReconcileArgs) -> Result<Reconciled, GatherError> {
         &logs[0].log,
         &CoreHistory::new(node.client()),
         args.from_height,
+        &crate::ui::progress::TerminalProgress::default(),
     )?;
     Ok(Reconciled {
         policies,

@@ -6,6 +6,8 @@
 pub mod auditor;
 #[cfg(feature = "online")]
 pub mod coordinator;
+#[cfg(feature = "online")]
+pub mod progress;
 pub mod qr;
 pub mod terminal;
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::scripts::{ScriptOwner, VaultScripts};
 use crate::policy::Tier;
+use crate::progress::SyncProgress;
 
 /// What reconciling needs of a node: blocks by height and the mempool.
 /// Bitcoin Core over RPC in production; blocks in memory in unit tests.
@@ -141,8 +142,14 @@ pub fn walk_chain<H: ChainHistory>(
     scripts: &VaultScripts,
     network: Network,
     from: u64,
+    progress: &dyn SyncProgress,
 ) -> Result<ChainWalk, H::Error> {
     let tip_height = history.tip_height()?;
+    progress.start(
+        "blocks",
+        u32::try_from(from).unwrap_or(u32::MAX),
+        tip_height,
+    );
     let mut walk = Walk {
         scripts,
         network,
@@ -169,7 +176,9 @@ pub fn walk_chain<H: ChainHistory>(
             cold,
             hot,
         });
+        progress.advance(height);
     }
+    progress.finish();
     for tx in history.mempool()? {
         walk.see(&tx, SpendStatus::Unconfirmed);
     }

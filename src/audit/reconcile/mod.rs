@@ -26,6 +26,7 @@ use super::event::{ApprovalSeen, Event, Proposed};
 use super::log::{LogError, VerifiedLog};
 use crate::error::{Classify, ExitCode};
 use crate::policy::VaultPolicy;
+use crate::progress::SyncProgress;
 
 /// Why reconciling could not finish (a finding is not an error: it is in
 /// the [`Reconciliation`]).
@@ -91,6 +92,7 @@ pub fn reconcile<H: ChainHistory>(
     coordinator_log: &VerifiedLog,
     history: &H,
     from_height: u64,
+    progress: &dyn SyncProgress,
 ) -> Result<Reconciliation, ReconcileError> {
     let network = policies.first().ok_or(ReconcileError::NoPolicy)?.network();
     if let Some(other) = policies.iter().find(|p| p.network() != network) {
@@ -98,7 +100,7 @@ pub fn reconcile<H: ChainHistory>(
     }
     let evidence = Evidence::of(coordinator_log)?;
     let scripts = VaultScripts::of(policies);
-    let walk = walk_chain(history, &scripts, network, from_height)
+    let walk = walk_chain(history, &scripts, network, from_height, progress)
         .map_err(|e| ReconcileError::Node(Box::new(e)))?;
     Ok(Reconciliation::judge(
         walk,

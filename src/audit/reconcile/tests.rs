@@ -190,7 +190,14 @@ fn an_approved_proposed_transfer_reconciles() {
         approval(&policy, &t, "sato", "treasury"),
         approval(&policy, &t, "tanaka", "risk"),
     ]);
-    let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 0).unwrap();
+    let r = reconcile(
+        std::slice::from_ref(&policy),
+        &log,
+        &chain,
+        0,
+        &crate::progress::Quiet,
+    )
+    .unwrap();
     assert_eq!(r.tip_height, 2);
     assert_eq!(r.spends.len(), 1);
     let s = &r.spends[0];
@@ -212,7 +219,14 @@ fn a_spend_outside_custodia_is_a_finding_even_in_the_mempool() {
     );
     chain.mempool.push(theft.clone());
     let (_dir, log) = log(vec![]);
-    let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 0).unwrap();
+    let r = reconcile(
+        std::slice::from_ref(&policy),
+        &log,
+        &chain,
+        0,
+        &crate::progress::Quiet,
+    )
+    .unwrap();
     let findings = r.finding().expect("a finding").0;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].txid, theft.compute_txid());
@@ -245,7 +259,14 @@ fn approvals_that_are_missing_unsigned_or_forged_do_not_count() {
         let mut events = vec![proposal(&policy, &t, Movement::ColdToHot)];
         events.extend(approvals);
         let (_dir, log) = log(events);
-        let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 0).unwrap();
+        let r = reconcile(
+            std::slice::from_ref(&policy),
+            &log,
+            &chain,
+            0,
+            &crate::progress::Quiet,
+        )
+        .unwrap();
         let problems = &r.spends[0].problems;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
@@ -266,7 +287,14 @@ fn a_proposal_that_pays_elsewhere_on_chain_breaks_the_rules() {
     );
     chain.mine(vec![t.clone()]);
     let (_dir, log) = log(vec![proposal(&policy, &t, Movement::ColdToHot)]);
-    let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 0).unwrap();
+    let r = reconcile(
+        std::slice::from_ref(&policy),
+        &log,
+        &chain,
+        0,
+        &crate::progress::Quiet,
+    )
+    .unwrap();
     let rules: Vec<_> = r.spends[0]
         .problems
         .iter()
@@ -295,7 +323,14 @@ fn a_coin_funded_before_the_walk_is_known_by_its_witness() {
     chain.mine(vec![t.clone()]);
     let (_dir, log) = log(vec![]);
     // Walking from height 2 misses the funding in block 1.
-    let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 2).unwrap();
+    let r = reconcile(
+        std::slice::from_ref(&policy),
+        &log,
+        &chain,
+        2,
+        &crate::progress::Quiet,
+    )
+    .unwrap();
     assert_eq!(r.spends.len(), 1);
     assert_eq!(r.spends[0].spend.inputs[0].tier, Tier::Cold);
     assert_eq!(r.spends[0].spend.inputs[0].amount, None);
@@ -329,7 +364,14 @@ fn a_taproot_script_path_spend_is_known_by_its_witness() {
         Witness::from_slice(&[vec![1; 64], script.to_bytes(), control.serialize()]);
     chain.mine(vec![t.clone()]);
     let (_dir, log) = log(vec![]);
-    let r = reconcile(std::slice::from_ref(&policy), &log, &chain, 0).unwrap();
+    let r = reconcile(
+        std::slice::from_ref(&policy),
+        &log,
+        &chain,
+        0,
+        &crate::progress::Quiet,
+    )
+    .unwrap();
     assert_eq!(r.spends.len(), 1);
     assert_eq!(r.spends[0].spend.inputs[0].tier, Tier::Cold);
     assert_eq!(r.spends[0].problems, vec![SpendProblem::NotProposed]);

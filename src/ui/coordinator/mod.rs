@@ -11,7 +11,6 @@ use crate::policy::Tier;
 use crate::coordinator::{Coordinator, CoordinatorError, DataDir, NodeArgs, Quiet, SyncProgress};
 
 mod movements;
-mod progress;
 mod qr;
 mod reads;
 
@@ -182,7 +181,7 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
     let quiet = matches!(command, VaultCommand::Sync { json: true });
     let progress: Arc<dyn SyncProgress> = match quiet {
         true => Arc::new(Quiet),
-        false => Arc::new(progress::TerminalProgress::default()),
+        false => Arc::new(crate::ui::progress::TerminalProgress::default()),
     };
     let c = Coordinator::open(dir, global.node)?.with_progress(progress);
     match command {

@@ -1,15 +1,16 @@
-//! How the library tells a program that a sync advances, without drawing
+//! How the library tells a program that long work over blocks advances (a
+//! coordinator's sync, an auditor's walk of the chain), without drawing
 //! anything itself.
 
-/// Told how a sync advances, so that a program can draw progress; the
+/// Told how work over a range of blocks advances, so that a program can draw progress; the
 /// library itself draws nothing. Methods take `&self` so one reporter can
 /// be shared by everything a command does.
 pub trait SyncProgress: Send + Sync {
-    /// Wallets `label` (e.g. `cold+hot`) start at height `from` toward `to`.
+    /// Work `label` (e.g. `cold+hot`) starts at height `from` toward `to`.
     fn start(&self, label: &str, from: u32, to: u64);
-    /// They reached `height`.
+    /// It reached `height`.
     fn advance(&self, height: u64);
-    /// They are done.
+    /// It is done.
     fn finish(&self);
 }
 

@@ -1,4 +1,4 @@
-//! Sync progress on the terminal: a bar on stderr when stderr is a
+//! Progress over blocks on the terminal: a bar on stderr when stderr is a
 //! terminal, nothing in pipes and scripts.
 
 use std::io::IsTerminal;
@@ -6,12 +6,13 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::coordinator::SyncProgress;
+use crate::progress::SyncProgress;
 
-/// Draws one bar per group of wallets being synced.
+/// Draws one bar per piece of work (a group of wallets synced, a walk).
 #[derive(Default)]
 pub struct TerminalProgress {
-    bar: Mutex<Option<ProgressBar>>,
+    /// The bar, and the height it started at.
+    bar: Mutex<Option<(ProgressBar, u64)>>,
 }
 
 impl SyncProgress for TerminalProgress {
@@ -26,17 +27,18 @@ impl SyncProgress for TerminalProgress {
                 .progress_chars("=> "),
         );
         bar.set_prefix(label.to_owned());
-        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some((bar, u64::from(from)));
     }
 
     fn advance(&self, height: u64) {
-        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
-            bar.set_position(height);
+        // The bar counts blocks from its start, not heights.
+        if let Some((bar, from)) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.set_position(height.saturating_sub(*from));
         }
     }
 
     fn finish(&self) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some((bar, _)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
             bar.finish_and_clear();
         }
     }
