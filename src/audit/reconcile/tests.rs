@@ -145,6 +145,24 @@ fn log(events: Vec<Event>) -> (tempfile::TempDir, VerifiedLog) {
     (dir, verified)
 }
 
+/// Reconciles `chain` from `from` against a coordinator log of `events`.
+fn reconciled(
+    policy: &VaultPolicy,
+    events: Vec<Event>,
+    chain: &Blocks,
+    from: u64,
+) -> Reconciliation {
+    let (_dir, log) = log(events);
+    reconcile(
+        std::slice::from_ref(policy),
+        &log,
+        chain,
+        from,
+        &crate::progress::Quiet,
+    )
+    .unwrap()
+}
+
 fn proposal(policy: &VaultPolicy, tx: &Transaction, movement: Movement) -> Event {
     Event::Proposal(Proposed {
         policy_id: policy.id(),
@@ -185,19 +203,16 @@ fn an_approved_proposed_transfer_reconciles() {
     let (chain, coin) = funded(&policy);
     let t = transfer(&policy, coin);
     chain.mine(vec![t.clone()]);
-    let (_dir, log) = log(vec![
-        proposal(&policy, &t, Movement::ColdToHot),
-        approval(&policy, &t, "sato", "treasury"),
-        approval(&policy, &t, "tanaka", "risk"),
-    ]);
-    let r = reconcile(
-        std::slice::from_ref(&policy),
-        &log,
+    let r = reconciled(
+        &policy,
+        vec![
+            proposal(&policy, &t, Movement::ColdToHot),
+            approval(&policy, &t, "sato", "treasury"),
+            approval(&policy, &t, "tanaka", "risk"),
+        ],
         &chain,
         0,
-        &crate::progress::Quiet,
-    )
-    .unwrap();
+    );
     assert_eq!(r.tip_height, 2);
     assert_eq!(r.spends.len(), 1);
     let s = &r.spends[0];
@@ -218,15 +233,7 @@ fn a_spend_outside_custodia_is_a_finding_even_in_the_mempool() {
         vec![(ScriptBuf::new_op_return([1u8; 4]), 10 * BTC - 500)],
     );
     chain.mempool.push(theft.clone());
-    let (_dir, log) = log(vec![]);
-    let r = reconcile(
-        std::slice::from_ref(&policy),
-        &log,
-        &chain,
-        0,
-        &crate::progress::Quiet,
-    )
-    .unwrap();
+    let r = reconciled(&policy, vec![], &chain, 0);
     let findings = r.finding().expect("a finding").0;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].txid, theft.compute_txid());
@@ -258,15 +265,7 @@ fn approvals_that_are_missing_unsigned_or_forged_do_not_count() {
     ] {
         let mut events = vec![proposal(&policy, &t, Movement::ColdToHot)];
         events.extend(approvals);
-        let (_dir, log) = log(events);
-        let r = reconcile(
-            std::slice::from_ref(&policy),
-            &log,
-            &chain,
-            0,
-            &crate::progress::Quiet,
-        )
-        .unwrap();
+        let r = reconciled(&policy, events, &chain, 0);
         let problems = &r.spends[0].problems;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
@@ -286,15 +285,12 @@ fn a_proposal_that_pays_elsewhere_on_chain_breaks_the_rules() {
         vec![(ScriptBuf::new_op_return([2u8; 4]), 10 * BTC - 500)],
     );
     chain.mine(vec![t.clone()]);
-    let (_dir, log) = log(vec![proposal(&policy, &t, Movement::ColdToHot)]);
-    let r = reconcile(
-        std::slice::from_ref(&policy),
-        &log,
+    let r = reconciled(
+        &policy,
+        vec![proposal(&policy, &t, Movement::ColdToHot)],
         &chain,
         0,
-        &crate::progress::Quiet,
-    )
-    .unwrap();
+    );
     let rules: Vec<_> = r.spends[0]
         .problems
         .iter()
@@ -321,16 +317,8 @@ fn a_coin_funded_before_the_walk_is_known_by_its_witness() {
         .unwrap();
     t.input[0].witness = Witness::from_slice(&[vec![], vec![0x30; 71], script.to_bytes()]);
     chain.mine(vec![t.clone()]);
-    let (_dir, log) = log(vec![]);
     // Walking from height 2 misses the funding in block 1.
-    let r = reconcile(
-        std::slice::from_ref(&policy),
-        &log,
-        &chain,
-        2,
-        &crate::progress::Quiet,
-    )
-    .unwrap();
+    let r = reconciled(&policy, vec![], &chain, 2);
     assert_eq!(r.spends.len(), 1);
     assert_eq!(r.spends[0].spend.inputs[0].tier, Tier::Cold);
     assert_eq!(r.spends[0].spend.inputs[0].amount, None);
@@ -363,15 +351,7 @@ fn a_taproot_script_path_spend_is_known_by_its_witness() {
     t.input[0].witness =
         Witness::from_slice(&[vec![1; 64], script.to_bytes(), control.serialize()]);
     chain.mine(vec![t.clone()]);
-    let (_dir, log) = log(vec![]);
-    let r = reconcile(
-        std::slice::from_ref(&policy),
-        &log,
-        &chain,
-        0,
-        &crate::progress::Quiet,
-    )
-    .unwrap();
+    let r = reconciled(&policy, vec![], &chain, 0);
     assert_eq!(r.spends.len(), 1);
     assert_eq!(r.spends[0].spend.inputs[0].tier, Tier::Cold);
     assert_eq!(r.spends[0].problems, vec![SpendProblem::NotProposed]);
