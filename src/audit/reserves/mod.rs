@@ -161,7 +161,8 @@ impl ReservesReport {
     pub fn new(balances: &BalanceReport, liabilities: &Liabilities) -> ReservesReport {
         let root = liabilities.tree.root();
         let coverage_percent = (root.sum > Amount::ZERO).then(|| {
-            (balances.total.to_sat() as f64 * 10_000.0 / root.sum.to_sat() as f64).round() / 100.0
+            // Rounded down: a shortfall must never print as 100.00 %.
+            (balances.total.to_sat() as f64 * 10_000.0 / root.sum.to_sat() as f64).floor() / 100.0
         });
         ReservesReport {
             height: balances.height,
