@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use custodia::audit::reserves::{read_proof, Liabilities, ReservesReport};
+use custodia::audit::reserves::{read_proof, Liabilities};
 use custodia::audit::{HeadCheck, LogVerification, NamedLog, SignatureCheck};
 #[cfg(feature = "online")]
 use custodia::ui::auditor::{node_for, reconciled, Reconciled};
@@ -92,7 +92,7 @@ fn run(cli: Cli) -> Result<()> {
             let node = node_for(&reserves.node, policy.network())?;
             let scanner = custodia::audit::CoreScanner::new(node.client());
             let balances = custodia::audit::audit_balances(&policy, &scanner)?;
-            let report = ReservesReport::new(&balances, &liabilities);
+            let report = custodia::audit::reserves::ReservesReport::new(&balances, &liabilities);
             output(json, &report, &report.to_text())?;
             report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
