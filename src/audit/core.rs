@@ -1,12 +1,13 @@
 //! [`UtxoScanner`] over Bitcoin Core's `scantxoutset`.
 
 use bdk_bitcoind_rpc::bitcoincore_rpc::{self, Client, RpcApi};
-use bitcoin::{Amount, Block, ScriptBuf, Transaction};
+use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Transaction, TxOut};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::balances::{ScannedOutput, UtxoScanner};
 use super::reconcile::ChainHistory;
+use super::unspent::UnspentOutputs;
 use crate::error::{Classify, ExitCode};
 
 /// The node could not scan.
@@ -156,6 +157,46 @@ impl ChainHistory for CoreHistory<'_> {
             }
         }
         Ok(parents_first(txs))
+    }
+}
+
+impl UnspentOutputs for CoreHistory<'_> {
+    type Error = HistoryError;
+
+    fn tip(&self) -> Result<(u64, BlockHash), HistoryError> {
+        let info = self
+            .client
+            .get_blockchain_info()
+            .map_err(|source| HistoryError {
+                call: "getblockchaininfo",
+                source,
+            })?;
+        Ok((info.blocks, info.best_block_hash))
+    }
+
+    fn unspent(&self, outpoint: OutPoint) -> Result<Option<TxOut>, HistoryError> {
+        // Without the mempool: a coin a pending transaction spends is still
+        // the vault's, and one a pending transaction creates is not yet.
+        let found = self
+            .client
+            .get_tx_out(&outpoint.txid, outpoint.vout, Some(false))
+            .map_err(|source| HistoryError {
+                call: "gettxout",
+                source,
+            })?;
+        found
+            .map(|out| {
+                Ok(TxOut {
+                    value: out.value,
+                    script_pubkey: out.script_pub_key.script().map_err(|e| HistoryError {
+                        call: "gettxout",
+                        source: bitcoincore_rpc::Error::ReturnedError(format!(
+                            "a script the client cannot read: {e}"
+                        )),
+                    })?,
+                })
+            })
+            .transpose()
     }
 }
 

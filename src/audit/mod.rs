@@ -12,6 +12,7 @@ pub mod reconcile;
 pub mod reserves;
 mod signatures;
 mod time;
+mod unspent;
 mod verification;
 
 pub use balances::{
@@ -28,4 +29,5 @@ pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use signatures::{SignatureCheck, UnproposedSignature, UnproposedSignaturesFinding};
 pub use time::{now_unix, utc_timestamp};
+pub use unspent::UnspentOutputs;
 pub use verification::LogVerification;

@@ -96,6 +96,18 @@ fn run(cli: Cli) -> Result<()> {
             output(json, &report, &report.to_text())?;
             report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
+        #[cfg(feature = "online")]
+        AuditorCommand::VerifyProof {
+            file,
+            message,
+            policy,
+            json,
+            node,
+        } => {
+            let v = custodia::ui::auditor::verify_proof(&file, &message, &policy, &node)?;
+            output(json, &v, &v.to_text())?;
+            v.finding().map_or(Ok(()), |f| Err(f.into()))
+        }
         AuditorCommand::Inclusion(i) => {
             let proof = Liabilities::read(&i.liabilities, &i.salt_secret)?.proof(&i.customer)?;
             custodia::ui::auditor::write_proof(&i.out, &proof)?;

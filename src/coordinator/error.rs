@@ -179,6 +179,13 @@ pub enum CoordinatorError {
     /// Finalizing is not possible yet.
     #[error("cannot finalize yet: {0}")]
     NotReady(String),
+    /// A proof of control was given to `finalize`: it spends a challenge no
+    /// transaction has, so it is never a transaction.
+    #[error("{0} is a proof of control, never a transaction: give the combined PSBT (`combine`) to the auditor (`custodia-auditor verify-proof`)")]
+    ProofIsNoTransaction(bitcoin::Txid),
+    /// A proof of control of a tier that holds no confirmed coin.
+    #[error("the {0} wallet holds no confirmed coin to prove control of; run `sync` and check `balance`")]
+    NothingToProve(crate::policy::Tier),
     /// The event log could not be written or does not verify.
     #[error(transparent)]
     Log(#[from] crate::audit::LogError),
@@ -268,6 +275,7 @@ impl Classify for CoordinatorError {
             | Csv { .. }
             | BadFile { .. }
             | OtherVault { .. }
+            | ProofIsNoTransaction(_)
             | DifferentTransactions { .. } => ExitCode::BadInput,
             Io { .. }
             | NodeUnreachable { .. }
@@ -276,7 +284,7 @@ impl Classify for CoordinatorError {
             | Rpc { .. }
             | WalletDb { .. }
             | Connect { .. } => ExitCode::NodeOrIo,
-            Build { .. } => ExitCode::Refused,
+            Build { .. } | NothingToProve(_) => ExitCode::Refused,
         }
     }
 }

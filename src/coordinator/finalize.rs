@@ -151,6 +151,9 @@ impl Coordinator {
             self.log_new_approvals(&psbt, status.txid, m, &status.approved_by)?;
         }
         self.log_new_signer_heads(&psbt)?;
+        if status.movement.is_some_and(|m| m.is_proof()) {
+            return Err(CoordinatorError::ProofIsNoTransaction(status.txid));
+        }
         if !status.other_failures.is_empty() {
             return Err(Refusal::Rules(status.other_failures.clone()).into());
         }

@@ -19,6 +19,7 @@ mod memory_chain;
 mod node;
 mod node_chain;
 mod payout_csv;
+mod proof;
 mod proposal;
 mod propose;
 mod quorum;

@@ -159,10 +159,18 @@ impl Coordinator {
             .source()
             .map(|t| policy.wallet(t).threshold())
             .unwrap_or(usize::MAX);
+        // A proof's challenge input is never signed.
+        let challenges: BTreeSet<usize> = review
+            .inputs()
+            .iter()
+            .filter(|i| i.challenge)
+            .map(|i| i.index)
+            .collect();
         let inputs: Vec<InputSignatures> = psbt
             .inputs
             .iter()
             .enumerate()
+            .filter(|(index, _)| !challenges.contains(index))
             .map(|(index, i)| InputSignatures {
                 index,
                 signatures: if i.final_script_witness.is_some() {

@@ -46,6 +46,10 @@ pub struct InputReview {
     pub owner: Option<VaultPath>,
     /// What is wrong with it.
     pub findings: Vec<Finding>,
+    /// It is the challenge of a proof of control (input 0), which spends
+    /// nothing of the vault and is never signed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub challenge: bool,
     #[serde(skip)]
     pub(crate) spent: Option<TxOut>,
     #[serde(skip)]
@@ -85,6 +89,8 @@ pub struct OutputReview {
     /// The PSBT claims a vault derivation the script does not match: an
     /// attempt to pass an outside address off as change.
     pub false_claim: bool,
+    #[serde(skip)]
+    pub(crate) script: bitcoin::ScriptBuf,
 }
 
 fn claims_of_input(input: &Input) -> Vec<(Fingerprint, DerivationPath)> {
@@ -199,6 +205,7 @@ pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> 
             amount: spent.as_ref().map(|o| o.value),
             owner,
             findings,
+            challenge: false,
             spent,
             descriptor,
         });
@@ -269,6 +276,7 @@ pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) ->
                 destination,
                 owner,
                 false_claim,
+                script: txout.script_pubkey.clone(),
             }
         })
         .collect()

@@ -8,6 +8,7 @@ use bitcoin::{Amount, NetworkKind, Psbt};
 use super::anomalies;
 use super::classify::Destination;
 use super::fields::{is_compact, policy_tag, PolicyTag};
+use super::proof;
 use super::review::Review;
 use crate::policy::rules::{
     check_address_range, check_amount, check_approvals, check_daily, check_destinations, check_fee,
@@ -25,6 +26,9 @@ pub(crate) fn evaluate(policy: &VaultPolicy, psbt: &Psbt, r: &Review) -> Vec<Rul
             RuleId::OneWallet => one_wallet(r),
             RuleId::OutputClaims => output_claims(r),
             RuleId::AddressRange => address_range(policy, r),
+            RuleId::Destinations if r.movement.is_some_and(|m| m.is_proof()) => {
+                proof::check_outputs(&r.outputs, r.input_total_sat)
+            }
             RuleId::Destinations => destinations(r),
             RuleId::Amount => amount(policy, r),
             RuleId::DailyLimit => daily(policy, r),

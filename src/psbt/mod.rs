@@ -19,6 +19,8 @@
 //! - [`compact`]: stripping what a signer re-derives from the policy (for
 //!   fewer QR frames) and re-filling it, byte for byte, before review.
 //! - [`approvals`]: the approval digest, adding approvals, counting them.
+//! - [`proof`]: proofs of control (BIP-127 style): a challenge input no
+//!   transaction can spend, signed with the vault's coins.
 //! - [`Review`]: every input and output classified by re-derivation, and
 //!   every rule judged ([`rules`]).
 //! - [`SignablePsbt`], [`ApprovablePsbt`]: what a passing review turns into,
@@ -34,6 +36,7 @@ mod error;
 pub mod fields;
 mod judge;
 mod outlook;
+pub mod proof;
 mod raw;
 pub mod read;
 mod review;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::approvals::ApprovalStatus;
 use super::classify::{InputReview, OutputReview};
 use super::daily::DailySpending;
+use super::proof::ProofMessage;
 use crate::policy::rules::Movement;
 use crate::policy::rules::{RuleCheck, RuleId};
 use crate::policy::{PolicyId, Tier};
@@ -21,6 +22,9 @@ use crate::policy::{PolicyId, Tier};
 pub struct Review {
     /// The vault's name.
     pub(super) vault: String,
+    /// The auditor's message, if this is a proof of control.
+    #[serde(rename = "proof_message", skip_serializing_if = "Option::is_none")]
+    pub(super) proof: Option<ProofMessage>,
     /// The vault's network.
     pub(super) network: String,
     /// The id of the policy reviewed against.
@@ -92,6 +96,11 @@ impl Review {
     /// rule this version does not know).
     pub fn check(&self, rule: RuleId) -> Option<&RuleCheck> {
         self.rules.iter().find(|c| c.rule == rule)
+    }
+
+    /// The auditor's challenge message, if this is a proof of control.
+    pub fn proof_message(&self) -> Option<&ProofMessage> {
+        self.proof.as_ref()
     }
 
     /// The vault's name.

@@ -48,6 +48,12 @@ impl Review {
             what,
             moved_text(self)
         );
+        if let Some(message) = &self.proof {
+            let _ = writeln!(
+                s,
+                "Proof of control for the auditor's message \"{message}\": input 0 is its challenge; this can never be mined"
+            );
+        }
         let from = self
             .source
             .map_or("not one vault wallet".to_owned(), |t| format!("{t} wallet"));

@@ -69,12 +69,12 @@ impl Classify for Refusal {
     }
 }
 
-/// One input of a signable PSBT: where in the vault it is, its descriptor
-/// rebuilt from the policy, and the proven output it spends.
+/// One input of a signable PSBT: the proven output it spends and, for a
+/// vault input, where in the vault it is and its descriptor rebuilt from the
+/// policy (`None` for the challenge of a proof of control, never signed).
 #[derive(Debug, Clone)]
 pub(crate) struct SignableInput {
-    pub(crate) at: VaultPath,
-    pub(crate) descriptor: Descriptor<PublicKey>,
+    pub(crate) vault: Option<(VaultPath, Descriptor<PublicKey>)>,
     pub(crate) spent: TxOut,
 }
 
@@ -100,15 +100,19 @@ impl SignablePsbt {
         if !review.passes() {
             return Err(Refusal::new(review, None));
         }
-        // A passing review owns and proves every input, from one wallet; the
-        // `None` arms cannot be reached, and refuse if they ever were.
+        // A passing review owns and proves every input but a proof's
+        // challenge, from one wallet; the `None` arms cannot be reached, and
+        // refuse if they ever were.
         let inputs: Option<Vec<SignableInput>> = review
             .inputs()
             .iter()
             .map(|i| {
+                let vault = match i.challenge {
+                    true => None,
+                    false => Some((i.owner?, i.descriptor.clone()?)),
+                };
                 Some(SignableInput {
-                    at: i.owner?,
-                    descriptor: i.descriptor.clone()?,
+                    vault,
                     spent: i.spent.clone()?,
                 })
             })

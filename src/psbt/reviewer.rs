@@ -12,6 +12,7 @@ use super::classify::{review_inputs, review_outputs, Deriver, Destination};
 use super::daily::DailySpending;
 use super::fields::{policy_tag, PolicyTag};
 use super::judge::{daily as daily_rule, evaluate};
+use super::proof::mark_challenge;
 use super::review::Review;
 use crate::policy::rules::{Movement, RuleId};
 use crate::policy::{Tier, VaultPolicy};
@@ -20,17 +21,24 @@ impl Review {
     /// Reviews `psbt` against `policy`, with what was moved in the 24 hours before.
     pub fn of(policy: &VaultPolicy, psbt: &Psbt, spending: &DailySpending) -> Review {
         let mut deriver = Deriver::new(policy);
-        let inputs = review_inputs(&mut deriver, psbt);
+        let mut inputs = review_inputs(&mut deriver, psbt);
         let outputs = review_outputs(&mut deriver, psbt);
         let txid = psbt.unsigned_tx.compute_txid();
+        let proof = mark_challenge(psbt, &mut inputs);
 
-        let tiers: std::collections::BTreeSet<Option<Tier>> =
-            inputs.iter().map(|i| i.owner.map(|o| o.tier)).collect();
+        let tiers: std::collections::BTreeSet<Option<Tier>> = inputs
+            .iter()
+            .filter(|i| !i.challenge)
+            .map(|i| i.owner.map(|o| o.tier))
+            .collect();
         let source = match tiers.into_iter().collect::<Vec<_>>().as_slice() {
             [Some(t)] => Some(*t),
             _ => None,
         };
         let movement = source.map(|t| {
+            if proof.is_some() {
+                return Movement::proof_of(t);
+            }
             let external = outputs
                 .iter()
                 .any(|o| matches!(o.destination, Destination::External { .. }));
@@ -52,6 +60,7 @@ impl Review {
                         Movement::HotPayout | Movement::ColdPayout => {
                             matches!(o.destination, Destination::External { .. })
                         }
+                        Movement::ColdProof | Movement::HotProof => false,
                         _ => o.destination == Destination::Vault { tier: t.other() },
                     })
                     .map(|o| o.amount.to_sat()),
@@ -85,6 +94,7 @@ impl Review {
         };
         let mut review = Review {
             vault: policy.name().to_owned(),
+            proof,
             network: policy.network().to_string(),
             policy_id: policy.id(),
             psbt_policy_id,

@@ -76,6 +76,27 @@ pub enum AuditorCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a proof of control (`custodia-coordinator propose proof`,
+    /// signed and combined) for your challenge message against the node's
+    /// UTXO set: every coin unspent as claimed, its quorum's signatures
+    /// complete (exit 1 if it does not hold).
+    #[cfg(feature = "online")]
+    VerifyProof {
+        /// The combined proof PSBT.
+        file: PathBuf,
+        /// The challenge message you gave the exchange.
+        #[arg(long)]
+        message: crate::psbt::proof::ProofMessage,
+        /// The vault policy.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Node connection.
+        #[command(flatten)]
+        node: crate::coordinator::NodeArgs,
+    },
     /// Write one customer's inclusion proof (no node needed).
     Inclusion(InclusionArgs),
     /// Check an inclusion proof against the published root (no node, no
@@ -256,6 +277,17 @@ pub enum GatherError {
     /// Reconciling failed.
     #[error(transparent)]
     Reconcile(#[from] crate::audit::reconcile::ReconcileError),
+    /// A PSBT does not read.
+    #[error("{}: {source}", path.display())]
+    Psbt {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: crate::psbt::PsbtError,
+    },
+    /// A proof of control cannot be checked.
+    #[error(transparent)]
+    Proof(#[from] crate::psbt::proof::ProofError),
 }
 
 #[cfg(feature = "online")]
@@ -266,6 +298,8 @@ impl crate::error::Classify for GatherError {
             GatherError::Log(e) => e.exit_code(),
             GatherError::Node(e) => e.exit_code(),
             GatherError::Reconcile(e) => e.exit_code(),
+            GatherError::Psbt { source, .. } => source.exit_code(),
+            GatherError::Proof(e) => e.exit_code(),
         }
     }
 }
@@ -326,4 +360,28 @@ pub fn reconciled(args: &ReconcileArgs) -> Result<Reconciled, GatherError> {
         signatures,
         reconciliation,
     })
+}
+
+/// `verify-proof`: reads the policy and the proof, and checks the proof
+/// against the node's UTXO set.
+#[cfg(feature = "online")]
+pub fn verify_proof(
+    file: &std::path::Path,
+    message: &crate::psbt::proof::ProofMessage,
+    policy: &std::path::Path,
+    node: &crate::coordinator::NodeArgs,
+) -> Result<crate::psbt::proof::ProofVerification, GatherError> {
+    let policy = crate::policy::VaultPolicy::load(policy)?;
+    let doc = crate::psbt::PsbtDocument::read(file).map_err(|source| GatherError::Psbt {
+        path: file.to_owned(),
+        source,
+    })?;
+    let node = node_for(node, policy.network())?;
+    let utxos = crate::audit::CoreHistory::new(node.client());
+    Ok(crate::psbt::proof::verify(
+        &policy,
+        doc.psbt(),
+        message,
+        &utxos,
+    )?)
 }

@@ -5,7 +5,7 @@
 use super::support::*;
 
 /// custodia-auditor pointed at `node`: exit code, stdout, stderr.
-fn auditor(node: &common::Node, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn auditor(node: &common::Node, args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("custodia-auditor")
         .unwrap()
         .env_remove("CUSTODIA_RPC_URL")

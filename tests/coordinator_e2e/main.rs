@@ -11,6 +11,7 @@ mod support;
 mod audit;
 mod hot;
 mod limits;
+mod proof;
 mod refusals;
 mod reorg;
 mod setup;

@@ -38,13 +38,19 @@ pub enum LimitScope {
 
 /// What a movement counts against the daily limit of the tier it spends: the
 /// amount that leaves for the other tier (cold→hot) or outside (payouts),
-/// plus the fee. Saturates rather than wraps: no real amount comes near it.
+/// plus the fee. A proof of control counts nothing: it can never be mined.
+/// Saturates rather than wraps: no real amount comes near it.
 pub fn counted_amount(movement: Movement, moved: Amount, fee: Amount) -> Amount {
+    if movement.is_proof() {
+        return Amount::ZERO;
+    }
     let outgoing = match movement {
         Movement::ColdToHot | Movement::HotPayout | Movement::ColdPayout => moved,
-        Movement::HotToCold | Movement::ColdConsolidation | Movement::HotConsolidation => {
-            Amount::ZERO
-        }
+        Movement::HotToCold
+        | Movement::ColdConsolidation
+        | Movement::HotConsolidation
+        | Movement::ColdProof
+        | Movement::HotProof => Amount::ZERO,
     };
     outgoing.checked_add(fee).unwrap_or(Amount::MAX)
 }
@@ -135,6 +141,14 @@ pub fn check_daily(
     let Some(movement) = movement else {
         return judge(rule, false, "cannot be judged without a movement kind");
     };
+    if movement.is_proof() {
+        // Whatever the day's count, a proof moves nothing and adds nothing.
+        return judge(
+            rule,
+            true,
+            "a proof of control moves nothing and is never counted",
+        );
+    }
     let fee = match fee {
         Some(f) if !f.is_negative() => f.unsigned_abs(),
         _ => return judge(rule, false, "cannot be judged: the fee is unknown"),

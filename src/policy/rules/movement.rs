@@ -25,17 +25,27 @@ pub enum Movement {
     ColdConsolidation,
     /// Hot wallet pays only itself.
     HotConsolidation,
+    /// A proof that the cold quorum controls its coins (BIP-127 style): the
+    /// transaction spends a challenge that does not exist, so it can never
+    /// be mined and moves nothing.
+    #[serde(rename = "cold-proof-of-control")]
+    ColdProof,
+    /// A proof that the hot quorum controls its coins.
+    #[serde(rename = "hot-proof-of-control")]
+    HotProof,
 }
 
 impl Movement {
     /// All kinds.
-    pub const ALL: [Movement; 6] = [
+    pub const ALL: [Movement; 8] = [
         Movement::ColdToHot,
         Movement::HotToCold,
         Movement::HotPayout,
         Movement::ColdPayout,
         Movement::ColdConsolidation,
         Movement::HotConsolidation,
+        Movement::ColdProof,
+        Movement::HotProof,
     ];
 
     /// The byte that stands for this kind in approvals (see docs/psbt-fields.md).
@@ -47,6 +57,8 @@ impl Movement {
             Movement::ColdPayout => 4,
             Movement::ColdConsolidation => 5,
             Movement::HotConsolidation => 6,
+            Movement::ColdProof => 7,
+            Movement::HotProof => 8,
         }
     }
 
@@ -68,11 +80,32 @@ impl Movement {
         }
     }
 
-    /// The tier whose coins the movement spends.
+    /// The proof of control of `tier`'s coins.
+    pub fn proof_of(tier: Tier) -> Movement {
+        match tier {
+            Tier::Cold => Movement::ColdProof,
+            Tier::Hot => Movement::HotProof,
+        }
+    }
+
+    /// Whether this is a proof of control: it moves nothing, pays no fee and
+    /// is never counted toward a limit.
+    pub fn is_proof(self) -> bool {
+        matches!(self, Movement::ColdProof | Movement::HotProof)
+    }
+
+    /// The tier whose coins the movement spends (or, for a proof of
+    /// control, signs for).
     pub fn source(self) -> Tier {
         match self {
-            Movement::ColdToHot | Movement::ColdPayout | Movement::ColdConsolidation => Tier::Cold,
-            Movement::HotToCold | Movement::HotPayout | Movement::HotConsolidation => Tier::Hot,
+            Movement::ColdToHot
+            | Movement::ColdPayout
+            | Movement::ColdConsolidation
+            | Movement::ColdProof => Tier::Cold,
+            Movement::HotToCold
+            | Movement::HotPayout
+            | Movement::HotConsolidation
+            | Movement::HotProof => Tier::Hot,
         }
     }
 
@@ -85,6 +118,8 @@ impl Movement {
             Movement::ColdPayout => "cold-payout",
             Movement::ColdConsolidation => "cold-consolidation",
             Movement::HotConsolidation => "hot-consolidation",
+            Movement::ColdProof => "cold-proof-of-control",
+            Movement::HotProof => "hot-proof-of-control",
         }
     }
 
@@ -104,6 +139,8 @@ impl Movement {
             Movement::ColdPayout => "payout from cold (never allowed)",
             Movement::ColdConsolidation => "cold consolidation",
             Movement::HotConsolidation => "hot consolidation",
+            Movement::ColdProof => "proof of control of the cold wallet (moves nothing)",
+            Movement::HotProof => "proof of control of the hot wallet (moves nothing)",
         }
     }
 }
@@ -116,7 +153,7 @@ impl fmt::Display for Movement {
 
 /// A text that names no kind of movement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown movement `{0}`; use one of cold-to-hot, hot-to-cold, hot-payout, cold-payout, cold-consolidation, hot-consolidation")]
+#[error("unknown movement `{0}`; use one of cold-to-hot, hot-to-cold, hot-payout, cold-payout, cold-consolidation, hot-consolidation, cold-proof-of-control, hot-proof-of-control")]
 pub struct UnknownMovement(pub String);
 
 impl std::str::FromStr for Movement {
@@ -138,9 +175,13 @@ mod tests {
         for m in Movement::ALL {
             assert_eq!(Movement::from_code(m.code()), Some(m));
             assert_eq!(m.as_str().parse::<Movement>(), Ok(m));
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
         assert_eq!(Movement::from_code(0), None);
         assert_eq!(Movement::of(Tier::Cold, false, true), Movement::ColdToHot);
         assert_eq!(Movement::of(Tier::Cold, true, true), Movement::ColdPayout);
+        assert!(Movement::proof_of(Tier::Hot).is_proof());
+        assert_eq!(Movement::proof_of(Tier::Cold).source(), Tier::Cold);
+        assert!(!Movement::proof_of(Tier::Cold).needs_approvals());
     }
 }

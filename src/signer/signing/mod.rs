@@ -185,16 +185,13 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
     let mut signed = 0;
     let mut replaced = Vec::new();
     for (index, (input, reviewed)) in inputs.iter_mut().zip(reviewed).enumerate() {
-        let mut secret = key.at(reviewed.at.chain, reviewed.at.index);
+        // A proof's challenge spends nothing of the vault: nothing to sign.
+        let Some((at, descriptor)) = &reviewed.vault else {
+            continue;
+        };
+        let mut secret = key.at(at.chain, at.index);
         let result = sign_input(
-            &mut cache,
-            &secp,
-            kind,
-            input,
-            index,
-            &reviewed.descriptor,
-            &prevouts,
-            &secret,
+            &mut cache, &secp, kind, input, index, descriptor, &prevouts, &secret,
         );
         secret.non_secure_erase();
         match result? {

@@ -9,6 +9,7 @@ use bitcoin::{Amount, FeeRate};
 use serde_json::json;
 
 use crate::policy::{parse_amount, Tier};
+use crate::psbt::proof::ProofMessage;
 
 use super::print_json;
 use crate::coordinator::parse_fee_rate;
@@ -97,6 +98,20 @@ pub enum ProposeCommand {
         #[command(flatten)]
         output: ProposalOutput,
     },
+    /// A proof of control for an auditor: every confirmed coin of one tier
+    /// signed behind a challenge committing to the auditor's message; it can
+    /// never be mined and moves nothing.
+    Proof {
+        /// cold or hot.
+        #[arg(long)]
+        tier: Tier,
+        /// The auditor's challenge message (one line of text, at most 256 bytes).
+        #[arg(long)]
+        message: ProofMessage,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
+    },
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
@@ -115,6 +130,7 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         | ProposeCommand::Payout { output, .. }
         | ProposeCommand::Bump { output, .. }
         | ProposeCommand::Consolidate { output, .. }
+        | ProposeCommand::Proof { output, .. }
         | ProposeCommand::Rebalance { output, .. } => output.clone(),
     };
     qr::check_out(&output.qr)?;
@@ -157,6 +173,15 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             c.propose_consolidate(tier, max_inputs, fee_rate, &output.out)?,
             output.json,
             "fewer than two confirmed, unreserved coins to consolidate",
+        ),
+        ProposeCommand::Proof {
+            tier,
+            message,
+            output,
+        } => (
+            Some(c.propose_proof(tier, &message, &output.out)?),
+            output.json,
+            "",
         ),
         ProposeCommand::Rebalance { fee_rate, output } => (
             c.propose_rebalance(fee_rate, &output.out)?,
