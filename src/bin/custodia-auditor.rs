@@ -97,15 +97,9 @@ fn run(cli: Cli) -> Result<()> {
             report.finding().map_or(Ok(()), |f| Err(f.into()))
         }
         #[cfg(feature = "online")]
-        AuditorCommand::VerifyProof {
-            file,
-            message,
-            policy,
-            json,
-            node,
-        } => {
-            let v = custodia::ui::auditor::verify_proof(&file, &message, &policy, &node)?;
-            output(json, &v, &v.to_text())?;
+        AuditorCommand::VerifyProof(args) => {
+            let v = custodia::ui::auditor::verify_proof(&args)?;
+            output(args.json, &v, &v.to_text())?;
             v.finding().map_or(Ok(()), |f| Err(f.into()))
         }
         AuditorCommand::Inclusion(i) => {

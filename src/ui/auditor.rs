@@ -81,22 +81,7 @@ pub enum AuditorCommand {
     /// UTXO set: every coin unspent as claimed, its quorum's signatures
     /// complete (exit 1 if it does not hold).
     #[cfg(feature = "online")]
-    VerifyProof {
-        /// The combined proof PSBT.
-        file: PathBuf,
-        /// The challenge message you gave the exchange.
-        #[arg(long)]
-        message: crate::psbt::proof::ProofMessage,
-        /// The vault policy.
-        #[arg(long)]
-        policy: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Node connection.
-        #[command(flatten)]
-        node: crate::coordinator::NodeArgs,
-    },
+    VerifyProof(VerifyProofArgs),
     /// Write one customer's inclusion proof (no node needed).
     Inclusion(InclusionArgs),
     /// Check an inclusion proof against the published root (no node, no
@@ -116,6 +101,26 @@ pub enum AuditorCommand {
     /// what the coordinator never proposed.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+/// What `verify-proof` reads.
+#[cfg(feature = "online")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyProofArgs {
+    /// The combined proof PSBT.
+    pub file: PathBuf,
+    /// The challenge message you gave the exchange.
+    #[arg(long)]
+    pub message: crate::psbt::proof::ProofMessage,
+    /// The vault policy.
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Node connection.
+    #[command(flatten)]
+    pub node: crate::coordinator::NodeArgs,
 }
 
 /// What `reserves` reads.
@@ -366,11 +371,15 @@ pub fn reconciled(args: &ReconcileArgs) -> Result<Reconciled, GatherError> {
 /// against the node's UTXO set.
 #[cfg(feature = "online")]
 pub fn verify_proof(
-    file: &std::path::Path,
-    message: &crate::psbt::proof::ProofMessage,
-    policy: &std::path::Path,
-    node: &crate::coordinator::NodeArgs,
+    args: &VerifyProofArgs,
 ) -> Result<crate::psbt::proof::ProofVerification, GatherError> {
+    let VerifyProofArgs {
+        file,
+        message,
+        policy,
+        node,
+        ..
+    } = args;
     let policy = crate::policy::VaultPolicy::load(policy)?;
     let doc = crate::psbt::PsbtDocument::read(file).map_err(|source| GatherError::Psbt {
         path: file.to_owned(),
