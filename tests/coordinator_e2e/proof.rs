@@ -43,11 +43,21 @@ fn combine(c: &Coord, files: &[PathBuf], out: &Path) {
 
 #[test]
 fn proof_of_control_is_signed_verified_and_never_a_transaction() {
+    for policy in [POLICY, "policies/regtest-taproot.toml"] {
+        prove_control(policy);
+    }
+}
+
+fn prove_control(policy_file: &str) {
     let node = common::Node::start();
-    let c = init_and_fund(&node, 2);
+    let c = Coord::new(&node);
+    c.json(&["init", policy_file]);
+    let a = c.json(&["address", "--tier", "cold"]);
+    node.mine_to_descriptor(2, a["descriptor"].as_str().unwrap());
+    node.mine_elsewhere(100);
     let cold = sat(&c.balance()["cold"]["confirmed_sat"]);
     for key in ["cold-1", "cold-2", "cold-4"] {
-        key_holder(&c, key, POLICY);
+        key_holder(&c, key, policy_file);
     }
     let proof = c.path("proof.psbt");
     let p = c.json(&[
@@ -68,7 +78,7 @@ fn proof_of_control_is_signed_verified_and_never_a_transaction() {
     let signed = sign_all(&c, &proof, &["cold-1", "cold-2", "cold-4"]);
     let short = c.path("proof-short.psbt");
     combine(&c, &signed[..2], &short);
-    let policy = ["--message", MESSAGE, "--policy", POLICY, "--json"];
+    let policy = ["--message", MESSAGE, "--policy", policy_file, "--json"];
     let (code, out, err) = auditor(
         &node,
         &[&["verify-proof", short.to_str().unwrap()], &policy[..]].concat(),
@@ -103,7 +113,7 @@ fn proof_of_control_is_signed_verified_and_never_a_transaction() {
             "--message",
             "audit 2026-12-04",
             "--policy",
-            POLICY,
+            policy_file,
         ],
     );
     assert_eq!(code, 1, "{out}");
