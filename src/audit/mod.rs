@@ -22,8 +22,9 @@ pub use balances::{
 pub use core::{CoreHistory, CoreScanner, HistoryError, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
-    Event, Finalized, PolicyAction, PolicyAdopted, Proposed, ProposedOutput, Registered,
-    ReplacedSignatureLogged, SeedCreated, Signed, SignerHead, SignerHeadSeen,
+    Event, Finalized, PolicyAction, PolicyAdopted, PolicyAnnounced, Proposed, ProposedOutput,
+    Registered, ReplacedSignatureLogged, SeedCreated, Signed, SignerHead, SignerHeadSeen,
+    UpdateApproved,
 };
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};

@@ -90,17 +90,15 @@ fn run(cli: Cli) -> Result<()> {
             let text: String = list.iter().map(|a| format!("{}\n", a.to_line())).collect();
             output(json, &list, &text)?;
         }
-        Command::Register {
-            policy,
-            qr,
-            yes,
-            replace,
-        } => {
-            let policy = registration::load_policy(policy.as_deref(), &qr.qr_in)?;
-            if let Some(done) = registration::register(&home, policy, replace, yes, &mut terminal)?
-            {
+        Command::Register(args) => {
+            if let Some(done) = registration::register(&home, &args, &mut terminal)? {
                 print!("{}", done.to_text());
             }
+        }
+        Command::ApproveUpdate(args) => {
+            let done =
+                custodia::signer::policy_update::approve_update(&home, &args, &mut terminal)?;
+            print!("{}", done.to_text());
         }
         Command::Policies { json } => {
             let summary = home.registered_summary()?;

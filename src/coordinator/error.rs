@@ -37,6 +37,45 @@ pub enum CoordinatorError {
         /// Line diff of the canonical TOML.
         diff: String,
     },
+    /// The policy in force governs its changes and no update was given.
+    #[error("the policy in force {old} governs its changes: switching to {new} needs the approved policy update (`custodia-signer approve-update`), announced with `announce-policy` and given to init with --update FILE")]
+    UpdateNeeded {
+        /// The policy in force.
+        old: PolicyId,
+        /// The successor.
+        new: PolicyId,
+    },
+    /// The update does not approve this change.
+    #[error(transparent)]
+    Update(#[from] crate::policy::update::UpdateError),
+    /// The change was never announced.
+    #[error("the change of policy {old} into {new} was never announced; run `custodia-coordinator announce-policy NEW_POLICY --update FILE` and wait the policy's blocks")]
+    NotAnnounced {
+        /// The policy in force.
+        old: PolicyId,
+        /// The successor.
+        new: PolicyId,
+    },
+    /// The waiting blocks have not passed yet.
+    #[error("policy {new} may be adopted from height {usable_at} on; the chain is at {tip}, {} block(s) to go", usable_at - tip)]
+    ChangeWaiting {
+        /// The successor.
+        new: PolicyId,
+        /// The chain's height now.
+        tip: u32,
+        /// The first height it may be adopted at.
+        usable_at: u32,
+    },
+    /// The change was announced before.
+    #[error("the change to policy {new} was announced at height {height}; it may be adopted from height {usable_at} on")]
+    AlreadyAnnounced {
+        /// The successor.
+        new: PolicyId,
+        /// When it was announced.
+        height: u32,
+        /// When it may be adopted.
+        usable_at: u32,
+    },
     /// The stored policy no longer parses.
     #[error("the stored policy {path} is invalid: {reason}; restore it from a backup or run init again with --replace-policy")]
     StoredPolicy {
@@ -285,6 +324,9 @@ impl Classify for CoordinatorError {
             | WalletDb { .. }
             | Connect { .. } => ExitCode::NodeOrIo,
             Build { .. } | NothingToProve(_) => ExitCode::Refused,
+            Update(e) => e.exit_code(),
+            UpdateNeeded { .. } | NotAnnounced { .. } | ChangeWaiting { .. } => ExitCode::Refused,
+            AlreadyAnnounced { .. } => ExitCode::BadInput,
         }
     }
 }

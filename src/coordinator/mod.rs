@@ -14,6 +14,7 @@ mod datadir;
 mod error;
 mod events;
 mod finalize;
+mod governance;
 #[cfg(test)]
 mod memory_chain;
 mod node;
@@ -37,6 +38,7 @@ pub use chain::{ChainBlock, ChainSource, ChainUpdates, MempoolUpdate};
 pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::{CoordinatorError, Refusal};
 pub use finalize::Finalized;
+pub use governance::Announcement;
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};

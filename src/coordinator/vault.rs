@@ -9,6 +9,8 @@ use bitcoin::{Address, Amount, OutPoint};
 use serde::Serialize;
 
 use crate::audit::{Event, LogEntry, PolicyAction, PolicyAdopted};
+
+use super::governance::{check_change, read_update};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
@@ -91,6 +93,7 @@ impl Coordinator {
         policy_file: &Path,
         node_args: NodeArgs,
         replace_policy: bool,
+        update: Option<&Path>,
         start_height: Option<u32>,
     ) -> Result<(Coordinator, InitReport), CoordinatorError> {
         let policy = VaultPolicy::load(policy_file).map_err(|e| CoordinatorError::BadFile {
@@ -118,6 +121,18 @@ impl Coordinator {
             config.sync.start_height = h;
         }
         let settings = &config.node;
+        let update = update.map(read_update).transpose()?;
+        let approved = match &old {
+            Some(old) if old.id() != policy.id() => {
+                let entries = dir.event_log().verify()?.entries;
+                check_change(&entries, old, &policy, update.as_ref(), || {
+                    // The waiting blocks are counted on the node's chain.
+                    let (node, _) = Node::connect(settings, policy.network())?;
+                    Ok(u32::try_from(node.health()?.blocks).unwrap_or(u32::MAX))
+                })?
+            }
+            _ => None,
+        };
         let node_checked = settings.rpc_cookie.is_some() || settings.rpc_user.is_some();
         if node_checked {
             Node::connect(settings, policy.network())?;
@@ -170,6 +185,7 @@ impl Coordinator {
                 diff: old
                     .as_ref()
                     .map(|o| line_diff(&o.to_toml(), &policy.to_toml())),
+                update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
             }))?;
         }
         let report = InitReport {

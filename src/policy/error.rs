@@ -220,6 +220,9 @@ pub enum Problem {
     /// An address range outside what the programs can watch.
     #[error("{0} is out of range; use 0 to 100000 (default 1000): every program derives every address up to it")]
     MaxIndexOutOfRange(i64),
+    /// A waiting time outside what the programs accept.
+    #[error("{0} blocks is out of range; use 0 to 52560 (about a year)")]
+    WaitOutOfRange(i64),
     /// A percentage outside 0..=100.
     #[error("{0} is not a percentage; use 0 to 100")]
     PercentOutOfRange(i64),

@@ -112,6 +112,21 @@ pub struct RulesSection {
     /// `[rules.addresses]`: optional; the canonical form always carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<AddressesSection>,
+    /// `[rules.policy_change]`: optional; without it changes are not governed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_change: Option<PolicyChangeSection>,
+}
+
+/// `[rules.policy_change]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyChangeSection {
+    /// Distinct approvers needed for a successor policy.
+    pub min_approvals: i64,
+    /// Distinct departments among them.
+    pub min_departments: i64,
+    /// Blocks the coordinator waits after announcing a change.
+    pub wait_blocks: i64,
 }
 
 /// `[rules.cold_to_hot]`.

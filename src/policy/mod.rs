@@ -14,6 +14,7 @@ mod parse;
 mod report;
 pub mod rules;
 mod units;
+pub mod update;
 mod wallet;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,6 +151,11 @@ impl VaultPolicy {
                 },
                 addresses: Some(AddressesSection {
                     max_index: r.addresses.max_index.into(),
+                }),
+                policy_change: r.policy_change.map(|c| PolicyChangeSection {
+                    min_approvals: c.min_approvals as i64,
+                    min_departments: c.min_departments as i64,
+                    wait_blocks: c.wait_blocks.into(),
                 }),
             },
         }

@@ -82,20 +82,10 @@ pub enum Command {
     #[command(subcommand)]
     Approver(ApproverCommand),
     /// Register a vault policy, after showing it and what this signer holds of it.
-    Register {
-        /// The policy file.
-        #[arg(required_unless_present = "qr_in")]
-        policy: Option<PathBuf>,
-        /// Read the policy from QR frames instead (`custodia-coordinator policy qr`).
-        #[command(flatten)]
-        qr: QrInArgs,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-        /// Replace the registered policy of the same vault.
-        #[arg(long)]
-        replace: bool,
-    },
+    Register(crate::signer::registration::RegisterArgs),
+    /// As an approver of the registered policy, approve a successor policy
+    /// (shows the change first); writes the policy update file.
+    ApproveUpdate(crate::signer::policy_update::ApproveUpdateArgs),
     /// List the registered policies.
     Policies {
         /// Print JSON.

@@ -3,6 +3,7 @@
 //! - [`keystore`]: the data directory, the encrypted seed, backups.
 //! - [`approval_key`]: approvers' BIP-340 keys, stored like the seed.
 //! - [`registry`]: the policies this signer has been told to sign for.
+//! - [`policy_update`]: approving a successor of the registered policy.
 //! - [`account`]: BIP-48 account keys.
 //! - [`signing`]: policy-enforced, linear-time signing of reviewed PSBTs.
 //! - [`cli`]: the arguments of `custodia-signer`.
@@ -11,6 +12,7 @@ pub mod account;
 pub mod approval_key;
 pub mod cli;
 pub mod keystore;
+pub mod policy_update;
 pub mod registration;
 pub mod registry;
 pub mod signing;

@@ -3,8 +3,9 @@
 //! one, confirm, record. The program supplies the prompts.
 
 use crate::error::{Classify, ExitCode};
+use crate::policy::update::PolicyUpdate;
 use crate::policy::{PolicyError, PolicyId, VaultPolicy};
-use crate::signer::registry::RegistrationStatus;
+use crate::signer::registry::{approved_change, RegistrationStatus};
 use crate::signer::signing::session::Prompts;
 use crate::signer::{KeyStoreError, RegistryError, SignerHome};
 use crate::transport::qr::{self, QrError};
@@ -72,21 +73,47 @@ impl Registered {
     }
 }
 
-/// Registers `policy`, or returns `None` when exactly it is registered
-/// already. A new policy of a registered vault needs `replace`; without
-/// `yes` the person confirms after seeing what the policy gives this laptop.
+/// What `register` is given.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegisterArgs {
+    /// The policy file.
+    #[arg(required_unless_present = "qr_in")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Read the policy from QR frames instead (`custodia-coordinator policy qr`).
+    #[command(flatten)]
+    pub qr: crate::transport::qr::args::QrInArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace the registered policy of the same vault.
+    #[arg(long)]
+    pub replace: bool,
+    /// The policy update its approvers approved (`custodia-signer
+    /// approve-update`), when the registered policy governs its changes.
+    #[arg(long, requires = "replace")]
+    pub update: Option<std::path::PathBuf>,
+}
+
+/// Registers the policy of `args`, or returns `None` when exactly it is
+/// registered already. A new policy of a registered vault needs `replace`
+/// (and, when the registered policy governs its changes, an approved
+/// update); without `yes` the person confirms after seeing what the policy
+/// gives this laptop.
 pub fn register(
     home: &SignerHome,
-    policy: VaultPolicy,
-    replace: bool,
-    yes: bool,
+    args: &RegisterArgs,
     prompts: &mut impl Prompts,
 ) -> Result<Option<Registered>, RegistrationError> {
+    let policy = load_policy(args.policy.as_deref(), &args.qr.qr_in)?;
+    let update = match &args.update {
+        Some(path) => Some(PolicyUpdate::read(path).map_err(RegistryError::from)?),
+        None => None,
+    };
     let reg = home.prepare_registration(policy)?;
     prompts.inform(&reg.to_text());
     match &reg.status {
         RegistrationStatus::AlreadyRegistered => return Ok(None),
-        RegistrationStatus::Replaces { old, .. } if !replace => {
+        RegistrationStatus::Replaces { old, .. } if !args.replace => {
             return Err(RegistryError::NeedsReplace {
                 vault: reg.policy.name().to_owned(),
                 old: old.id(),
@@ -94,7 +121,17 @@ pub fn register(
             }
             .into())
         }
-        _ => {}
+        // Refused before anyone types a passphrase: the change lacks its
+        // approvals.
+        RegistrationStatus::Replaces { old, .. } => {
+            if let Some(approved) = approved_change(old, &reg.policy, update.as_ref())? {
+                prompts.inform(&format!(
+                    "the change is approved by {}\n",
+                    approved_by(approved.approvers())
+                ));
+            }
+        }
+        RegistrationStatus::New => {}
     }
     // The keys the policy gives this seed are derived again before anyone
     // confirms: a policy naming a key this seed does not derive is refused.
@@ -105,16 +142,27 @@ pub fn register(
     if let Some(seed) = &seed {
         home.check_own_keys(&reg.policy, seed)?;
     }
-    if !yes
+    if !args.yes
         && !prompts
             .confirm("Register this policy?")
             .map_err(RegistrationError::Prompt)?
     {
         return Err(RegistryError::NotConfirmed.into());
     }
-    home.register(&reg, replace, seed.as_ref())?;
+    home.register(&reg, args.replace, update.as_ref(), seed.as_ref())?;
     Ok(Some(Registered {
         policy_id: reg.policy.id(),
         vault: reg.policy.name().to_owned(),
     }))
+}
+
+fn approved_by(approvers: &[crate::policy::ApproverId]) -> String {
+    match approvers {
+        [] => "nobody (the registered policy does not govern its changes)".into(),
+        list => list
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }

@@ -19,8 +19,12 @@ use bitcoin::secp256k1::schnorr;
 use bitcoin::{Amount, SignedAmount, Txid};
 use serde::{Deserialize, Serialize};
 
+mod policy;
+
+pub use policy::{PolicyAction, PolicyAdopted, PolicyAnnounced, Registered, UpdateApproved};
+
 use crate::policy::rules::Movement;
-use crate::policy::{ApproverId, KeyId, PolicyId};
+use crate::policy::{ApproverId, PolicyId};
 
 /// One entry of a signer's or the coordinator's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +52,11 @@ pub enum Event {
     Approve(Approved),
     /// The coordinator adopted or replaced a policy.
     Policy(PolicyAdopted),
+    /// An approver approved a change of the vault's policy.
+    ApproveUpdate(UpdateApproved),
+    /// The coordinator announced a change of policy it will adopt once the
+    /// policy's waiting blocks have passed.
+    PolicyAnnounce(PolicyAnnounced),
     /// The coordinator wrote a proposal.
     Proposal(Proposed),
     /// The coordinator saw an approval in a PSBT for the first time.
@@ -78,6 +87,8 @@ impl Event {
             Event::Sign(_) => "sign",
             Event::Approve(_) => "approve",
             Event::Policy(_) => "policy",
+            Event::ApproveUpdate(_) => "approve-update",
+            Event::PolicyAnnounce(_) => "policy-announce",
             Event::Proposal(_) => "proposal",
             Event::Approval(_) => "approval",
             Event::SignerHead(_) => "signer-head",
@@ -89,7 +100,7 @@ impl Event {
     }
 
     /// Every kind this program writes and reads.
-    pub const KINDS: [&'static str; 17] = [
+    pub const KINDS: [&'static str; 19] = [
         "init",
         "restore",
         "restore-backup",
@@ -100,6 +111,8 @@ impl Event {
         "sign",
         "approve",
         "policy",
+        "approve-update",
+        "policy-announce",
         "proposal",
         "approval",
         "signer-head",
@@ -152,25 +165,6 @@ pub struct ApprovalKeyStored {
     pub approver: ApproverId,
     /// Its BIP-340 public key.
     pub pubkey: String,
-}
-
-/// `register`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Registered {
-    /// The policy registered.
-    pub policy_id: PolicyId,
-    /// Its vault.
-    pub vault: String,
-    /// Its network.
-    pub network: String,
-    /// The vault's policy it replaced, if any.
-    pub replaced: Option<PolicyId>,
-    /// The policy's keys this laptop holds.
-    #[serde(default)]
-    pub keys_held: Vec<KeyId>,
-    /// The policy's approvers whose keys this laptop holds.
-    #[serde(default)]
-    pub approvers_held: Vec<ApproverId>,
 }
 
 /// A signature this signer replaced because it did not verify.
@@ -233,37 +227,6 @@ pub struct Approved {
     pub amount: Amount,
     /// Who approved.
     pub approver: ApproverId,
-}
-
-/// `policy`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyAdopted {
-    /// The coordinator's policy.
-    pub policy_id: PolicyId,
-    /// Whether the policy is the coordinator's first or replaced another.
-    pub action: PolicyAction,
-    /// The vault.
-    pub vault: String,
-    /// Its network.
-    pub network: String,
-    /// The policy replaced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_policy_id: Option<PolicyId>,
-    /// What changed, line by line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
-}
-
-/// What the coordinator's `init` did with its policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyAction {
-    /// A new data dir for the policy.
-    Created,
-    /// The data dir already watched this very policy (never logged).
-    Unchanged,
-    /// The data dir watched another policy of the vault, now replaced.
-    Replaced,
 }
 
 /// One output of a proposal: where it pays and how much.

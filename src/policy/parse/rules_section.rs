@@ -12,7 +12,8 @@ use crate::policy::file::PolicyFile;
 use crate::policy::ids::ApproverId;
 use crate::policy::keys::Approver;
 use crate::policy::rules::{
-    AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
+    AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, PolicyChangeRule,
+    RatioRule, Rules,
 };
 use crate::policy::units::{parse_amount, FeeRateLimit};
 
@@ -47,6 +48,58 @@ fn capped(base: &str, max: &str, daily: &str) -> Result<(Amount, Amount)> {
     Ok((max_amount, daily_limit))
 }
 
+/// Checks an approval quorum (`min_approvals` from `min_departments`) can be
+/// met by the policy's approvers.
+fn quorum(
+    base: &str,
+    what: &str,
+    min_approvals: i64,
+    min_departments: i64,
+    approvers: &BTreeMap<ApproverId, Approver>,
+) -> Result<()> {
+    let departments: BTreeSet<&str> = approvers.values().map(|a| a.department.as_str()).collect();
+    if min_approvals < 1 {
+        return Err(PolicyError::invalid(
+            format!("{base}.min_approvals"),
+            Problem::QuorumImpossible(format!(
+                "{what} need at least 1 approval; set min_approvals to 1 or more"
+            )),
+        ));
+    }
+    if min_approvals as u64 > approvers.len() as u64 {
+        return Err(PolicyError::invalid(
+            format!("{base}.min_approvals"),
+            Problem::QuorumImpossible(format!(
+                "{} approvals are required but only {} approvers are listed; add [[approvers]] or lower min_approvals",
+                min_approvals,
+                approvers.len()
+            )),
+        ));
+    }
+    if min_departments < 1 || min_departments as u64 > departments.len() as u64 {
+        return Err(PolicyError::invalid(
+            format!("{base}.min_departments"),
+            Problem::QuorumImpossible(format!(
+                "{} departments are required but the approvers come from {} ({}); use 1 to {} or add approvers from other departments",
+                min_departments,
+                departments.len(),
+                departments.iter().copied().collect::<Vec<_>>().join(", "),
+                departments.len()
+            )),
+        ));
+    }
+    if min_departments > min_approvals {
+        return Err(PolicyError::invalid(
+            format!("{base}.min_departments"),
+            Problem::QuorumImpossible(format!(
+                "{} departments cannot be reached with {} approvals; raise min_approvals to at least min_departments",
+                min_departments, min_approvals
+            )),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn parse_rules(
     file: &PolicyFile,
     network: Network,
@@ -54,47 +107,13 @@ pub(super) fn parse_rules(
 ) -> Result<Rules> {
     let c = &file.rules.cold_to_hot;
     let base = "rules.cold_to_hot";
-    let departments: BTreeSet<&str> = approvers.values().map(|a| a.department.as_str()).collect();
-    if c.min_approvals < 1 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_approvals"),
-            Problem::QuorumImpossible(
-                "cold→hot movements need at least 1 approval; set min_approvals to 1 or more"
-                    .into(),
-            ),
-        ));
-    }
-    if c.min_approvals as u64 > approvers.len() as u64 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_approvals"),
-            Problem::QuorumImpossible(format!(
-                "{} approvals are required but only {} approvers are listed; add [[approvers]] or lower min_approvals",
-                c.min_approvals,
-                approvers.len()
-            )),
-        ));
-    }
-    if c.min_departments < 1 || c.min_departments as u64 > departments.len() as u64 {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_departments"),
-            Problem::QuorumImpossible(format!(
-                "{} departments are required but the approvers come from {} ({}); use 1 to {} or add approvers from other departments",
-                c.min_departments,
-                departments.len(),
-                departments.iter().copied().collect::<Vec<_>>().join(", "),
-                departments.len()
-            )),
-        ));
-    }
-    if c.min_departments > c.min_approvals {
-        return Err(PolicyError::invalid(
-            format!("{base}.min_departments"),
-            Problem::QuorumImpossible(format!(
-                "{} departments cannot be reached with {} approvals; raise min_approvals to at least min_departments",
-                c.min_departments, c.min_approvals
-            )),
-        ));
-    }
+    quorum(
+        base,
+        "cold→hot movements",
+        c.min_approvals,
+        c.min_departments,
+        approvers,
+    )?;
     let (max_amount, daily_limit) = capped(base, &c.max_amount, &c.daily_limit)?;
     let cold_to_hot = ColdToHotRule {
         min_approvals: c.min_approvals as usize,
@@ -197,11 +216,37 @@ pub(super) fn parse_rules(
             )?,
         },
     };
+    let policy_change = match &file.rules.policy_change {
+        None => None,
+        Some(c) => {
+            let base = "rules.policy_change";
+            quorum(
+                base,
+                "policy changes",
+                c.min_approvals,
+                c.min_departments,
+                approvers,
+            )?;
+            let wait_blocks = at(
+                &format!("{base}.wait_blocks"),
+                u32::try_from(c.wait_blocks)
+                    .ok()
+                    .filter(|w| *w <= PolicyChangeRule::MAX_WAIT_BLOCKS)
+                    .ok_or(Problem::WaitOutOfRange(c.wait_blocks)),
+            )?;
+            Some(PolicyChangeRule {
+                min_approvals: c.min_approvals as usize,
+                min_departments: c.min_departments as usize,
+                wait_blocks,
+            })
+        }
+    };
     Ok(Rules {
         cold_to_hot,
         payouts,
         fees,
         ratio,
         addresses,
+        policy_change,
     })
 }

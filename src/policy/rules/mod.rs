@@ -11,6 +11,7 @@
 //! | fees | `fees.rs` | [`check_fee`], [`check_fee_rate`] |
 //! | cold ratio | `ratio.rs` | [`RatioRule::cold_share_ok`] |
 //! | address range | `addresses.rs` | [`check_address_range`] |
+//! | policy change | `policy_change.rs` | [`PolicyChangeRule::quorum_met`], its waiting blocks |
 //!
 //! Rules about the PSBT itself rather than the policy (that it names the
 //! policy, proves its inputs, claims no false change) are judged in
@@ -22,6 +23,7 @@ mod destinations;
 mod fees;
 mod limits;
 mod movement;
+mod policy_change;
 mod ratio;
 mod verdict;
 
@@ -33,6 +35,7 @@ pub use limits::{
     allowance, check_amount, check_daily, counted_amount, daily_limit, LimitScope, WINDOW_SECS,
 };
 pub use movement::Movement;
+pub use policy_change::PolicyChangeRule;
 pub use ratio::{percent, RatioRule};
 pub(crate) use verdict::judge;
 pub use verdict::{RuleCheck, RuleId};
@@ -45,6 +48,7 @@ pub struct Rules {
     pub(crate) fees: FeeRule,
     pub(crate) ratio: RatioRule,
     pub(crate) addresses: AddressRule,
+    pub(crate) policy_change: Option<PolicyChangeRule>,
 }
 
 impl Rules {
@@ -67,5 +71,11 @@ impl Rules {
     /// The range of address indexes the vault uses.
     pub fn addresses(&self) -> &AddressRule {
         &self.addresses
+    }
+    /// What a change of this policy needs, if the policy governs its
+    /// changes (`[rules.policy_change]`); without it a key holder's
+    /// `register --replace` alone replaces it.
+    pub fn policy_change(&self) -> Option<&PolicyChangeRule> {
+        self.policy_change.as_ref()
     }
 }

@@ -37,6 +37,31 @@ pub enum RegistryError {
         /// New policy id.
         new: PolicyId,
     },
+    /// The registered policy governs its changes and no approved update
+    /// was given.
+    #[error("the registered policy {old} of vault `{vault}` governs its changes: replacing it with {new} needs the policy update its approvers approved (`custodia-signer approve-update`), given with --update FILE; nothing was registered")]
+    UpdateNeeded {
+        /// Vault name.
+        vault: String,
+        /// Registered policy id.
+        old: PolicyId,
+        /// New policy id.
+        new: PolicyId,
+    },
+    /// The update given does not approve this change.
+    #[error("{0}; nothing was registered")]
+    Update(#[from] crate::policy::update::UpdateError),
+    /// No policy of this vault is registered here.
+    #[error("no policy of vault `{0}` is registered on this signer; register the policy in force first, then approve its successor")]
+    VaultNotRegistered(String),
+    /// The approver is not an approver of the policy in force.
+    #[error("`{approver}` is not an approver of the registered policy {policy}; only its approvers approve its successor")]
+    NotAnApprover {
+        /// The approver id given.
+        approver: crate::policy::ApproverId,
+        /// The policy in force.
+        policy: PolicyId,
+    },
     /// The operator did not confirm.
     #[error("not confirmed; nothing was registered")]
     NotConfirmed,
@@ -123,7 +148,12 @@ impl Classify for RegistryError {
             RegistryError::Corrupt { .. } | RegistryError::NeedsReplace { .. } => {
                 ExitCode::BadInput
             }
+            RegistryError::Update(e) => e.exit_code(),
+            RegistryError::VaultNotRegistered(_) | RegistryError::NotAnApprover { .. } => {
+                ExitCode::BadInput
+            }
             RegistryError::NotConfirmed
+            | RegistryError::UpdateNeeded { .. }
             | RegistryError::Unlogged { .. }
             | RegistryError::Retired { .. }
             | RegistryError::OtherNetwork { .. }

@@ -23,6 +23,7 @@ use bitcoin::bip32::Fingerprint;
 pub use crate::policy::diff::{diff_lines, render_diff, DiffLine};
 
 use crate::audit::{Event, Registered};
+use crate::policy::update::{ApprovedUpdate, PolicyUpdate};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 use crate::signer::keystore::{
     check_private_file, read_private, KeyStoreError, SignerHome, UnlockedSeed,
@@ -242,10 +243,16 @@ impl SignerHome {
     /// caller has shown [`Registration::to_text`] and had it confirmed. When
     /// the policy names a key of this signer's seed, `seed` must be the
     /// unlocked seed: the key is derived again and compared first.
+    ///
+    /// A registered policy with `[rules.policy_change]` is replaced only
+    /// with an `update` its approvers approved as that rule requires
+    /// ([`PolicyUpdate::approved`]): a key holder alone cannot change what
+    /// the signer enforces.
     pub fn register(
         &self,
         reg: &Registration,
         replace: bool,
+        update: Option<&PolicyUpdate>,
         seed: Option<&UnlockedSeed>,
     ) -> Result<(), RegistryError> {
         if reg.needs_seed() {
@@ -262,6 +269,10 @@ impl SignerHome {
                     new: reg.policy.id(),
                 })
             }
+        };
+        let approved = match old {
+            Some(old) => approved_change(old, &reg.policy, update)?,
+            None => None,
         };
         self.subdir(self.policies_dir())?;
         let path = self.policy_path(&reg.policy.id());
@@ -292,9 +303,28 @@ impl SignerHome {
                 replaced: old.map(|o| o.id()),
                 keys_held: reg.holdings.keys.iter().map(|k| k.key.clone()).collect(),
                 approvers_held: reg.holdings.approvers.clone(),
+                update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
             }))
             .map_err(KeyStoreError::from)?;
         Ok(())
+    }
+}
+
+/// The approved change of `old` into `new`: required when `old` governs
+/// its changes, checked whenever an update is given.
+pub(crate) fn approved_change(
+    old: &VaultPolicy,
+    new: &VaultPolicy,
+    update: Option<&PolicyUpdate>,
+) -> Result<Option<ApprovedUpdate>, RegistryError> {
+    match (update, old.rules().policy_change()) {
+        (Some(u), _) => Ok(Some(u.approved(old, new)?)),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(RegistryError::UpdateNeeded {
+            vault: new.name().to_owned(),
+            old: old.id(),
+            new: new.id(),
+        }),
     }
 }
 

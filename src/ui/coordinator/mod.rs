@@ -38,6 +38,10 @@ pub enum VaultCommand {
         /// Switch an initialized data dir to a different policy (logged).
         #[arg(long)]
         replace_policy: bool,
+        /// The approved policy update, announced with `announce-policy`,
+        /// when the policy in force governs its changes.
+        #[arg(long, requires = "replace_policy")]
+        update: Option<PathBuf>,
         /// The vault's birth height: sync never fetches older blocks (default 0).
         #[arg(long)]
         start_height: Option<u32>,
@@ -53,6 +57,19 @@ pub enum VaultCommand {
     },
     /// Bring both wallets up to the node's chain and mempool.
     Sync {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Announce an approved change of policy (`custodia-signer
+    /// approve-update`): logged with the chain height, adopted by `init
+    /// --replace-policy --update` once the policy's waiting blocks have passed.
+    AnnouncePolicy {
+        /// The successor policy file.
+        policy: PathBuf,
+        /// The policy update file with the approvals.
+        #[arg(long)]
+        update: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -168,11 +185,19 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
     if let VaultCommand::Init {
         policy,
         replace_policy,
+        update,
         start_height,
         json,
     } = &command
     {
-        let (_, r) = Coordinator::init(dir, policy, global.node, *replace_policy, *start_height)?;
+        let (_, r) = Coordinator::init(
+            dir,
+            policy,
+            global.node,
+            *replace_policy,
+            update.as_deref(),
+            *start_height,
+        )?;
         reads::init(&r, *json);
         return Ok(());
     }
@@ -189,6 +214,18 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
         VaultCommand::Status { json } => reads::status(&c, json),
         VaultCommand::Sync { json } => reads::sync(&c, json),
         VaultCommand::Balance { json } => reads::balance(&c, json),
+        VaultCommand::AnnouncePolicy {
+            policy,
+            update,
+            json,
+        } => {
+            let a = c.announce_policy(&policy, &update)?;
+            match json {
+                true => print_json(&a),
+                false => print!("{}", a.to_text()),
+            }
+            Ok(())
+        }
         VaultCommand::Address { tier, json } => reads::address(&c, tier, json),
         VaultCommand::Utxos { tier, json } => reads::utxos(&c, tier, json),
         VaultCommand::Propose(cmd) => movements::propose(&c, cmd),
