@@ -59,6 +59,8 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::audit::RatioFinding,
         crate::audit::MissingHeadsFinding,
         crate::audit::UnproposedSignaturesFinding,
+        crate::audit::UngovernedChangeFinding,
+        crate::policy::update::UpdateError,
         crate::audit::reconcile::ReconcileError,
         crate::audit::reconcile::ReconcileFinding,
         crate::audit::daily_report::ReportFindings,
@@ -84,6 +86,7 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
     try_types!(
         crate::coordinator::CoordinatorError,
         crate::ui::auditor::GatherError,
+        crate::ui::auditor::AuditFinding,
         crate::audit::ScanError
     );
     if e.downcast_ref::<std::io::Error>().is_some() {

@@ -6,6 +6,7 @@ mod balances;
 mod core;
 pub mod daily_report;
 mod event;
+mod governance;
 mod heads;
 mod log;
 pub mod reconcile;
@@ -26,6 +27,7 @@ pub use event::{
     Registered, ReplacedSignatureLogged, SeedCreated, Signed, SignerHead, SignerHeadSeen,
     UpdateApproved,
 };
+pub use governance::{PolicyChange, PolicyChanges, UngovernedChangeFinding};
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};
 pub use log::{EventLog, LockedLog, LogEntry, LogError, VerifiedLog};
 pub use signatures::{SignatureCheck, UnproposedSignature, UnproposedSignaturesFinding};

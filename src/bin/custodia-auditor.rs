@@ -8,7 +8,7 @@ use clap::Parser;
 use custodia::audit::reserves::{read_proof, Liabilities};
 use custodia::audit::{HeadCheck, LogVerification, NamedLog, SignatureCheck};
 #[cfg(feature = "online")]
-use custodia::ui::auditor::{node_for, reconciled, Reconciled};
+use custodia::ui::auditor::{node_for, reconciled};
 use custodia::ui::auditor::{AuditorCommand, LogCommand};
 use custodia::ui::output;
 
@@ -44,19 +44,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         #[cfg(feature = "online")]
         AuditorCommand::Reconcile { args, json } => {
-            let Reconciled {
-                heads,
-                signatures,
-                reconciliation: report,
-                ..
-            } = reconciled(&args)?;
-            let text = report.to_text() + &heads.to_text() + &signatures.to_text();
-            let all = serde_json::json!({"reconcile": report, "signer_heads": heads, "signatures": signatures});
-            output(json, &all, &text)?;
-            if let Some(f) = report.finding() {
-                return Err(f.into());
-            }
-            findings(&heads, &signatures)
+            let r = reconciled(&args)?;
+            output(json, &r.to_json(), &r.to_text())?;
+            r.finding().map_or(Ok(()), |f| Err(f.into()))
         }
         #[cfg(feature = "online")]
         AuditorCommand::Report {

@@ -122,13 +122,16 @@ impl Coordinator {
         }
         let settings = &config.node;
         let update = update.map(read_update).transpose()?;
+        let mut checked_at = None;
         let approved = match &old {
             Some(old) if old.id() != policy.id() => {
                 let entries = dir.event_log().verify()?.entries;
                 check_change(&entries, old, &policy, update.as_ref(), || {
                     // The waiting blocks are counted on the node's chain.
                     let (node, _) = Node::connect(settings, policy.network())?;
-                    Ok(u32::try_from(node.health()?.blocks).unwrap_or(u32::MAX))
+                    let tip = u32::try_from(node.health()?.blocks).unwrap_or(u32::MAX);
+                    checked_at = Some(tip);
+                    Ok(tip)
                 })?
             }
             _ => None,
@@ -186,6 +189,7 @@ impl Coordinator {
                     .as_ref()
                     .map(|o| line_diff(&o.to_toml(), &policy.to_toml())),
                 update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
+                height: checked_at,
             }))?;
         }
         let report = InitReport {

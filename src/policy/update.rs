@@ -44,17 +44,8 @@ pub enum UpdateError {
     #[error("the new policy is the policy in force ({0}); there is nothing to change")]
     Unchanged(PolicyId),
     /// The update is for other policies than the ones given.
-    #[error("the update changes policy {file_old} into {file_new}, not {old} into {new}; use the update made for these two policies")]
-    OtherPolicies {
-        /// The ids the file names.
-        file_old: PolicyId,
-        /// The successor the file names.
-        file_new: PolicyId,
-        /// The policy in force.
-        old: PolicyId,
-        /// The successor given.
-        new: PolicyId,
-    },
+    #[error("the update changes policy {} into {}, not {} into {}; use the update made for these two policies", .0.file_old, .0.file_new, .0.old, .0.new)]
+    OtherPolicies(Box<OtherPolicies>),
     /// An approver who is not in the policy in force, or a signature that
     /// does not verify with that approver's key.
     #[error("the approval by {0} does not verify under the policy in force; ask that approver to approve again with `custodia-signer approve-update`")]
@@ -79,6 +70,19 @@ pub enum UpdateError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// The policies an update names, and the ones it was given for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherPolicies {
+    /// The policy in force the file names.
+    pub file_old: PolicyId,
+    /// The successor the file names.
+    pub file_new: PolicyId,
+    /// The policy in force.
+    pub old: PolicyId,
+    /// The successor given.
+    pub new: PolicyId,
 }
 
 impl Classify for UpdateError {
@@ -184,12 +188,12 @@ impl PolicyUpdate {
     /// Refuses an update that is not the change of `old` into `new`.
     pub fn require_for(&self, old: &VaultPolicy, new: &VaultPolicy) -> Result<(), UpdateError> {
         if self.old != old.id() || self.new != new.id() {
-            return Err(UpdateError::OtherPolicies {
+            return Err(UpdateError::OtherPolicies(Box::new(OtherPolicies {
                 file_old: self.old,
                 file_new: self.new,
                 old: old.id(),
                 new: new.id(),
-            });
+            })));
         }
         Ok(())
     }

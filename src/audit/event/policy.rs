@@ -49,6 +49,10 @@ pub struct PolicyAdopted {
     /// it governs its changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub update_approvers: Vec<ApproverId>,
+    /// The chain height a governed change was checked at (its waiting
+    /// blocks counted to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
 /// What the coordinator's `init` did with its policy.

@@ -67,7 +67,11 @@ fn a_governed_change_needs_approvals_an_announcement_and_the_wait() {
     assert_eq!(ok.approvers().len(), 2);
 
     // The announcement of one change does not announce another.
-    let third = VaultPolicy::from_toml(&(example_text() + "\n[rules.policy_change]\nmin_approvals = 1\nmin_departments = 1\nwait_blocks = 0\n")).unwrap();
+    let third = VaultPolicy::from_toml(
+        &(example_text()
+            + "\n[rules.policy_change]\nmin_approvals = 1\nmin_departments = 1\nwait_blocks = 0\n"),
+    )
+    .unwrap();
     let other = approved_update(&old, &third, &["sato", "suzuki"]);
     let err = check_change(&entries(), &old, &third, Some(&other), tip(500)).unwrap_err();
     assert!(matches!(err, CoordinatorError::NotAnnounced { .. }));
@@ -78,12 +82,14 @@ fn an_ungoverned_policy_changes_as_before_and_announcing_waits_nothing() {
     let v = TestVault::new();
     let old = v.coordinator.policy().clone();
     assert!(old.rules().policy_change().is_none());
-    let next = VaultPolicy::from_toml(&old.to_toml().replace("max_index = 20", "max_index = 21"))
-        .unwrap();
+    let next =
+        VaultPolicy::from_toml(&old.to_toml().replace("max_index = 20", "max_index = 21")).unwrap();
     let entries = v.coordinator.log_entries().unwrap();
-    assert!(check_change(&entries, &old, &next, None, || panic!("no node needed"))
-        .unwrap()
-        .is_none());
+    assert!(
+        check_change(&entries, &old, &next, None, || panic!("no node needed"))
+            .unwrap()
+            .is_none()
+    );
 
     // Announcing is still possible: no approvals needed, usable at once.
     let policy = v.file("next.toml");

@@ -228,7 +228,7 @@ pub(super) fn parse_rules(
                 approvers,
             )?;
             let wait_blocks = at(
-                &format!("{base}.wait_blocks"),
+                format!("{base}.wait_blocks"),
                 u32::try_from(c.wait_blocks)
                     .ok()
                     .filter(|w| *w <= PolicyChangeRule::MAX_WAIT_BLOCKS)

@@ -152,7 +152,7 @@ fn approvals_bind_both_policies_and_the_approver() {
         .unwrap();
     assert!(matches!(
         update.approved(&new, &old),
-        Err(UpdateError::OtherPolicies { .. })
+        Err(UpdateError::OtherPolicies(_))
     ));
     // Another vault or network is no change of this one.
     let renamed = VaultPolicy::from_toml(

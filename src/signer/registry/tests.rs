@@ -292,3 +292,61 @@ fn a_policy_stating_another_xpub_for_this_seed_is_refused() {
     }
     assert!(home.registered_policy(&wrong.id()).unwrap().is_none());
 }
+
+/// A governed policy is replaced only with its approvers' update: a key
+/// holder's `--replace` alone, too few approvals, or an update made for
+/// another successor are refused, and nothing is written or logged.
+#[test]
+fn a_governed_policy_is_replaced_only_with_its_approved_update() {
+    use crate::policy::update::tests::{approval, governed, successor};
+    use crate::policy::update::{PolicyUpdate, UpdateError};
+    let (_tmp, home) = home();
+    let (old, new) = (governed(), successor());
+    register(&home, &old);
+    let entries = || home.log().verify().unwrap().entries.len();
+    let before = entries();
+
+    let reg = home.prepare_registration(new.clone()).unwrap();
+    let refused = home.register(&reg, true, None, None).unwrap_err();
+    assert!(matches!(refused, RegistryError::UpdateNeeded { .. }));
+    assert_eq!(refused.exit_code(), ExitCode::Refused);
+
+    let mut update = PolicyUpdate::new(&old, &new).unwrap();
+    update
+        .add_approval(&old, approval(&old, new.id(), "sato"))
+        .unwrap();
+    let refused = home.register(&reg, true, Some(&update), None).unwrap_err();
+    assert!(matches!(
+        refused,
+        RegistryError::Update(UpdateError::TooFewApprovals { approvers: 1, .. })
+    ));
+
+    // An update approving another successor is no approval of this one.
+    let other = VaultPolicy::from_toml(&EXCHANGE.replacen(
+        "max_amount = \"5 BTC\"",
+        "max_amount = \"4 BTC\"",
+        1,
+    ))
+    .unwrap();
+    let elsewhere = PolicyUpdate::new(&old, &other).unwrap();
+    assert!(matches!(
+        home.register(&reg, true, Some(&elsewhere), None),
+        Err(RegistryError::Update(UpdateError::OtherPolicies(_)))
+    ));
+    assert_eq!(entries(), before, "nothing logged");
+    assert!(home.registered_policy(&new.id()).unwrap().is_none());
+    assert!(home.registered_policy(&old.id()).unwrap().is_some());
+
+    update
+        .add_approval(&old, approval(&old, new.id(), "tanaka"))
+        .unwrap();
+    home.register(&reg, true, Some(&update), None).unwrap();
+    assert!(home.registered_policy(&new.id()).unwrap().is_some());
+    let last = home.log().verify().unwrap().entries.pop().unwrap();
+    let Some(Event::Register(r)) = last.event().unwrap() else {
+        panic!("a register entry");
+    };
+    assert_eq!(r.replaced, Some(old.id()));
+    let approvers: Vec<&str> = r.update_approvers.iter().map(|a| a.as_str()).collect();
+    assert_eq!(approvers, ["sato", "tanaka"]);
+}

@@ -49,18 +49,6 @@ pub enum VaultCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Node health (chain, tip, sync state, network) and the wallets' tips.
-    Status {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Bring both wallets up to the node's chain and mempool.
-    Sync {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
     /// Announce an approved change of policy (`custodia-signer
     /// approve-update`): logged with the chain height, adopted by `init
     /// --replace-policy --update` once the policy's waiting blocks have passed.
@@ -70,6 +58,18 @@ pub enum VaultCommand {
         /// The policy update file with the approvals.
         #[arg(long)]
         update: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Node health (chain, tip, sync state, network) and the wallets' tips.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring both wallets up to the node's chain and mempool.
+    Sync {
         /// Print JSON.
         #[arg(long)]
         json: bool,
