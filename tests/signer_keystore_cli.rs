@@ -345,3 +345,48 @@ fn a_swapped_seed_file_is_caught_by_key_json() {
         .stderr(predicate::str::contains("different key"))
         .stderr(predicate::str::contains("02a6288e"));
 }
+
+/// `passphrase change`: a wrong old passphrase or a short new one changes
+/// nothing and logs nothing (exit 2); then every secret opens with the new
+/// passphrase only.
+#[test]
+fn passphrase_change_moves_every_secret_and_refuses_without_the_old_one() {
+    let s = Scratch::new();
+    s.restore("home", "cold-2");
+    let (_, secret) = s.approver_secret("sato");
+    s.cmd("home")
+        .args(["approver", "import", "--id", "sato", "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .success();
+    let seed = || std::fs::read(s.path("home/seed.age")).unwrap();
+    let log = || std::fs::read_to_string(s.path("home/log.jsonl")).unwrap();
+    let (seed_before, log_before) = (seed(), log());
+    s.secret_file("wrong", "not the passphrase");
+    let new = s.secret_file("new", "another long passphrase");
+    s.signer("home", "wrong")
+        .args(["passphrase", "change", "--new-passphrase-file"])
+        .arg(&new)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrong passphrase"));
+    let short = s.secret_file("short", "short");
+    s.cmd("home")
+        .args(["passphrase", "change", "--new-passphrase-file"])
+        .arg(&short)
+        .assert()
+        .code(2);
+    assert_eq!(seed(), seed_before);
+    assert_eq!(log(), log_before);
+
+    s.cmd("home")
+        .args(["passphrase", "change", "--new-passphrase-file"])
+        .arg(&new)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 secret file(s)"));
+    assert_eq!(mode(&s.path("home/seed.age")), 0o600);
+    s.signer("home", "new").args(["xpub"]).assert().success();
+    s.cmd("home").args(["xpub"]).assert().code(2);
+    assert!(log().contains("\"kind\":\"passphrase-change\""));
+}

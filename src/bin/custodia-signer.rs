@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 use custodia::audit::LogVerification;
-use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand};
+use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand, PassphraseCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
 use custodia::signer::signing::session;
 use custodia::signer::{registration, ApproverSecret, KeyStoreError, Mnemonic, SignerHome};
 use custodia::ui::output;
-use custodia::ui::terminal::{read_mnemonic, Terminal};
+use custodia::ui::terminal::{passphrase, read_mnemonic, Terminal};
 
 fn run(cli: Cli) -> Result<()> {
     let home = SignerHome::open(cli.data_dir.clone())?;
@@ -66,14 +66,12 @@ fn run(cli: Cli) -> Result<()> {
             let words = read_backup(&file, &identity)?;
             let (info, checked) =
                 home.restore_backup(&words, network, || terminal.passphrase_for(true))?;
+            let fp = info.fingerprint;
             let check = match checked {
                 true => "matches key.json",
                 false => "compare it with the fingerprint in your policy",
             };
-            println!(
-                "seed restored from backup: master fingerprint {} ({check})",
-                info.fingerprint
-            );
+            println!("seed restored from backup: master fingerprint {fp} ({check})");
         }
         Command::Approver(ApproverCommand::Init { id }) => {
             let info = home.approver_init(&id, &terminal.passphrase_for(true)?)?;
@@ -84,6 +82,13 @@ fn run(cli: Cli) -> Result<()> {
             let secret = ApproverSecret::from_file(&secret_file)?;
             let info = home.approver_import(&id, secret, &terminal.passphrase_for(true)?)?;
             println!("approval key `{id}` imported; pubkey {}", info.pubkey);
+        }
+        Command::Passphrase(PassphraseCommand::Change {
+            new_passphrase_file,
+        }) => {
+            let old = terminal.passphrase_for(false)?;
+            let new = passphrase(new_passphrase_file.as_deref(), true)?;
+            print!("{}", home.change_passphrase(&old, &new)?.to_text());
         }
         Command::Approver(ApproverCommand::List { json }) => {
             let list = home.approvers()?;

@@ -81,6 +81,9 @@ pub enum Command {
     /// Approval keys (BIP-340) of approvers.
     #[command(subcommand)]
     Approver(ApproverCommand),
+    /// The passphrase of this laptop's secrets.
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
     /// Register a vault policy, after showing it and what this signer holds of it.
     Register(crate::signer::registration::RegisterArgs),
     /// As an approver of the registered policy, approve a successor policy
@@ -127,6 +130,18 @@ pub enum Command {
         /// The new PSBT.
         #[command(flatten)]
         out: PsbtOutput,
+    },
+}
+
+/// `passphrase ...`.
+#[derive(Subcommand)]
+pub enum PassphraseCommand {
+    /// Encrypt the seed and every approval key here again under a new
+    /// passphrase (asked twice; the old one from --passphrase-file or the terminal).
+    Change {
+        /// Read the new passphrase from the first line of this file instead.
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
     },
 }
 

@@ -43,6 +43,8 @@ pub enum Event {
     ApproverInit(ApprovalKeyStored),
     /// An approval key was imported.
     ApproverImport(ApprovalKeyStored),
+    /// A signer encrypted its secrets under a new passphrase.
+    PassphraseChange(PassphraseChanged),
     /// A signer registered a policy (replacing the vault's previous one, if
     /// `replaced`).
     Register(Registered),
@@ -83,6 +85,7 @@ impl Event {
             Event::Backup(_) => "backup",
             Event::ApproverInit(_) => "approver-init",
             Event::ApproverImport(_) => "approver-import",
+            Event::PassphraseChange(_) => "passphrase-change",
             Event::Register(_) => "register",
             Event::Sign(_) => "sign",
             Event::Approve(_) => "approve",
@@ -100,13 +103,14 @@ impl Event {
     }
 
     /// Every kind this program writes and reads.
-    pub const KINDS: [&'static str; 19] = [
+    pub const KINDS: [&'static str; 20] = [
         "init",
         "restore",
         "restore-backup",
         "backup",
         "approver-init",
         "approver-import",
+        "passphrase-change",
         "register",
         "sign",
         "approve",
@@ -156,6 +160,13 @@ pub struct BackupWritten {
     pub recipients: Vec<String>,
     /// The file written.
     pub file: String,
+}
+
+/// `passphrase-change`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassphraseChanged {
+    /// How many secret files were encrypted again.
+    pub files: usize,
 }
 
 /// `approver-init`, `approver-import`.

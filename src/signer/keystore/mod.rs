@@ -16,6 +16,7 @@
 
 mod crypt;
 mod error;
+mod passphrase_change;
 mod secret;
 mod seed;
 
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use crypt::BackupRecipient;
 pub use error::{KeyStoreError, MnemonicProblem};
+pub use passphrase_change::PassphraseChange;
 pub use secret::{MasterKey, Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
 pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
 
