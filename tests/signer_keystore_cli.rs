@@ -390,3 +390,43 @@ fn passphrase_change_moves_every_secret_and_refuses_without_the_old_one() {
     s.cmd("home").args(["xpub"]).assert().code(2);
     assert!(log().contains("\"kind\":\"passphrase-change\""));
 }
+
+/// An approver's laptop (no seed) backs up its approval key and a new
+/// laptop restores the same key from the backup.
+#[test]
+fn approval_keys_travel_in_the_backup() {
+    let s = Scratch::new();
+    let (approver, secret) = s.approver_secret("sato");
+    s.cmd("approver")
+        .args(["approver", "import", "--id", "sato", "--secret-file"])
+        .arg(&secret)
+        .assert()
+        .success();
+    let site = age::x25519::Identity::generate();
+    let id = {
+        use age::secrecy::ExposeSecret;
+        s.secret_file("site.key", site.to_string().expose_secret())
+    };
+    let backup = s.path("approver.age");
+    s.cmd("approver")
+        .args(["backup", "--recipient"])
+        .arg(site.to_public().to_string())
+        .arg("-o")
+        .arg(&backup)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no seed and 1 approval key(s)"));
+    s.cmd("new-laptop")
+        .args(["restore-backup"])
+        .arg(&backup)
+        .arg("--identity")
+        .arg(&id)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("approval key `sato` restored"));
+    s.cmd("new-laptop")
+        .args(["approver", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(approver.pubkey.as_str()));
+}

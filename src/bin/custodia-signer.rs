@@ -53,25 +53,24 @@ fn run(cli: Cli) -> Result<()> {
             output(json, &xpubs, &xpubs.to_text())?;
         }
         Command::Backup { recipients, output } => {
-            let fp = home.backup(&terminal.passphrase_for(false)?, &recipients, &output)?;
-            let (to, n) = (output.display(), recipients.len());
-            println!("backup of master fingerprint {fp} written to {to} for {n} recipient(s)");
+            let r = home.backup(&terminal.passphrase_for(false)?, &recipients, &output)?;
+            let fp = r
+                .fingerprint
+                .map_or("no seed".into(), |f| format!("seed {f}"));
+            let (to, n, keys) = (output.display(), recipients.len(), r.approvers.len());
+            println!(
+                "backup of {fp} and {keys} approval key(s) written to {to} for {n} recipient(s)"
+            );
         }
         Command::RestoreBackup {
             file,
             identity,
             network,
         } => {
-            home.ensure_no_seed()?;
-            let words = read_backup(&file, &identity)?;
-            let (info, checked) =
-                home.restore_backup(&words, network, || terminal.passphrase_for(true))?;
-            let fp = info.fingerprint;
-            let check = match checked {
-                true => "matches key.json",
-                false => "compare it with the fingerprint in your policy",
-            };
-            println!("seed restored from backup: master fingerprint {fp} ({check})");
+            let contents = read_backup(&file, &identity)?;
+            let restored =
+                home.restore_backup(&contents, network, || terminal.passphrase_for(true))?;
+            print!("{}", restored.to_text());
         }
         Command::Approver(ApproverCommand::Init { id }) => {
             let info = home.approver_init(&id, &terminal.passphrase_for(true)?)?;

@@ -131,6 +131,28 @@ impl ApproverSecret {
     }
 }
 
+impl ApproverSecret {
+    /// The secret of an unlocked approval key (for a backup).
+    pub(crate) fn of(key: &ApprovalKey) -> ApproverSecret {
+        ApproverSecret(key.keypair.secret_key())
+    }
+
+    /// The 64 hex characters (for a backup's plaintext).
+    pub(crate) fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.0.display_secret().to_string())
+    }
+
+    /// Its BIP-340 public key.
+    pub(crate) fn x_only_public_key(&self) -> XOnlyPublicKey {
+        self.0.x_only_public_key(&Secp256k1::signing_only()).0
+    }
+
+    /// A second copy, erased on drop like the first.
+    pub(crate) fn clone_secret(&self) -> ApproverSecret {
+        ApproverSecret(self.0)
+    }
+}
+
 impl Drop for ApproverSecret {
     fn drop(&mut self) {
         self.0.non_secure_erase();

@@ -154,12 +154,17 @@ pub struct SeedCreated {
 /// `backup`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupWritten {
-    /// The seed's master fingerprint.
-    pub fingerprint: Fingerprint,
+    /// The seed's master fingerprint (none for a signer that holds only
+    /// approval keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
     /// The age recipients it was encrypted to.
     pub recipients: Vec<String>,
     /// The file written.
     pub file: String,
+    /// The approval keys in the backup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<ApproverId>,
 }
 
 /// `passphrase-change`.

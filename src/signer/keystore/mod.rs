@@ -14,6 +14,7 @@
 //!
 //! Every file is 0600 and refused when group or others may access it.
 
+mod backup;
 mod crypt;
 mod error;
 mod passphrase_change;
@@ -22,11 +23,12 @@ mod seed;
 
 use std::path::{Path, PathBuf};
 
+pub use backup::{read_backup, BackupContents, BackupReport, RestoredBackup};
 pub use crypt::BackupRecipient;
 pub use error::{KeyStoreError, MnemonicProblem};
 pub use passphrase_change::PassphraseChange;
 pub use secret::{MasterKey, Mnemonic, Passphrase, UnlockedSeed, MIN_PASSPHRASE_CHARS};
-pub use seed::{read_backup, AccountXpubs, KeyInfo, SeedOrigin};
+pub use seed::{AccountXpubs, KeyInfo, SeedOrigin};
 
 pub(crate) use crate::transport::private::{
     check_private_file, ensure_private_dir, read_private, read_private_secret,

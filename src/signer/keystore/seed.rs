@@ -1,19 +1,15 @@
-//! The seed: creating it (fresh or restored), unlocking it, backing it up to
-//! age recipients and reading such a backup.
-
-use std::path::Path;
+//! The seed: creating it (fresh or restored) and unlocking it.
 
 use bitcoin::bip32::Fingerprint;
 use bitcoin::Network;
 use serde::{Deserialize, Serialize};
 
-use super::crypt::{open_with_identity_file, seal_to_recipients};
 use super::{
-    open_with_passphrase, read_private, seal_with_passphrase, BackupRecipient, KeyStoreError,
-    Mnemonic, Passphrase, SignerHome, UnlockedSeed,
+    open_with_passphrase, read_private, seal_with_passphrase, KeyStoreError, Mnemonic, Passphrase,
+    SignerHome, UnlockedSeed,
 };
 use crate::audit::utc_timestamp;
-use crate::audit::{BackupWritten, Event, SeedCreated};
+use crate::audit::{Event, SeedCreated};
 use crate::transport::{write_atomically, write_new_atomically};
 
 /// How the seed of a data dir came to be.
@@ -151,25 +147,6 @@ impl SignerHome {
         }
     }
 
-    /// Stores the seed read from a backup under a new passphrase (asked for
-    /// only once the backup has been opened). The network is `network` or,
-    /// if not given, `key.json`'s. Returns the new `key.json` and whether a
-    /// previous `key.json` confirmed the fingerprint.
-    pub fn restore_backup(
-        &self,
-        words: &Mnemonic,
-        network: Option<Network>,
-        passphrase: impl FnOnce() -> Result<Passphrase, KeyStoreError>,
-    ) -> Result<(KeyInfo, bool), KeyStoreError> {
-        self.ensure_no_seed()?;
-        let old = self.key_info()?;
-        let network = network
-            .or(old.as_ref().map(|i| i.network()))
-            .ok_or(KeyStoreError::NeedNetwork)?;
-        let info = self.create_seed(words, network, &passphrase()?, SeedOrigin::RestoreBackup)?;
-        Ok((info, old.is_some()))
-    }
-
     /// `key.json`, if there is one.
     pub fn key_info(&self) -> Result<Option<KeyInfo>, KeyStoreError> {
         let path = self.key_info_path();
@@ -261,99 +238,11 @@ impl SignerHome {
         }
         Ok(words)
     }
-
-    /// Writes an age backup of the seed words, encrypted to `recipients`, to
-    /// the new file `out` (never replaced). Logs the event and returns the
-    /// master fingerprint the backup restores to.
-    pub fn backup(
-        &self,
-        passphrase: &Passphrase,
-        recipients: &[BackupRecipient],
-        out: &Path,
-    ) -> Result<Fingerprint, KeyStoreError> {
-        let words = self.unlock_words(passphrase)?;
-        let sealed = seal_to_recipients(words.phrase().as_bytes(), recipients)?;
-        write_new_atomically(out, &sealed)?;
-        let fingerprint = words.to_seed().fingerprint();
-        self.log().append(&Event::Backup(BackupWritten {
-            fingerprint,
-            recipients: recipients.iter().map(|r| r.to_string()).collect(),
-            file: out.display().to_string(),
-        }))?;
-        Ok(fingerprint)
-    }
-}
-
-/// Reads the seed words from an age backup with the identity file of one of
-/// its recipients. The words are the plain BIP-39 phrase, so `age -d` opens
-/// a backup too.
-pub fn read_backup(backup: &Path, identity_file: &Path) -> Result<Mnemonic, KeyStoreError> {
-    let cipher = std::fs::read(backup).map_err(|e| KeyStoreError::io(backup, e))?;
-    let plain = open_with_identity_file(&cipher, backup, identity_file)?;
-    let text = std::str::from_utf8(&plain)
-        .map_err(|_| KeyStoreError::corrupt(backup, "the content is not text"))?;
-    Mnemonic::parse(text).map_err(|e| KeyStoreError::corrupt(backup, e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::ScriptKind;
-
-    #[test]
-    fn init_unlock_backup_restore() {
-        let tmp = tempfile::tempdir().unwrap();
-        let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
-        let pass = Passphrase::new("a long passphrase");
-        let words = Mnemonic::generate();
-        let info = home
-            .create_seed(&words, Network::Regtest, &pass, SeedOrigin::Init)
-            .unwrap();
-        assert_eq!(home.key_info().unwrap().unwrap(), info);
-        let seed = home.unlock_seed(&pass).unwrap();
-        assert_eq!(seed.fingerprint(), info.master_fingerprint());
-        assert!(matches!(
-            home.create_seed(&words, Network::Regtest, &pass, SeedOrigin::Init),
-            Err(KeyStoreError::SeedExists(_))
-        ));
-
-        let identity = age::x25519::Identity::generate();
-        let id_file = tmp.path().join("id.txt");
-        {
-            use age::secrecy::ExposeSecret;
-            let text = identity.to_string();
-            write_new_atomically(&id_file, text.expose_secret().as_bytes()).unwrap();
-        }
-        let recipient: BackupRecipient = identity.to_public().to_string().parse().unwrap();
-        let out = tmp.path().join("backup.age");
-        home.backup(&pass, &[recipient], &out).unwrap();
-        let restored = read_backup(&out, &id_file).unwrap();
-        let other = SignerHome::open(Some(tmp.path().join("other"))).unwrap();
-        other
-            .create_seed(
-                &restored,
-                Network::Regtest,
-                &Passphrase::new("another passphrase"),
-                SeedOrigin::RestoreBackup,
-            )
-            .unwrap();
-        let seed2 = other
-            .unlock_seed(&Passphrase::new("another passphrase"))
-            .unwrap();
-        assert_eq!(seed2.fingerprint(), seed.fingerprint());
-        assert_eq!(
-            seed2.account_xpub(Network::Regtest, ScriptKind::Tr, 3),
-            seed.account_xpub(Network::Regtest, ScriptKind::Tr, 3)
-        );
-        assert_eq!(home.log().verify().unwrap().kinds(), ["init", "backup"]);
-        let log_text = std::fs::read_to_string(home.log_path()).unwrap();
-        let phrase = words.phrase();
-        let first_words: Vec<&str> = phrase.split(' ').take(3).collect();
-        assert!(
-            !log_text.contains(&first_words.join(" ")),
-            "no secret in the log"
-        );
-    }
 
     #[test]
     fn key_json_must_match_a_restored_seed() {
