@@ -29,10 +29,10 @@ fn seed_and_approval_keys_come_back_from_one_backup() {
     let (id_file, recipient) = identity(tmp.path());
     let out = tmp.path().join("backup.age");
     let report = home.backup(&pass, &[recipient], &out).unwrap();
-    assert_eq!(report.approvers, [sato.clone()]);
+    assert_eq!(report.approvers, std::slice::from_ref(&sato));
 
     let contents = read_backup(&out, &id_file).unwrap();
-    assert_eq!(contents.approver_ids(), [sato.clone()]);
+    assert_eq!(contents.approver_ids(), std::slice::from_ref(&sato));
     let other = SignerHome::open(Some(tmp.path().join("other"))).unwrap();
     let new_pass = Passphrase::new("another passphrase");
     let restored = other
@@ -40,7 +40,7 @@ fn seed_and_approval_keys_come_back_from_one_backup() {
             Ok(Passphrase::new("another passphrase"))
         })
         .unwrap();
-    assert_eq!(restored.approvers, [sato.clone()]);
+    assert_eq!(restored.approvers, std::slice::from_ref(&sato));
     let seed = home.unlock_seed(&pass).unwrap();
     let seed2 = other.unlock_seed(&new_pass).unwrap();
     assert_eq!(
