@@ -23,9 +23,9 @@ pub use balances::{
 pub use core::{CoreHistory, CoreScanner, HistoryError, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
-    Event, Finalized, PassphraseChanged, PolicyAction, PolicyAdopted, PolicyAnnounced, Proposed,
-    ProposedOutput, Registered, ReplacedSignatureLogged, SeedCreated, Signed, SignerHead,
-    SignerHeadSeen, UpdateApproved,
+    Event, Finalized, PassphraseChanged, PolicyAction, PolicyAdopted, PolicyAnnounced,
+    PolicyRetired, Proposed, ProposedOutput, Registered, ReplacedSignatureLogged, SeedCreated,
+    Signed, SignerHead, SignerHeadSeen, UpdateApproved,
 };
 pub use governance::{PolicyChange, PolicyChanges, UngovernedChangeFinding};
 pub use heads::{HeadCheck, MissingHead, MissingHeadsFinding, NamedLog};

@@ -104,16 +104,9 @@ fn run(cli: Cli) -> Result<()> {
                 custodia::signer::policy_update::approve_update(&home, &args, &mut terminal)?;
             print!("{}", done.to_text());
         }
-        Command::Policies { json } => {
-            let summary = home.registered_summary()?;
-            let text: String = summary
-                .iter()
-                .map(|p| format!("{}\n", p.to_line()))
-                .collect();
-            output(json, &summary, &text)?;
-            for stray in home.unregistered_policy_files()? {
-                eprintln!("WARNING: {stray}");
-            }
+        Command::Policies { json } => custodia::ui::signer::policies(&home, json)?,
+        Command::RetirePolicy { policy_id } => {
+            custodia::ui::signer::retire_policy(&home, &policy_id)?
         }
         Command::Review { input, json } => {
             let review = session::review(&home, &input)?;

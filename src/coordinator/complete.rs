@@ -37,7 +37,7 @@ impl Coordinator {
         add_vault_output_origins(&mut psbt, self, wallets)?;
         set_policy_id(&mut psbt, policy.id()).expect("a new PSBT names no policy");
 
-        let review = Review::of(policy, &psbt, &self.daily_spending()?);
+        let review = self.review(&psbt, &self.daily_spending()?)?;
         let failures: Vec<RuleCheck> = review
             .failures()
             .filter(|f| f.rule != RuleId::Approvals)
@@ -87,6 +87,7 @@ impl Coordinator {
                     role: match o.destination {
                         Destination::Vault { tier } if tier == from => "change".into(),
                         Destination::Vault { tier } => tier.to_string(),
+                        Destination::Successor { tier } => format!("successor {tier}"),
                         Destination::External { .. } => "external".into(),
                     },
                 })
@@ -165,7 +166,9 @@ fn after(before: &VaultBalance, review: &Review, fee: Amount) -> (Amount, Amount
             (Destination::Vault { tier: Tier::Cold }, Some(Tier::Hot)) => {
                 cold += o.amount.to_sat() as i128
             }
-            (Destination::External { .. }, _) => total -= o.amount.to_sat() as i128,
+            (Destination::External { .. } | Destination::Successor { .. }, _) => {
+                total -= o.amount.to_sat() as i128
+            }
             _ => {}
         }
     }

@@ -74,6 +74,11 @@ impl DataDir {
     pub fn policy_path(&self) -> PathBuf {
         self.root.join("policy.toml")
     }
+    /// The successor policy a migration pays (`propose migrate`), until
+    /// `init --replace-policy` adopts it.
+    pub fn successor_path(&self) -> PathBuf {
+        self.root.join("successor.toml")
+    }
     /// The node settings file.
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
@@ -115,6 +120,35 @@ impl DataDir {
     /// Stores the policy in canonical form.
     pub fn store_policy(&self, policy: &VaultPolicy) -> Result<(), CoordinatorError> {
         write_private(&self.policy_path(), policy.to_toml().as_bytes())
+    }
+
+    /// The stored successor policy, if a migration named one.
+    pub fn load_successor(&self) -> Result<Option<VaultPolicy>, CoordinatorError> {
+        let path = self.successor_path();
+        match fs::read_to_string(&path) {
+            Ok(text) => VaultPolicy::from_toml(&text).map(Some).map_err(|e| {
+                CoordinatorError::StoredPolicy {
+                    path,
+                    reason: e.to_string(),
+                }
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CoordinatorError::io(&path, e)),
+        }
+    }
+
+    /// Stores the successor policy a migration pays.
+    pub fn store_successor(&self, policy: &VaultPolicy) -> Result<(), CoordinatorError> {
+        write_private(&self.successor_path(), policy.to_toml().as_bytes())
+    }
+
+    /// Forgets the successor once it is the policy in force.
+    pub fn remove_successor(&self) -> Result<(), CoordinatorError> {
+        match fs::remove_file(self.successor_path()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(CoordinatorError::io(self.successor_path(), e)),
+        }
     }
 
     /// The last sync, if any.

@@ -76,6 +76,15 @@ pub enum CoordinatorError {
         /// When it may be adopted.
         usable_at: u32,
     },
+    /// A migration names another successor than the one a pending
+    /// migration pays.
+    #[error("a migration to successor {stored} is under way; finish it (or adopt it with init --replace-policy) before migrating to {given}")]
+    OtherSuccessor {
+        /// The successor stored.
+        stored: PolicyId,
+        /// The one given.
+        given: PolicyId,
+    },
     /// The stored policy no longer parses.
     #[error("the stored policy {path} is invalid: {reason}; restore it from a backup or run init again with --replace-policy")]
     StoredPolicy {
@@ -326,7 +335,7 @@ impl Classify for CoordinatorError {
             Build { .. } | NothingToProve(_) => ExitCode::Refused,
             Update(e) => e.exit_code(),
             UpdateNeeded { .. } | NotAnnounced { .. } | ChangeWaiting { .. } => ExitCode::Refused,
-            AlreadyAnnounced { .. } => ExitCode::BadInput,
+            AlreadyAnnounced { .. } | OtherSuccessor { .. } => ExitCode::BadInput,
         }
     }
 }

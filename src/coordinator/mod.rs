@@ -8,6 +8,7 @@
 mod balance;
 mod bump;
 mod chain;
+mod change;
 mod complete;
 mod consolidate;
 mod datadir;
@@ -17,6 +18,7 @@ mod finalize;
 mod governance;
 #[cfg(test)]
 mod memory_chain;
+mod migrate;
 mod node;
 mod node_chain;
 mod payout_csv;
@@ -39,6 +41,7 @@ pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::{CoordinatorError, Refusal};
 pub use finalize::Finalized;
 pub use governance::Announcement;
+pub use migrate::DEFAULT_MIGRATION_INPUTS;
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};

@@ -208,44 +208,52 @@ impl Coordinator {
         fee_rate: FeeRate,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let psbt = {
-            let wallet = wallets.tier_mut(from).wallet_mut();
-            let reserved = wallet.list_locked_unspent().count();
-            let hint = if reserved > 0 {
-                format!(
-                    "; {reserved} coin(s) of the {from} wallet are reserved by pending proposals (`utxos` shows them; `abandon FILE` releases a proposal's coins)"
-                )
-            } else {
-                String::new()
-            };
-            let mut builder = wallet.build_tx();
-            // The main multisig path: no timelock, so a recovery path (or the
-            // taproot key path, whose key nobody holds) is never chosen.
-            builder
-                .fee_rate(fee_rate)
-                .set_condition(Condition::default());
-            match spend {
-                Spend::Pay(recipients) => {
-                    builder.set_recipients(recipients);
-                }
-                Spend::Sweep { to, coins } => {
-                    builder
-                        .add_utxos(&coins)
-                        .map_err(|e| CoordinatorError::Build {
-                            what: format!("{from} wallet transaction"),
-                            reason: e.to_string(),
-                        })?
-                        .manually_selected_only()
-                        .drain_to(to);
-                }
-            }
-            builder.finish().map_err(|e| CoordinatorError::Build {
-                what: format!("{from} wallet transaction"),
-                reason: format!("{e}; run `sync` and check `balance`{hint}"),
-            })?
-        };
+        let psbt = build_spend(wallets, from, spend, fee_rate)?;
         self.complete_proposal(wallets, from, psbt, fee_rate, None, out)
     }
+}
+
+/// Builds the transaction of `spend` with the `from` tier's wallet.
+pub(crate) fn build_spend(
+    wallets: &mut VaultWallets,
+    from: Tier,
+    spend: Spend,
+    fee_rate: FeeRate,
+) -> Result<bitcoin::Psbt, CoordinatorError> {
+    let wallet = wallets.tier_mut(from).wallet_mut();
+    let reserved = wallet.list_locked_unspent().count();
+    let hint = if reserved > 0 {
+        format!(
+            "; {reserved} coin(s) of the {from} wallet are reserved by pending proposals (`utxos` shows them; `abandon FILE` releases a proposal's coins)"
+        )
+    } else {
+        String::new()
+    };
+    let mut builder = wallet.build_tx();
+    // The main multisig path: no timelock, so a recovery path (or the
+    // taproot key path, whose key nobody holds) is never chosen.
+    builder
+        .fee_rate(fee_rate)
+        .set_condition(Condition::default());
+    match spend {
+        Spend::Pay(recipients) => {
+            builder.set_recipients(recipients);
+        }
+        Spend::Sweep { to, coins } => {
+            builder
+                .add_utxos(&coins)
+                .map_err(|e| CoordinatorError::Build {
+                    what: format!("{from} wallet transaction"),
+                    reason: e.to_string(),
+                })?
+                .manually_selected_only()
+                .drain_to(to);
+        }
+    }
+    builder.finish().map_err(|e| CoordinatorError::Build {
+        what: format!("{from} wallet transaction"),
+        reason: format!("{e}; run `sync` and check `balance`{hint}"),
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use bitcoin::{Psbt, Txid};
 use serde::Serialize;
 
 use crate::policy::ApproverId;
-use crate::psbt::{ApprovalStatus, Movement, Review, RuleCheck, RuleId};
+use crate::psbt::{ApprovalStatus, Movement, RuleCheck, RuleId};
 
 use super::error::CoordinatorError;
 use super::vault::Coordinator;
@@ -128,7 +128,7 @@ impl Coordinator {
     /// The approvals and signatures of a (merged) PSBT.
     pub fn collection_status(&self, psbt: &Psbt) -> Result<CollectionStatus, CoordinatorError> {
         let policy = self.policy();
-        let review = Review::of(policy, psbt, &self.daily_spending()?);
+        let review = self.review(psbt, &self.daily_spending()?)?;
         let rule = policy.rules().cold_to_hot();
         let approvals_required = review.movement().is_some_and(Movement::needs_approvals);
         let empty = ApprovalStatus {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{Event, LogEntry, PolicyAction, PolicyAdopted};
 
-use super::governance::{check_change, read_update};
+use super::change::{check_change, read_update};
 use crate::policy::{PolicyId, Tier, VaultPolicy};
 
 use super::balance::VaultBalance;
@@ -171,6 +171,12 @@ impl Coordinator {
             }
         }
         dir.store_policy(&coordinator.policy)?;
+        if dir
+            .load_successor()?
+            .is_some_and(|next| next.id() == coordinator.policy.id())
+        {
+            dir.remove_successor()?;
+        }
         if config != stored || !dir.config_path().exists() {
             config.store(dir)?;
         }

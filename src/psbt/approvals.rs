@@ -281,7 +281,7 @@ mod tests {
         // Well-formed fields decode; whether they verify is judged later.
         assert!(decode(b"sato", &[1; 65]).is_ok());
         assert!(decode(b"sato", &[1; 64]).is_err());
-        assert!(decode(b"sato", &[9; 65]).is_err());
+        assert!(decode(b"sato", &[99; 65]).is_err());
         assert!(decode(b"not an id!", &[1; 65]).is_err());
     }
 }

@@ -65,6 +65,12 @@ pub enum Destination {
         /// Which wallet.
         tier: Tier,
     },
+    /// To the wallet of the same name in the vault's registered successor
+    /// policy (a migration after a key rotation).
+    Successor {
+        /// Which wallet of the successor.
+        tier: Tier,
+    },
     /// Outside the vault.
     External {
         /// Whether the payout allowlist names it.
@@ -248,8 +254,13 @@ fn check_script_specifics(
     }
 }
 
-/// Reviews every output.
-pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> Vec<OutputReview> {
+/// Reviews every output; with the `successor` policy's deriver, an output
+/// that re-derives to one of its wallets goes to the successor.
+pub(crate) fn review_outputs(
+    deriver: &mut Deriver<'_>,
+    mut successor: Option<&mut Deriver<'_>>,
+    psbt: &bitcoin::Psbt,
+) -> Vec<OutputReview> {
     let policy = deriver.policy;
     let network = policy.network();
     psbt.unsigned_tx
@@ -259,11 +270,21 @@ pub(crate) fn review_outputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) ->
         .enumerate()
         .map(|(index, (txout, output))| {
             let claims = claims_of_output(output);
-            let (owner, false_claim) = deriver.locate(&txout.script_pubkey, claims.iter());
+            let (owner, mut false_claim) = deriver.locate(&txout.script_pubkey, claims.iter());
             let address = Address::from_script(&txout.script_pubkey, network).ok();
-            let destination = match owner {
-                Some(at) => Destination::Vault { tier: at.tier },
-                None => Destination::External {
+            let next = match (owner, successor.as_deref_mut()) {
+                (None, Some(next)) => next.locate(&txout.script_pubkey, claims.iter()).0,
+                _ => None,
+            };
+            let destination = match (owner, next) {
+                (Some(at), _) => Destination::Vault { tier: at.tier },
+                (None, Some(at)) => {
+                    // A key kept from this policy claims the output too: the
+                    // successor's script, not a false claim.
+                    false_claim = false;
+                    Destination::Successor { tier: at.tier }
+                }
+                (None, None) => Destination::External {
                     allowlisted: address
                         .as_ref()
                         .is_some_and(|a| policy.rules().payouts().allows(a)),

@@ -194,6 +194,13 @@ fn destinations(r: &Review) -> RuleCheck {
                 address: o.address.clone(),
                 allowed: allowlisted,
             }),
+            // Only a whole migration pays the successor.
+            Destination::Successor { .. } if r.movement.is_some_and(|m| m.is_migration()) => None,
+            Destination::Successor { .. } => Some(OutsidePayment {
+                output: o.index,
+                address: o.address.clone(),
+                allowed: false,
+            }),
             Destination::Vault { .. } => None,
         })
         .collect();
@@ -204,7 +211,7 @@ fn amount(policy: &VaultPolicy, r: &Review) -> RuleCheck {
     let outside = r
         .outputs
         .iter()
-        .filter(|o| matches!(o.destination, Destination::External { .. }))
+        .filter(|o| !matches!(o.destination, Destination::Vault { .. }))
         .count();
     check_amount(policy, r.movement, r.moved(), outside)
 }

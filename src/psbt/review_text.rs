@@ -76,6 +76,9 @@ impl Review {
                     format!("change to {tier}{path}")
                 }
                 (Destination::Vault { tier }, _) => format!("to {tier}{path}"),
+                (Destination::Successor { tier }, _) => {
+                    format!("to the successor vault's {tier} wallet")
+                }
                 (Destination::External { allowlisted: true }, _) => {
                     "external, allowlisted".to_owned()
                 }

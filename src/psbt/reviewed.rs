@@ -96,7 +96,18 @@ impl SignablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<SignablePsbt, Refusal> {
-        let review = Review::of(policy, &psbt, spending);
+        SignablePsbt::check_with_successor(policy, None, psbt, spending)
+    }
+
+    /// [`SignablePsbt::check`], knowing the vault's registered successor
+    /// policy, so that a migration to its wallets can pass.
+    pub fn check_with_successor(
+        policy: &VaultPolicy,
+        successor: Option<&VaultPolicy>,
+        psbt: Psbt,
+        spending: &DailySpending,
+    ) -> Result<SignablePsbt, Refusal> {
+        let review = Review::with_successor(policy, successor, &psbt, spending);
         if !review.passes() {
             return Err(Refusal::new(review, None));
         }
@@ -184,7 +195,17 @@ impl ApprovablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<ApprovablePsbt, Refusal> {
-        let review = Review::of(policy, &psbt, spending);
+        ApprovablePsbt::check_with_successor(policy, None, psbt, spending)
+    }
+
+    /// [`ApprovablePsbt::check`], knowing the vault's registered successor.
+    pub fn check_with_successor(
+        policy: &VaultPolicy,
+        successor: Option<&VaultPolicy>,
+        psbt: Psbt,
+        spending: &DailySpending,
+    ) -> Result<ApprovablePsbt, Refusal> {
+        let review = Review::with_successor(policy, successor, &psbt, spending);
         match review.movement() {
             Some(movement) if review.passes_except(RuleId::Approvals) => Ok(ApprovablePsbt {
                 policy: policy.clone(),

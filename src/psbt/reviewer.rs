@@ -20,9 +20,23 @@ use crate::policy::{Tier, VaultPolicy};
 impl Review {
     /// Reviews `psbt` against `policy`, with what was moved in the 24 hours before.
     pub fn of(policy: &VaultPolicy, psbt: &Psbt, spending: &DailySpending) -> Review {
+        Review::with_successor(policy, None, psbt, spending)
+    }
+
+    /// Reviews `psbt` against `policy`, knowing the vault's registered
+    /// `successor` policy: a PSBT that moves one tier wholly to the
+    /// successor's same tier is a migration; any other payment to the
+    /// successor is a payment outside the vault.
+    pub fn with_successor(
+        policy: &VaultPolicy,
+        successor: Option<&VaultPolicy>,
+        psbt: &Psbt,
+        spending: &DailySpending,
+    ) -> Review {
         let mut deriver = Deriver::new(policy);
+        let mut next = successor.map(Deriver::new);
         let mut inputs = review_inputs(&mut deriver, psbt);
-        let outputs = review_outputs(&mut deriver, psbt);
+        let outputs = review_outputs(&mut deriver, next.as_mut(), psbt);
         let txid = psbt.unsigned_tx.compute_txid();
         let proof = mark_challenge(psbt, &mut inputs);
 
@@ -39,9 +53,20 @@ impl Review {
             if proof.is_some() {
                 return Movement::proof_of(t);
             }
-            let external = outputs
-                .iter()
-                .any(|o| matches!(o.destination, Destination::External { .. }));
+            let migrates = !outputs.is_empty()
+                && outputs
+                    .iter()
+                    .all(|o| o.destination == Destination::Successor { tier: t });
+            if migrates {
+                return Movement::migration_of(t);
+            }
+            // Anything else paid to the successor leaves this vault.
+            let external = outputs.iter().any(|o| {
+                matches!(
+                    o.destination,
+                    Destination::External { .. } | Destination::Successor { .. }
+                )
+            });
             let other = outputs
                 .iter()
                 .any(|o| o.destination == Destination::Vault { tier: t.other() });
@@ -58,8 +83,9 @@ impl Review {
                     .iter()
                     .filter(|o| match m {
                         Movement::HotPayout | Movement::ColdPayout => {
-                            matches!(o.destination, Destination::External { .. })
+                            !matches!(o.destination, Destination::Vault { .. })
                         }
+                        Movement::ColdMigration | Movement::HotMigration => true,
                         Movement::ColdProof | Movement::HotProof => false,
                         _ => o.destination == Destination::Vault { tier: t.other() },
                     })

@@ -85,10 +85,16 @@ pub enum Command {
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
     /// Register a vault policy, after showing it and what this signer holds of it.
-    Register(crate::signer::registration::RegisterArgs),
+    Register(RegisterArgs),
     /// As an approver of the registered policy, approve a successor policy
     /// (shows the change first); writes the policy update file.
-    ApproveUpdate(crate::signer::policy_update::ApproveUpdateArgs),
+    ApproveUpdate(ApproveUpdateArgs),
+    /// Stop signing for a policy whose funds moved to the successor
+    /// registered beside it (`register NEW --successor`).
+    RetirePolicy {
+        /// The policy id to retire.
+        policy_id: PolicyId,
+    },
     /// List the registered policies.
     Policies {
         /// Print JSON.
@@ -222,4 +228,51 @@ pub struct PsbtOutput {
 
 fn network(name: &str) -> Result<Network, String> {
     parse_network(name).map_err(|_| "use bitcoin, testnet, signet or regtest".to_owned())
+}
+
+/// What `register` is given.
+#[derive(Debug, Clone, Args)]
+pub struct RegisterArgs {
+    /// The policy file.
+    #[arg(required_unless_present = "qr_in")]
+    pub policy: Option<PathBuf>,
+    /// Read the policy from QR frames instead (`custodia-coordinator policy qr`).
+    #[command(flatten)]
+    pub qr: QrInArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace the registered policy of the same vault.
+    #[arg(long, conflicts_with = "successor")]
+    pub replace: bool,
+    /// Register the policy beside the vault's registered one as its
+    /// successor: this signer then signs migrations of the old policy's
+    /// funds to it (`retire-policy` ends the old one).
+    #[arg(long)]
+    pub successor: bool,
+    /// The policy update its approvers approved (`custodia-signer
+    /// approve-update`), when the registered policy governs its changes.
+    #[arg(long)]
+    pub update: Option<PathBuf>,
+}
+
+/// What `approve-update` is given.
+#[derive(Debug, Clone, Args)]
+pub struct ApproveUpdateArgs {
+    /// The successor policy file.
+    pub policy: PathBuf,
+    /// The approver id whose key is stored here (an approver of the
+    /// registered policy).
+    #[arg(long)]
+    pub approver: ApproverId,
+    /// An update file with other approvers' approvals to add to (read, never
+    /// changed).
+    #[arg(long)]
+    pub update: Option<PathBuf>,
+    /// The update file to write (never overwritten).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use bitcoin::secp256k1::Message;
 use serde::Serialize;
 
+use super::cli::ApproveUpdateArgs;
 use super::registration::{load_policy, RegistrationError};
 use super::signing::session::Prompts;
 use super::{KeyStoreError, RegistryError, SignerHome};
@@ -16,27 +17,6 @@ use crate::policy::diff::{diff_lines, render_diff};
 use crate::policy::update::{update_digest, PolicyUpdate, UpdateApproval};
 use crate::policy::{ApproverId, PolicyId};
 use crate::transport::{write_new_atomically, FileError};
-
-/// What `approve-update` is given.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ApproveUpdateArgs {
-    /// The successor policy file.
-    pub policy: PathBuf,
-    /// The approver id whose key is stored here (an approver of the
-    /// registered policy).
-    #[arg(long)]
-    pub approver: ApproverId,
-    /// An update file with other approvers' approvals to add to (read, never
-    /// changed).
-    #[arg(long)]
-    pub update: Option<PathBuf>,
-    /// The update file to write (never overwritten).
-    #[arg(short = 'o', long)]
-    pub output: PathBuf,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub yes: bool,
-}
 
 /// What `approve-update` did.
 #[derive(Debug, Clone, Serialize)]

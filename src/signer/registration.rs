@@ -5,7 +5,8 @@
 use crate::error::{Classify, ExitCode};
 use crate::policy::update::PolicyUpdate;
 use crate::policy::{PolicyError, PolicyId, VaultPolicy};
-use crate::signer::registry::{approved_change, RegistrationStatus};
+use crate::signer::cli::RegisterArgs;
+use crate::signer::registry::{approved_change, RegistrationStatus, SameVault};
 use crate::signer::signing::session::Prompts;
 use crate::signer::{KeyStoreError, RegistryError, SignerHome};
 use crate::transport::qr::{self, QrError};
@@ -73,27 +74,6 @@ impl Registered {
     }
 }
 
-/// What `register` is given.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RegisterArgs {
-    /// The policy file.
-    #[arg(required_unless_present = "qr_in")]
-    pub policy: Option<std::path::PathBuf>,
-    /// Read the policy from QR frames instead (`custodia-coordinator policy qr`).
-    #[command(flatten)]
-    pub qr: crate::transport::qr::args::QrInArgs,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub yes: bool,
-    /// Replace the registered policy of the same vault.
-    #[arg(long)]
-    pub replace: bool,
-    /// The policy update its approvers approved (`custodia-signer
-    /// approve-update`), when the registered policy governs its changes.
-    #[arg(long, requires = "replace")]
-    pub update: Option<std::path::PathBuf>,
-}
-
 /// Registers the policy of `args`, or returns `None` when exactly it is
 /// registered already. A new policy of a registered vault needs `replace`
 /// (and, when the registered policy governs its changes, an approved
@@ -111,9 +91,14 @@ pub fn register(
     };
     let reg = home.prepare_registration(policy)?;
     prompts.inform(&reg.to_text());
+    let same_vault = match (args.replace, args.successor) {
+        (true, _) => SameVault::Replace,
+        (_, true) => SameVault::Successor,
+        _ => SameVault::Refuse,
+    };
     match &reg.status {
         RegistrationStatus::AlreadyRegistered => return Ok(None),
-        RegistrationStatus::Replaces { old, .. } if !args.replace => {
+        RegistrationStatus::Replaces { old, .. } if same_vault == SameVault::Refuse => {
             return Err(RegistryError::NeedsReplace {
                 vault: reg.policy.name().to_owned(),
                 old: old.id(),
@@ -149,7 +134,7 @@ pub fn register(
     {
         return Err(RegistryError::NotConfirmed.into());
     }
-    home.register(&reg, args.replace, update.as_ref(), seed.as_ref())?;
+    home.register(&reg, same_vault, update.as_ref(), seed.as_ref())?;
     Ok(Some(Registered {
         policy_id: reg.policy.id(),
         vault: reg.policy.name().to_owned(),

@@ -9,6 +9,7 @@ pub mod coordinator;
 #[cfg(feature = "online")]
 pub mod progress;
 pub mod qr;
+pub mod signer;
 pub mod terminal;
 
 /// Prints a report as pretty JSON on stdout, for `--json`.

@@ -7,7 +7,7 @@ use super::audit::auditor;
 use super::support::*;
 
 const ADDED: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-const GOVERNANCE: &str =
+pub(crate) const GOVERNANCE: &str =
     "\n[rules.policy_change]\nmin_approvals = 2\nmin_departments = 2\nwait_blocks = 6\n";
 
 /// The example policy, governed, and its successor with one more
@@ -27,7 +27,7 @@ fn policies(c: &Coord) -> (String, String) {
     )
 }
 
-fn approve_update(c: &Coord, who: &str, new: &str, update: Option<&Path>, out: &Path) {
+pub(crate) fn approve_update(c: &Coord, who: &str, new: &str, update: Option<&Path>, out: &Path) {
     let mut cmd = signer(c, who);
     cmd.args(["approve-update", new, "--approver", who, "--yes", "-o"])
         .arg(out);
@@ -42,7 +42,7 @@ fn log_lines(path: &Path) -> usize {
 }
 
 /// `register --replace` on key holder `key`'s signer: its exit code.
-fn register(c: &Coord, key: &str, policy: &str, update: Option<&Path>) -> i32 {
+pub(crate) fn register(c: &Coord, key: &str, policy: &str, update: Option<&Path>) -> i32 {
     let mut cmd = signer(c, key);
     cmd.args(["register", policy, "--replace", "--yes"]);
     if let Some(u) = update {

@@ -15,6 +15,7 @@ mod limits;
 mod proof;
 mod refusals;
 mod reorg;
+mod rotation;
 mod setup;
 mod signers;
 mod transfers;

@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 mod policy;
 
-pub use policy::{PolicyAction, PolicyAdopted, PolicyAnnounced, Registered, UpdateApproved};
+pub use policy::{
+    PolicyAction, PolicyAdopted, PolicyAnnounced, PolicyRetired, Registered, UpdateApproved,
+};
 
 use crate::policy::rules::Movement;
 use crate::policy::{ApproverId, PolicyId};
@@ -48,6 +50,8 @@ pub enum Event {
     /// A signer registered a policy (replacing the vault's previous one, if
     /// `replaced`).
     Register(Registered),
+    /// A signer retired a policy after migrating to its successor.
+    RetirePolicy(PolicyRetired),
     /// A key holder signed.
     Sign(Signed),
     /// An approver approved.
@@ -87,6 +91,7 @@ impl Event {
             Event::ApproverImport(_) => "approver-import",
             Event::PassphraseChange(_) => "passphrase-change",
             Event::Register(_) => "register",
+            Event::RetirePolicy(_) => "retire-policy",
             Event::Sign(_) => "sign",
             Event::Approve(_) => "approve",
             Event::Policy(_) => "policy",
@@ -103,7 +108,7 @@ impl Event {
     }
 
     /// Every kind this program writes and reads.
-    pub const KINDS: [&'static str; 20] = [
+    pub const KINDS: [&'static str; 21] = [
         "init",
         "restore",
         "restore-backup",
@@ -112,6 +117,7 @@ impl Event {
         "approver-import",
         "passphrase-change",
         "register",
+        "retire-policy",
         "sign",
         "approve",
         "policy",

@@ -26,6 +26,10 @@ pub struct Registered {
     /// it governs its changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub update_approvers: Vec<ApproverId>,
+    /// The policy this one was registered beside as its successor (for a
+    /// migration), which stays registered until retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor_of: Option<PolicyId>,
 }
 
 /// `policy`.
@@ -99,4 +103,14 @@ pub struct PolicyAnnounced {
     /// The approvals, as the update file carries them (the auditor
     /// verifies them again against the old policy).
     pub approvals: Vec<crate::policy::update::UpdateApproval>,
+}
+
+/// `retire-policy`: a signer stopped signing for a policy whose funds moved
+/// to its successor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRetired {
+    /// The policy retired.
+    pub policy_id: PolicyId,
+    /// Its successor, registered here.
+    pub successor: PolicyId,
 }

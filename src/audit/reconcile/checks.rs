@@ -61,9 +61,11 @@ pub(super) struct OnChain {
     pub(super) moved: Amount,
 }
 
-/// The source tier, movement and amount moved of `spend`, if every input is
-/// of one tier.
-pub(super) fn on_chain(spend: &VaultSpend) -> Option<OnChain> {
+/// The source tier, movement and amount moved of `spend` under policy
+/// `policy_id`, if every input is of one tier. Outputs that only another
+/// given policy derives, all in the source tier, are a migration to that
+/// successor.
+pub(super) fn on_chain(spend: &VaultSpend, policy_id: Option<PolicyId>) -> Option<OnChain> {
     let tiers: BTreeSet<Tier> = spend.inputs.iter().map(|i| i.tier).collect();
     let [source] = tiers.into_iter().collect::<Vec<_>>()[..] else {
         return None;
@@ -71,11 +73,28 @@ pub(super) fn on_chain(spend: &VaultSpend) -> Option<OnChain> {
     if spend.foreign_inputs > 0 {
         return None;
     }
+    let migrates = policy_id.is_some()
+        && !spend.outputs.is_empty()
+        && spend.outputs.iter().all(|o| {
+            matches!(&o.destination, OutputDestination::Vault { tier, policies }
+                if *tier == source && !policy_id.is_some_and(|id| policies.contains(&id)))
+        });
+    if migrates {
+        let moved = spend
+            .outputs
+            .iter()
+            .try_fold(Amount::ZERO, |a, o| a.checked_add(o.amount))?;
+        return Some(OnChain {
+            source,
+            movement: Movement::migration_of(source),
+            moved,
+        });
+    }
     let (mut to_other, mut outside) = (Amount::ZERO, Amount::ZERO);
     let (mut pays_other, mut pays_outside) = (false, false);
     for o in &spend.outputs {
         match o.destination {
-            OutputDestination::Vault { tier } if tier != source => {
+            OutputDestination::Vault { tier, .. } if tier != source => {
                 pays_other = true;
                 to_other = to_other.checked_add(o.amount)?;
             }
@@ -116,7 +135,7 @@ pub(super) fn problems(
     if !spend.policies.contains(&policy_id) {
         return vec![SpendProblem::NotThatPolicysCoins { policy_id }];
     }
-    let Some(chain) = on_chain(spend) else {
+    let Some(chain) = on_chain(spend, Some(policy_id)) else {
         return vec![SpendProblem::NotOneTier];
     };
     let mut out = Vec::new();

@@ -63,6 +63,10 @@ pub enum OutputDestination {
     Vault {
         /// The tier.
         tier: Tier,
+        /// The given policies that derive the script (a successor's own
+        /// scripts are derived by it alone).
+        #[serde(skip)]
+        policies: std::collections::BTreeSet<crate::policy::PolicyId>,
     },
     /// Outside the vault.
     External {
@@ -250,7 +254,10 @@ impl Walk<'_> {
                     let tier = owner.tier;
                     self.coins
                         .insert(OutPoint::new(txid, vout as u32), (owner.clone(), out.value));
-                    OutputDestination::Vault { tier }
+                    OutputDestination::Vault {
+                        tier,
+                        policies: owner.policies.clone(),
+                    }
                 }
                 None => OutputDestination::External {
                     address: Address::from_script(&out.script_pubkey, self.network)

@@ -106,7 +106,8 @@ impl Reconciliation {
         let spends = spends
             .into_iter()
             .map(|spend| {
-                let chain = on_chain(&spend);
+                let proposed = evidence.proposals.get(&spend.txid).map(|p| p.policy_id);
+                let chain = on_chain(&spend, proposed);
                 ReconciledSpend {
                     tier: chain.as_ref().map(|c| c.source),
                     movement: chain.as_ref().map(|c| c.movement),

@@ -5,7 +5,7 @@ use crate::policy::update::tests::{approval, example_text, governed, successor};
 use crate::policy::update::{PolicyUpdate, UpdateError};
 use crate::policy::VaultPolicy;
 
-use super::check_change;
+use crate::coordinator::change::check_change;
 
 fn announce(v: &TestVault, old: &VaultPolicy, new: &VaultPolicy, height: u32, usable_at: u32) {
     v.coordinator

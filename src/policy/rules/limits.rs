@@ -50,7 +50,9 @@ pub fn counted_amount(movement: Movement, moved: Amount, fee: Amount) -> Amount 
         | Movement::ColdConsolidation
         | Movement::HotConsolidation
         | Movement::ColdProof
-        | Movement::HotProof => Amount::ZERO,
+        | Movement::HotProof
+        | Movement::ColdMigration
+        | Movement::HotMigration => Amount::ZERO,
     };
     outgoing.checked_add(fee).unwrap_or(Amount::MAX)
 }

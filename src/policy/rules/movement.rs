@@ -33,11 +33,16 @@ pub enum Movement {
     /// A proof that the hot quorum controls its coins.
     #[serde(rename = "hot-proof-of-control")]
     HotProof,
+    /// Cold wallet moves to the cold wallet of the vault's registered
+    /// successor policy (a key rotation): needs the cold→hot approvals.
+    ColdMigration,
+    /// Hot wallet moves to the hot wallet of the successor policy.
+    HotMigration,
 }
 
 impl Movement {
     /// All kinds.
-    pub const ALL: [Movement; 8] = [
+    pub const ALL: [Movement; 10] = [
         Movement::ColdToHot,
         Movement::HotToCold,
         Movement::HotPayout,
@@ -46,6 +51,8 @@ impl Movement {
         Movement::HotConsolidation,
         Movement::ColdProof,
         Movement::HotProof,
+        Movement::ColdMigration,
+        Movement::HotMigration,
     ];
 
     /// The byte that stands for this kind in approvals (see docs/psbt-fields.md).
@@ -59,6 +66,8 @@ impl Movement {
             Movement::HotConsolidation => 6,
             Movement::ColdProof => 7,
             Movement::HotProof => 8,
+            Movement::ColdMigration => 9,
+            Movement::HotMigration => 10,
         }
     }
 
@@ -88,6 +97,19 @@ impl Movement {
         }
     }
 
+    /// The migration of `tier` to the successor policy's same tier.
+    pub fn migration_of(tier: Tier) -> Movement {
+        match tier {
+            Tier::Cold => Movement::ColdMigration,
+            Tier::Hot => Movement::HotMigration,
+        }
+    }
+
+    /// Whether this moves a tier to the successor policy's same tier.
+    pub fn is_migration(self) -> bool {
+        matches!(self, Movement::ColdMigration | Movement::HotMigration)
+    }
+
     /// Whether this is a proof of control: it moves nothing, pays no fee and
     /// is never counted toward a limit.
     pub fn is_proof(self) -> bool {
@@ -101,11 +123,13 @@ impl Movement {
             Movement::ColdToHot
             | Movement::ColdPayout
             | Movement::ColdConsolidation
-            | Movement::ColdProof => Tier::Cold,
+            | Movement::ColdProof
+            | Movement::ColdMigration => Tier::Cold,
             Movement::HotToCold
             | Movement::HotPayout
             | Movement::HotConsolidation
-            | Movement::HotProof => Tier::Hot,
+            | Movement::HotProof
+            | Movement::HotMigration => Tier::Hot,
         }
     }
 
@@ -120,14 +144,17 @@ impl Movement {
             Movement::HotConsolidation => "hot-consolidation",
             Movement::ColdProof => "cold-proof-of-control",
             Movement::HotProof => "hot-proof-of-control",
+            Movement::ColdMigration => "cold-migration",
+            Movement::HotMigration => "hot-migration",
         }
     }
 
-    /// Whether the policy's approval quorum applies: only a transfer out of
-    /// cold storage to hot needs approvals; a payout from cold is refused
-    /// outright, and everything else moves under the signers' quorum alone.
+    /// Whether the policy's approval quorum applies: a transfer out of
+    /// cold storage to hot, and cold funds moving to a successor vault; a
+    /// payout from cold is refused outright, and everything else moves under
+    /// the signers' quorum alone.
     pub fn needs_approvals(self) -> bool {
-        self == Movement::ColdToHot
+        matches!(self, Movement::ColdToHot | Movement::ColdMigration)
     }
 
     /// Words for people.
@@ -141,6 +168,8 @@ impl Movement {
             Movement::HotConsolidation => "hot consolidation",
             Movement::ColdProof => "proof of control of the cold wallet (moves nothing)",
             Movement::HotProof => "proof of control of the hot wallet (moves nothing)",
+            Movement::ColdMigration => "cold migration to the successor vault",
+            Movement::HotMigration => "hot migration to the successor vault",
         }
     }
 }
@@ -153,7 +182,7 @@ impl fmt::Display for Movement {
 
 /// A text that names no kind of movement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown movement `{0}`; use one of cold-to-hot, hot-to-cold, hot-payout, cold-payout, cold-consolidation, hot-consolidation, cold-proof-of-control, hot-proof-of-control")]
+#[error("unknown movement `{0}`; use one of cold-to-hot, hot-to-cold, hot-payout, cold-payout, cold-consolidation, hot-consolidation, cold-proof-of-control, hot-proof-of-control, cold-migration, hot-migration")]
 pub struct UnknownMovement(pub String);
 
 impl std::str::FromStr for Movement {

@@ -51,6 +51,14 @@ pub enum RegistryError {
     /// The update given does not approve this change.
     #[error("{0}; nothing was registered")]
     Update(#[from] crate::policy::update::UpdateError),
+    /// The policy is not registered here.
+    #[error(
+        "policy {0} is not registered on this signer (`custodia-signer policies` lists what is)"
+    )]
+    NotRegistered(PolicyId),
+    /// Retiring a policy without a successor.
+    #[error("policy {0} has no successor registered here; register its successor with `register NEW --successor` and migrate its funds first")]
+    NoSuccessor(PolicyId),
     /// No policy of this vault is registered here.
     #[error("no policy of vault `{0}` is registered on this signer; register the policy in force first, then approve its successor")]
     VaultNotRegistered(String),
@@ -149,9 +157,10 @@ impl Classify for RegistryError {
                 ExitCode::BadInput
             }
             RegistryError::Update(e) => e.exit_code(),
-            RegistryError::VaultNotRegistered(_) | RegistryError::NotAnApprover { .. } => {
-                ExitCode::BadInput
-            }
+            RegistryError::VaultNotRegistered(_)
+            | RegistryError::NotAnApprover { .. }
+            | RegistryError::NotRegistered(_)
+            | RegistryError::NoSuccessor(_) => ExitCode::BadInput,
             RegistryError::NotConfirmed
             | RegistryError::UpdateNeeded { .. }
             | RegistryError::Unlogged { .. }

@@ -28,23 +28,45 @@ pub(super) enum Logged {
 #[derive(Debug, Default)]
 pub(super) struct LoggedRegistrations {
     status: BTreeMap<PolicyId, Logged>,
+    /// Each policy's successor, registered beside it for a migration.
+    successors: BTreeMap<PolicyId, PolicyId>,
 }
 
 impl LoggedRegistrations {
     /// Replays the `register` entries of a verified log.
     pub(super) fn from_entries(entries: &[LogEntry]) -> Result<Self, LogError> {
         let mut status = BTreeMap::new();
+        let mut successors = BTreeMap::new();
         for e in entries {
-            let Some(Event::Register(r)) = e.event()? else {
-                continue;
-            };
-            let id = r.policy_id;
-            if let Some(old) = r.replaced {
-                status.insert(old, Logged::Retired { by: id, seq: e.seq });
+            match e.event()? {
+                Some(Event::Register(r)) => {
+                    let id = r.policy_id;
+                    if let Some(old) = r.replaced {
+                        status.insert(old, Logged::Retired { by: id, seq: e.seq });
+                    }
+                    if let Some(old) = r.successor_of {
+                        successors.insert(old, id);
+                    }
+                    status.insert(id, Logged::Current(e.seq));
+                }
+                Some(Event::RetirePolicy(r)) => {
+                    status.insert(
+                        r.policy_id,
+                        Logged::Retired {
+                            by: r.successor,
+                            seq: e.seq,
+                        },
+                    );
+                }
+                _ => {}
             }
-            status.insert(id, Logged::Current(e.seq));
         }
-        Ok(LoggedRegistrations { status })
+        Ok(LoggedRegistrations { status, successors })
+    }
+
+    /// The successor registered beside `id`, if any.
+    pub(super) fn successor_of(&self, id: &PolicyId) -> Option<PolicyId> {
+        self.successors.get(id).copied()
     }
 
     /// What the log says of `id`.

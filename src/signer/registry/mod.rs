@@ -12,6 +12,7 @@ mod error;
 mod holdings;
 mod key_checks;
 mod logged;
+mod succession;
 
 pub use error::RegistryError;
 pub use holdings::{HeldKey, Holdings, RegisteredPolicy, Registration, RegistrationStatus};
@@ -218,10 +219,19 @@ impl SignerHome {
     /// Everything the operator should see before registering `policy`.
     pub fn prepare_registration(&self, policy: VaultPolicy) -> Result<Registration, RegistryError> {
         let holdings = self.holdings(&policy)?;
-        let same_vault = self
-            .registered_policies()?
-            .into_iter()
-            .find(|p| p.name() == policy.name() || p.id() == policy.id());
+        let logged = self.logged_registrations()?;
+        let registered = self.registered_policies()?;
+        // With a successor registered beside its predecessor, the vault's
+        // policy is the successor.
+        let same_vault = registered
+            .iter()
+            .find(|p| p.id() == policy.id())
+            .or_else(|| {
+                registered
+                    .iter()
+                    .find(|p| p.name() == policy.name() && logged.successor_of(&p.id()).is_none())
+            })
+            .cloned();
         let status = match same_vault {
             None => RegistrationStatus::New,
             Some(old) if old.id() == policy.id() => RegistrationStatus::AlreadyRegistered,
@@ -251,7 +261,7 @@ impl SignerHome {
     pub fn register(
         &self,
         reg: &Registration,
-        replace: bool,
+        same_vault: SameVault,
         update: Option<&PolicyUpdate>,
         seed: Option<&UnlockedSeed>,
     ) -> Result<(), RegistryError> {
@@ -261,7 +271,9 @@ impl SignerHome {
         let old = match &reg.status {
             RegistrationStatus::AlreadyRegistered => return Ok(()),
             RegistrationStatus::New => None,
-            RegistrationStatus::Replaces { old, .. } if replace => Some(old),
+            RegistrationStatus::Replaces { old, .. } if same_vault != SameVault::Refuse => {
+                Some(old)
+            }
             RegistrationStatus::Replaces { old, .. } => {
                 return Err(RegistryError::NeedsReplace {
                     vault: reg.policy.name().to_owned(),
@@ -289,18 +301,23 @@ impl SignerHome {
                 other => KeyStoreError::from(other).into(),
             })?;
         }
-        if let Some(old) = old {
-            let retired = self.subdir(self.policies_dir().join("retired"))?;
-            let from = self.policy_path(&old.id());
-            let to = retired.join(format!("{}.toml", old.id()));
-            std::fs::rename(&from, &to).map_err(|e| KeyStoreError::io(&from, e))?;
-        }
+        // A successor is registered beside the policy in force, which
+        // stays until its funds have moved (`retire-policy`).
+        let (replaced, successor_of) = match (old, same_vault) {
+            (Some(old), SameVault::Successor) => (None, Some(old.id())),
+            (Some(old), _) => {
+                self.move_to_retired(&old.id())?;
+                (Some(old.id()), None)
+            }
+            (None, _) => (None, None),
+        };
         self.log()
             .append(&Event::Register(Registered {
                 policy_id: reg.policy.id(),
                 vault: reg.policy.name().to_owned(),
                 network: reg.policy.network().to_string(),
-                replaced: old.map(|o| o.id()),
+                replaced,
+                successor_of,
                 keys_held: reg.holdings.keys.iter().map(|k| k.key.clone()).collect(),
                 approvers_held: reg.holdings.approvers.clone(),
                 update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
@@ -308,6 +325,18 @@ impl SignerHome {
             .map_err(KeyStoreError::from)?;
         Ok(())
     }
+}
+
+/// What `register` does when another policy of the same vault is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameVault {
+    /// Refuse ([`RegistryError::NeedsReplace`]).
+    Refuse,
+    /// Replace it: it is retired at once.
+    Replace,
+    /// Register the new policy beside it as its successor, for a migration
+    /// of its funds; it is retired later (`retire-policy`).
+    Successor,
 }
 
 /// The approved change of `old` into `new`: required when `old` governs

@@ -17,7 +17,7 @@ fn home() -> (tempfile::TempDir, SignerHome) {
 /// Registers `policy` as new on a signer without a seed.
 fn register(home: &SignerHome, policy: &VaultPolicy) {
     let reg = home.prepare_registration(policy.clone()).unwrap();
-    home.register(&reg, false, None, None).unwrap();
+    home.register(&reg, SameVault::Refuse, None, None).unwrap();
 }
 
 /// Restores cold-1's seed (regtest) into `home`.
@@ -80,7 +80,7 @@ fn register_replace_and_reload() {
     let reg = home.prepare_registration(policy.clone()).unwrap();
     assert!(matches!(reg.status, RegistrationStatus::New));
     assert!(reg.to_text().contains("can only review"));
-    home.register(&reg, false, None, None).unwrap();
+    home.register(&reg, SameVault::Refuse, None, None).unwrap();
     assert_eq!(home.registered_policy(&id).unwrap().unwrap(), policy);
 
     let again = home.prepare_registration(policy.clone()).unwrap();
@@ -101,11 +101,12 @@ fn register_replace_and_reload() {
     assert!(text.contains("- max_amount = \"5 BTC\""), "{text}");
     assert!(text.contains("+ max_amount = \"4 BTC\""), "{text}");
     assert!(matches!(
-        home.register(&reg2, false, None, None),
+        home.register(&reg2, SameVault::Refuse, None, None),
         Err(RegistryError::NeedsReplace { .. })
     ));
     assert!(home.registered_policy(&changed.id()).unwrap().is_none());
-    home.register(&reg2, true, None, None).unwrap();
+    home.register(&reg2, SameVault::Replace, None, None)
+        .unwrap();
     assert!(home.registered_policy(&id).unwrap().is_none());
     assert!(home
         .policies_dir()
@@ -167,7 +168,7 @@ fn policy_file_without_register_entry_is_not_registered() {
     // Registering the same policy adopts the file and logs it.
     let reg = home.prepare_registration(policy.clone()).unwrap();
     assert!(matches!(reg.status, RegistrationStatus::New));
-    home.register(&reg, false, None, None).unwrap();
+    home.register(&reg, SameVault::Refuse, None, None).unwrap();
     assert!(path.exists());
     assert_eq!(
         home.registered_policy(&policy.id()).unwrap().unwrap(),
@@ -189,7 +190,7 @@ fn retired_policy_file_put_back_is_not_registered() {
     .unwrap();
     home.register(
         &home.prepare_registration(new.clone()).unwrap(),
-        true,
+        SameVault::Replace,
         None,
         None,
     )
@@ -207,7 +208,8 @@ fn retired_policy_file_put_back_is_not_registered() {
 
     // Registering the old one again (with --replace) makes it current again.
     let back = home.prepare_registration(old.clone()).unwrap();
-    home.register(&back, true, None, None).unwrap();
+    home.register(&back, SameVault::Replace, None, None)
+        .unwrap();
     assert_eq!(home.registered_policy(&old.id()).unwrap().unwrap(), old);
     assert!(matches!(
         home.registered_policy(&new.id()),
@@ -230,7 +232,8 @@ fn cold_1_home() -> (tempfile::TempDir, SignerHome, Passphrase) {
     let seed = home.unlock_seed(&pass).unwrap();
     let policy = VaultPolicy::from_toml(EXCHANGE).unwrap();
     let reg = home.prepare_registration(policy).unwrap();
-    home.register(&reg, false, None, Some(&seed)).unwrap();
+    home.register(&reg, SameVault::Refuse, None, Some(&seed))
+        .unwrap();
     (tmp, home, pass)
 }
 
@@ -282,11 +285,11 @@ fn a_policy_stating_another_xpub_for_this_seed_is_refused() {
     assert!(reg.needs_seed());
     // Without the seed nothing is registered; with it the key is compared.
     assert!(matches!(
-        home.register(&reg, false, None, None),
+        home.register(&reg, SameVault::Refuse, None, None),
         Err(RegistryError::SeedNeeded)
     ));
     let seed = home.unlock_seed(&pass).unwrap();
-    match home.register(&reg, false, None, Some(&seed)) {
+    match home.register(&reg, SameVault::Refuse, None, Some(&seed)) {
         Err(RegistryError::NotThisSeedsKey { key, .. }) => assert_eq!(key.as_str(), "cold-1"),
         other => panic!("{other:?}"),
     }
@@ -307,7 +310,9 @@ fn a_governed_policy_is_replaced_only_with_its_approved_update() {
     let before = entries();
 
     let reg = home.prepare_registration(new.clone()).unwrap();
-    let refused = home.register(&reg, true, None, None).unwrap_err();
+    let refused = home
+        .register(&reg, SameVault::Replace, None, None)
+        .unwrap_err();
     assert!(matches!(refused, RegistryError::UpdateNeeded { .. }));
     assert_eq!(refused.exit_code(), ExitCode::Refused);
 
@@ -315,7 +320,9 @@ fn a_governed_policy_is_replaced_only_with_its_approved_update() {
     update
         .add_approval(&old, approval(&old, new.id(), "sato"))
         .unwrap();
-    let refused = home.register(&reg, true, Some(&update), None).unwrap_err();
+    let refused = home
+        .register(&reg, SameVault::Replace, Some(&update), None)
+        .unwrap_err();
     assert!(matches!(
         refused,
         RegistryError::Update(UpdateError::TooFewApprovals { approvers: 1, .. })
@@ -330,7 +337,7 @@ fn a_governed_policy_is_replaced_only_with_its_approved_update() {
     .unwrap();
     let elsewhere = PolicyUpdate::new(&old, &other).unwrap();
     assert!(matches!(
-        home.register(&reg, true, Some(&elsewhere), None),
+        home.register(&reg, SameVault::Replace, Some(&elsewhere), None),
         Err(RegistryError::Update(UpdateError::OtherPolicies(_)))
     ));
     assert_eq!(entries(), before, "nothing logged");
@@ -340,7 +347,8 @@ fn a_governed_policy_is_replaced_only_with_its_approved_update() {
     update
         .add_approval(&old, approval(&old, new.id(), "tanaka"))
         .unwrap();
-    home.register(&reg, true, Some(&update), None).unwrap();
+    home.register(&reg, SameVault::Replace, Some(&update), None)
+        .unwrap();
     assert!(home.registered_policy(&new.id()).unwrap().is_some());
     let last = home.log().verify().unwrap().entries.pop().unwrap();
     let Some(Event::Register(r)) = last.event().unwrap() else {

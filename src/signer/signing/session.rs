@@ -151,6 +151,9 @@ struct OpenedPsbt {
     /// The PSBT that is reviewed and signed or approved: the one read, plus
     /// the policy id when `--policy-id` named it.
     psbt: Psbt,
+    /// The vault's successor policy registered here, if any: a migration
+    /// may pay only its wallets.
+    successor: Option<VaultPolicy>,
 }
 
 impl OpenedPsbt {
@@ -174,7 +177,13 @@ impl OpenedPsbt {
             .registered_policy(&id)?
             .ok_or(SessionError::NotRegistered(id))?;
         set_policy_id(&mut psbt, id).map_err(|_| SessionError::MalformedTag)?;
-        Ok(OpenedPsbt { doc, policy, psbt })
+        let successor = home.registered_successor(&id)?;
+        Ok(OpenedPsbt {
+            doc,
+            policy,
+            psbt,
+            successor,
+        })
     }
 
     /// What this signer moved of the vault in the last 24 hours.
@@ -205,7 +214,12 @@ impl OpenedPsbt {
 pub fn review(home: &SignerHome, input: &PsbtInput) -> Result<Review, SessionError> {
     let opened = OpenedPsbt::open(home, input)?;
     let spending = opened.spending(home)?;
-    Ok(Review::of(&opened.policy, &opened.psbt, &spending))
+    Ok(Review::with_successor(
+        &opened.policy,
+        opened.successor.as_ref(),
+        &opened.psbt,
+        &spending,
+    ))
 }
 
 /// `Ok` if a signer would sign what `review` judged, else the refusal.
@@ -236,7 +250,12 @@ pub fn sign(
     prompts: &mut impl Prompts,
 ) -> Result<SignReport, SessionError> {
     let opened = OpenedPsbt::open(home, input)?;
-    let checked = SignablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
+    let checked = SignablePsbt::check_with_successor(
+        &opened.policy,
+        opened.successor.as_ref(),
+        opened.psbt.clone(),
+        &opened.spending(home)?,
+    );
     prompts.show(&match &checked {
         Ok(signable) => signable.review().to_text(),
         Err(refusal) => refusal.to_text(),
@@ -323,8 +342,12 @@ pub fn approve(
     prompts: &mut impl Prompts,
 ) -> Result<ApproveReport, SessionError> {
     let opened = OpenedPsbt::open(home, input)?;
-    let checked =
-        ApprovablePsbt::check(&opened.policy, opened.psbt.clone(), &opened.spending(home)?);
+    let checked = ApprovablePsbt::check_with_successor(
+        &opened.policy,
+        opened.successor.as_ref(),
+        opened.psbt.clone(),
+        &opened.spending(home)?,
+    );
     prompts.show(&match &checked {
         Ok(approvable) => ApprovalOutlook::of(approvable, approver).to_text(approvable),
         Err(refusal) => refusal.to_text(),

@@ -112,6 +112,30 @@ pub enum ProposeCommand {
         #[command(flatten)]
         output: ProposalOutput,
     },
+    /// Move one tier's coins to the same tier of the vault's successor
+    /// policy (a key rotation): the successor must be approved, announced
+    /// (`announce-policy`) and its waiting blocks passed. Up to --max-inputs
+    /// coins per proposal; run it again for the rest.
+    Migrate {
+        /// cold or hot.
+        #[arg(long)]
+        tier: Tier,
+        /// The successor policy file.
+        #[arg(long)]
+        to: PathBuf,
+        /// Its approved policy update, when the policy in force governs changes.
+        #[arg(long)]
+        update: Option<PathBuf>,
+        /// The most coins one proposal spends (default 200).
+        #[arg(long)]
+        max_inputs: Option<usize>,
+        /// Fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
+    },
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
@@ -131,6 +155,7 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         | ProposeCommand::Bump { output, .. }
         | ProposeCommand::Consolidate { output, .. }
         | ProposeCommand::Proof { output, .. }
+        | ProposeCommand::Migrate { output, .. }
         | ProposeCommand::Rebalance { output, .. } => output.clone(),
     };
     qr::check_out(&output.qr)?;
@@ -182,6 +207,25 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             Some(c.propose_proof(tier, &message, &output.out)?),
             output.json,
             "",
+        ),
+        ProposeCommand::Migrate {
+            tier,
+            to,
+            update,
+            max_inputs,
+            fee_rate,
+            output,
+        } => (
+            c.propose_migrate(
+                tier,
+                &to,
+                update.as_deref(),
+                max_inputs,
+                fee_rate,
+                &output.out,
+            )?,
+            output.json,
+            "no confirmed, unreserved coin of that tier is left to migrate",
         ),
         ProposeCommand::Rebalance { fee_rate, output } => (
             c.propose_rebalance(fee_rate, &output.out)?,
