@@ -23,7 +23,7 @@ pub use balances::{
 pub use core::{CoreHistory, CoreScanner, HistoryError, ScanError};
 pub use event::{
     Abandoned, ApprovalKeyStored, ApprovalSeen, Approved, BackupWritten, Broadcast, Combined,
-    Event, Finalized, PassphraseChanged, PolicyAction, PolicyAdopted, PolicyAnnounced,
+    Event, Finalized, KeyRetired, PassphraseChanged, PolicyAction, PolicyAdopted, PolicyAnnounced,
     PolicyRetired, Proposed, ProposedOutput, Registered, ReplacedSignatureLogged, SeedCreated,
     Signed, SignerHead, SignerHeadSeen, UpdateApproved,
 };

@@ -105,6 +105,7 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", done.to_text());
         }
         Command::Policies { json } => custodia::ui::signer::policies(&home, json)?,
+        Command::RetireKey { yes } => custodia::ui::signer::retire_key(&home, &terminal, yes)?,
         Command::RetirePolicy { policy_id } => {
             custodia::ui::signer::retire_policy(&home, &policy_id)?
         }

@@ -95,6 +95,13 @@ pub enum Command {
         /// The policy id to retire.
         policy_id: PolicyId,
     },
+    /// Wipe this laptop's seed once no registered policy uses its key (after
+    /// a rotation and `retire-policy`); asks for the passphrase first.
+    RetireKey {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// List the registered policies.
     Policies {
         /// Print JSON.

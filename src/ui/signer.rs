@@ -24,3 +24,18 @@ pub fn retire_policy(home: &SignerHome, id: &crate::policy::PolicyId) -> Result<
     println!("retired policy {id}; this signer now signs only for its successor {next}");
     Ok(())
 }
+
+/// `retire-key`: asks, then wipes the seed if no registered policy uses it.
+pub fn retire_key(
+    home: &SignerHome,
+    terminal: &crate::ui::terminal::Terminal,
+    yes: bool,
+) -> Result<(), RegistryError> {
+    let question = "Wipe this laptop's seed? Only a backup can bring it back";
+    if !yes && !crate::ui::terminal::confirm(question).unwrap_or(false) {
+        return Err(RegistryError::NotConfirmed);
+    }
+    home.retire_key(&terminal.passphrase_for(false)?)?;
+    println!("the seed was wiped; key.json and the log remain");
+    Ok(())
+}

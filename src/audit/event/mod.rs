@@ -50,6 +50,8 @@ pub enum Event {
     /// A signer registered a policy (replacing the vault's previous one, if
     /// `replaced`).
     Register(Registered),
+    /// A signer wiped its seed: no registered policy used its key.
+    RetireKey(KeyRetired),
     /// A signer retired a policy after migrating to its successor.
     RetirePolicy(PolicyRetired),
     /// A key holder signed.
@@ -92,6 +94,7 @@ impl Event {
             Event::PassphraseChange(_) => "passphrase-change",
             Event::Register(_) => "register",
             Event::RetirePolicy(_) => "retire-policy",
+            Event::RetireKey(_) => "retire-key",
             Event::Sign(_) => "sign",
             Event::Approve(_) => "approve",
             Event::Policy(_) => "policy",
@@ -108,7 +111,7 @@ impl Event {
     }
 
     /// Every kind this program writes and reads.
-    pub const KINDS: [&'static str; 21] = [
+    pub const KINDS: [&'static str; 22] = [
         "init",
         "restore",
         "restore-backup",
@@ -118,6 +121,7 @@ impl Event {
         "passphrase-change",
         "register",
         "retire-policy",
+        "retire-key",
         "sign",
         "approve",
         "policy",
@@ -171,6 +175,13 @@ pub struct BackupWritten {
     /// The approval keys in the backup.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<ApproverId>,
+}
+
+/// `retire-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRetired {
+    /// The wiped seed's master fingerprint.
+    pub fingerprint: Fingerprint,
 }
 
 /// `passphrase-change`.

@@ -51,6 +51,14 @@ pub enum RegistryError {
     /// The update given does not approve this change.
     #[error("{0}; nothing was registered")]
     Update(#[from] crate::policy::update::UpdateError),
+    /// The seed's key is still in a registered policy.
+    #[error("key `{key}` of this seed is still in registered policy {policy}; migrate its funds to the successor and `retire-policy` it first; the seed was not touched")]
+    KeyStillUsed {
+        /// The key.
+        key: crate::policy::KeyId,
+        /// The policy.
+        policy: PolicyId,
+    },
     /// The policy is not registered here.
     #[error(
         "policy {0} is not registered on this signer (`custodia-signer policies` lists what is)"
@@ -162,6 +170,7 @@ impl Classify for RegistryError {
             | RegistryError::NotRegistered(_)
             | RegistryError::NoSuccessor(_) => ExitCode::BadInput,
             RegistryError::NotConfirmed
+            | RegistryError::KeyStillUsed { .. }
             | RegistryError::UpdateNeeded { .. }
             | RegistryError::Unlogged { .. }
             | RegistryError::Retired { .. }

@@ -12,6 +12,7 @@ mod error;
 mod holdings;
 mod key_checks;
 mod logged;
+mod retire_key;
 mod succession;
 
 pub use error::RegistryError;

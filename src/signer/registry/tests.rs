@@ -358,3 +358,32 @@ fn a_governed_policy_is_replaced_only_with_its_approved_update() {
     let approvers: Vec<&str> = r.update_approvers.iter().map(|a| a.as_str()).collect();
     assert_eq!(approvers, ["sato", "tanaka"]);
 }
+
+/// A seed is wiped only with its passphrase and once no registered policy
+/// names its key; otherwise nothing is touched.
+#[test]
+fn a_key_is_retired_only_when_no_registered_policy_uses_it() {
+    let (_tmp, home, pass) = cold_1_home();
+    assert!(matches!(
+        home.retire_key(&Passphrase::new("not the passphrase")),
+        Err(RegistryError::KeyStore(KeyStoreError::WrongPassphrase(_)))
+    ));
+    let refused = home.retire_key(&pass).unwrap_err();
+    assert!(matches!(refused, RegistryError::KeyStillUsed { .. }));
+    assert_eq!(refused.exit_code(), ExitCode::Refused);
+    assert!(home.has_seed());
+
+    let (_tmp2, fresh) = home_with_cold_1_only();
+    fresh.retire_key(&pass).unwrap();
+    assert!(!fresh.has_seed());
+    assert!(fresh.key_info().unwrap().is_some(), "key.json stays");
+    let kinds = fresh.log().verify().unwrap().kinds().join(",");
+    assert!(kinds.ends_with("retire-key"), "{kinds}");
+}
+
+/// A home holding cold-1's seed and no registered policy.
+fn home_with_cold_1_only() -> (tempfile::TempDir, SignerHome) {
+    let (tmp, home) = home();
+    restore_cold_1(&home);
+    (tmp, home)
+}
