@@ -85,25 +85,7 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let old = self.policy();
-        crate::policy::update::PolicyUpdate::new(old, next)?;
-        if old.descriptor(tier) == next.descriptor(tier) {
-            return Err(CoordinatorError::BadArgument(format!(
-                "the {tier} wallet is the same in the successor policy (no key of it changed): its coins stay where they are and are the successor's once it is adopted"
-            )));
-        }
-        // The same gate as adopting it: approvals, announcement, wait.
-        check_change(&self.log_entries()?, old, next, update, || {
-            Ok(u32::try_from(chain.health()?.blocks).unwrap_or(u32::MAX))
-        })?;
-        if let Some(stored) = self.successor()? {
-            if stored.id() != next.id() {
-                return Err(CoordinatorError::OtherSuccessor {
-                    stored: stored.id(),
-                    given: next.id(),
-                });
-            }
-        }
+        let to = self.successor_address(chain, tier, next, update)?;
         let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
         let wallet = wallets.tier(tier).wallet();
         let mut coins: Vec<_> = wallet
@@ -117,19 +99,7 @@ impl Coordinator {
         if coins.is_empty() {
             return Ok(None);
         }
-        // Each migration pays a fresh address of the successor.
         let index = self.migrations_proposed()?;
-        let max_index = next.rules().addresses().max_index();
-        if index > max_index {
-            return Err(CoordinatorError::AddressRangeUsedUp {
-                tier,
-                chain: "successor receive",
-                index,
-                max_index,
-            });
-        }
-        let to = next.descriptor(tier).at(Chain::Receive, index);
-        self.dir().store_successor(next)?;
         let spend = Spend::Sweep {
             to: to.script_pubkey(),
             coins: coins.iter().map(|(_, o)| *o).collect(),
@@ -149,6 +119,51 @@ impl Coordinator {
             next.id().short()
         ));
         Ok(Some(proposal))
+    }
+
+    /// The successor's receive address a migration of `tier` pays, once
+    /// the change passes the same gate as adopting it (approvals,
+    /// announcement, wait), the tier's wallet differs in it, and no other
+    /// successor is under way. Stores the successor.
+    pub(crate) fn successor_address(
+        &self,
+        chain: &dyn ChainSource,
+        tier: Tier,
+        next: &VaultPolicy,
+        update: Option<&crate::policy::update::PolicyUpdate>,
+    ) -> Result<miniscript::Descriptor<miniscript::DefiniteDescriptorKey>, CoordinatorError> {
+        let old = self.policy();
+        crate::policy::update::PolicyUpdate::new(old, next)?;
+        if old.descriptor(tier) == next.descriptor(tier) {
+            return Err(CoordinatorError::BadArgument(format!(
+                "the {tier} wallet is the same in the successor policy (no key of it changed): its coins stay where they are and are the successor's once it is adopted"
+            )));
+        }
+        // The same gate as adopting it: approvals, announcement, wait.
+        check_change(&self.log_entries()?, old, next, update, || {
+            Ok(u32::try_from(chain.health()?.blocks).unwrap_or(u32::MAX))
+        })?;
+        if let Some(stored) = self.successor()? {
+            if stored.id() != next.id() {
+                return Err(CoordinatorError::OtherSuccessor {
+                    stored: stored.id(),
+                    given: next.id(),
+                });
+            }
+        }
+        // Each migration pays a fresh address of the successor.
+        let index = self.migrations_proposed()?;
+        let max_index = next.rules().addresses().max_index();
+        if index > max_index {
+            return Err(CoordinatorError::AddressRangeUsedUp {
+                tier,
+                chain: "successor receive",
+                index,
+                max_index,
+            });
+        }
+        self.dir().store_successor(next)?;
+        Ok(next.descriptor(tier).at(Chain::Receive, index))
     }
 
     /// How many migrations this coordinator proposed.

@@ -27,6 +27,7 @@ mod proposal;
 mod propose;
 mod quorum;
 mod rebalance;
+mod recovery;
 mod status;
 mod sync;
 #[cfg(test)]

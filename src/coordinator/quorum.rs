@@ -155,9 +155,13 @@ impl Coordinator {
             .filter(|d| !status.departments.contains(*d))
             .map(str::to_owned)
             .collect();
+        let recovery = review.recovery();
         let needed = review
             .source()
-            .map(|t| policy.wallet(t).threshold())
+            .map(|t| match (recovery, policy.wallet(t).recovery()) {
+                (true, Some(path)) => path.threshold(),
+                _ => policy.wallet(t).threshold(),
+            })
             .unwrap_or(usize::MAX);
         // A proof's challenge input is never signed.
         let challenges: BTreeSet<usize> = review
@@ -176,7 +180,7 @@ impl Coordinator {
                 signatures: if i.final_script_witness.is_some() {
                     needed
                 } else {
-                    main_path_signatures(i)
+                    path_signatures(i, recovery)
                 },
                 needed,
             })
@@ -221,10 +225,10 @@ fn on_main_chain(path: &bitcoin::bip32::DerivationPath) -> bool {
     )
 }
 
-/// Signatures on an input by distinct keys of the main multisig path. A key
-/// holder whose key is also a recovery key may sign with both; only the main
-/// one counts toward the main quorum.
-fn main_path_signatures(input: &bitcoin::psbt::Input) -> usize {
+/// Signatures by keys of the main path (chains 0 and 1) or, for a spend
+/// on the recovery path, of the recovery path (chains 2 and 3).
+fn path_signatures(input: &bitcoin::psbt::Input, recovery: bool) -> usize {
+    let on_path = |path: &bitcoin::bip32::DerivationPath| on_main_chain(path) != recovery;
     let ecdsa = input
         .partial_sigs
         .keys()
@@ -232,7 +236,7 @@ fn main_path_signatures(input: &bitcoin::psbt::Input) -> usize {
             input
                 .bip32_derivation
                 .get(&pk.inner)
-                .is_none_or(|(_, path)| on_main_chain(path))
+                .is_none_or(|(_, path)| on_path(path))
         })
         .count();
     let schnorr: std::collections::BTreeSet<_> = input
@@ -242,7 +246,7 @@ fn main_path_signatures(input: &bitcoin::psbt::Input) -> usize {
             input
                 .tap_key_origins
                 .get(key)
-                .is_none_or(|(_, (_, path))| on_main_chain(path))
+                .is_none_or(|(_, (_, path))| on_path(path))
         })
         .map(|(key, _)| *key)
         .collect();
@@ -261,6 +265,30 @@ mod tests {
         assert!(!on_main_chain(&path("m/48'/1'/0'/2'/2/5")));
         assert!(!on_main_chain(&path("m/48'/1'/0'/2'/3/5")));
         assert!(!on_main_chain(&path("m/0'/5")));
+    }
+
+    #[test]
+    fn recovery_spends_count_recovery_chains() {
+        let mut input = bitcoin::psbt::Input::default();
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        for (n, chain) in [(1u8, 0), (2, 2), (3, 3)] {
+            let sk = bitcoin::secp256k1::SecretKey::from_slice(&[n; 32]).unwrap();
+            let pk = bitcoin::PublicKey::new(sk.public_key(&secp));
+            let path = format!("m/48'/1'/0'/2'/{chain}/7").parse().unwrap();
+            input
+                .bip32_derivation
+                .insert(pk.inner, (Default::default(), path));
+            let sig = secp.sign_ecdsa(&bitcoin::secp256k1::Message::from_digest([9; 32]), &sk);
+            input.partial_sigs.insert(
+                pk,
+                bitcoin::ecdsa::Signature {
+                    signature: sig,
+                    sighash_type: bitcoin::EcdsaSighashType::All,
+                },
+            );
+        }
+        assert_eq!(path_signatures(&input, false), 1);
+        assert_eq!(path_signatures(&input, true), 2);
     }
 
     use crate::coordinator::test_vault::{TestVault, BTC};

@@ -151,6 +151,22 @@ fn lock_of(sequence: u32) -> Option<String> {
 /// `relative-lock`: no input's sequence sets a BIP-68 relative lock.
 pub(crate) fn relative_lock(r: &Review) -> RuleCheck {
     let rule = RuleId::RelativeLock;
+    if r.recovery {
+        // The timelocked branch exists for a lost quorum: its coins may
+        // only move, whole, to the vault's registered successor.
+        return match r.movement.is_some_and(|m| m.is_migration()) {
+            true => judge(
+                rule,
+                true,
+                "every input waits the recovery path's timelock: a recovery to the successor vault",
+            ),
+            false => judge(
+                rule,
+                false,
+                "spends on the recovery path, which may only move the coins to the registered successor vault (a migration)",
+            ),
+        };
+    }
     let bad: Vec<String> = r
         .inputs
         .iter()

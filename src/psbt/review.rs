@@ -64,6 +64,9 @@ pub struct Review {
     pub(super) approvals: Option<ApprovalStatus>,
     /// What was moved in the 24 hours before, for the daily limits.
     pub(super) spending: DailySpending,
+    /// Every input waits the source wallet's recovery timelock exactly
+    /// (nSequence = its `after_blocks`): a spend on the recovery path.
+    pub(super) recovery: bool,
     /// Every rule's judgement.
     pub(super) rules: Vec<RuleCheck>,
     /// Whether every rule holds: a signer would sign.
@@ -157,6 +160,12 @@ impl Review {
     /// Largest virtual size of the signed transaction.
     pub fn vsize(&self) -> u64 {
         self.vsize
+    }
+
+    /// Whether this spends on the source wallet's recovery path (every
+    /// input's nSequence is exactly its timelock).
+    pub fn recovery(&self) -> bool {
+        self.recovery
     }
 
     /// Approvals, checked for the movement.

@@ -118,6 +118,16 @@ impl Review {
             PolicyTag::Malformed => Some("(malformed)".into()),
             PolicyTag::Missing => None,
         };
+        // The recovery path: every vault input waits exactly the source
+        // wallet's timelock (BIP-68 blocks); the judge allows it only for
+        // a migration to the registered successor.
+        let recovery = match source.and_then(|t| policy.wallet(t).recovery()) {
+            Some(path) => inputs
+                .iter()
+                .filter(|i| !i.challenge)
+                .all(|i| i.sequence == u32::from(path.after_blocks())),
+            None => false,
+        };
         let mut review = Review {
             vault: policy.name().to_owned(),
             proof,
@@ -137,6 +147,7 @@ impl Review {
             lock_time: psbt.unsigned_tx.lock_time.to_consensus_u32(),
             approvals,
             spending: spending.clone(),
+            recovery,
             rules: Vec::new(),
             would_sign: false,
         };

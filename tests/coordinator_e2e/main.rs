@@ -13,6 +13,7 @@ mod governance;
 mod hot;
 mod limits;
 mod proof;
+mod recovery;
 mod refusals;
 mod reorg;
 mod rotation;

@@ -110,11 +110,19 @@ fn signer_key(
     tier: Tier,
     master: &MasterKey,
     secp: &Secp256k1<bitcoin::secp256k1::All>,
+    recovery: bool,
 ) -> Result<ChainKeys, SigningError> {
     let master = master.xpriv();
     let fingerprint = master.fingerprint(secp);
     let mut out = Vec::new();
-    for id in policy.wallet(tier).keys() {
+    // On the recovery path a key signs with its recovery chains 2 and 3
+    // (ADR 3), and only keys of that path sign.
+    let wallet = policy.wallet(tier);
+    let (keys, first_chain) = match (recovery, wallet.recovery()) {
+        (true, Some(path)) => (path.keys(), 2),
+        _ => (wallet.keys(), 0),
+    };
+    for id in keys {
         let origin = policy.key(id).expect("wallet keys are policy keys").xpub();
         if origin.fingerprint() != fingerprint {
             continue;
@@ -134,7 +142,7 @@ fn signer_key(
         };
         out.push(ChainKeys {
             id: id.clone(),
-            chains: [chain(0), chain(1)],
+            chains: [chain(first_chain), chain(first_chain + 1)],
         });
         account.private_key.non_secure_erase();
     }
@@ -170,7 +178,7 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
     let policy = signable.policy();
     let tier = signable.tier();
     let secp = Secp256k1::new();
-    let key = signer_key(policy, tier, master, &secp)?;
+    let key = signer_key(policy, tier, master, &secp, signable.review().recovery())?;
     let kind = policy.wallet(tier).script();
     let reviewed = signable.inputs();
     let prevouts: Vec<TxOut> = reviewed.iter().map(|i| i.spent.clone()).collect();

@@ -323,7 +323,11 @@ fn require_key_holder(
     let tier = signable.tier();
     let holdings = home.holdings(policy)?;
     let wallet = policy.wallet(tier);
-    if holdings.keys.iter().any(|k| wallet.keys().contains(&k.key)) {
+    let keys = match (signable.review().recovery(), wallet.recovery()) {
+        (true, Some(path)) => path.keys(),
+        _ => wallet.keys(),
+    };
+    if holdings.keys.iter().any(|k| keys.contains(&k.key)) {
         return Ok(policy.network());
     }
     let fingerprint = info.map(|info| info.master_fingerprint());

@@ -136,6 +136,31 @@ pub enum ProposeCommand {
         #[command(flatten)]
         output: ProposalOutput,
     },
+    /// When a tier's normal quorum is lost: move its coins through the
+    /// wallet's timelocked recovery path to the same tier of the successor
+    /// policy (approved, announced, waited for, as for `migrate`). Recovery
+    /// keys sign; the node accepts it once the timelock has passed (the
+    /// proposal says from which height).
+    Recovery {
+        /// cold or hot.
+        #[arg(long)]
+        tier: Tier,
+        /// The successor policy file.
+        #[arg(long)]
+        to: PathBuf,
+        /// Its approved policy update, when the policy in force governs changes.
+        #[arg(long)]
+        update: Option<PathBuf>,
+        /// The most coins one proposal spends (default 200).
+        #[arg(long)]
+        max_inputs: Option<usize>,
+        /// Fee rate in sat/vB.
+        #[arg(long, value_parser = fee_rate_arg)]
+        fee_rate: Option<FeeRate>,
+        /// The PSBT to write.
+        #[command(flatten)]
+        output: ProposalOutput,
+    },
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
@@ -156,6 +181,7 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         | ProposeCommand::Consolidate { output, .. }
         | ProposeCommand::Proof { output, .. }
         | ProposeCommand::Migrate { output, .. }
+        | ProposeCommand::Recovery { output, .. }
         | ProposeCommand::Rebalance { output, .. } => output.clone(),
     };
     qr::check_out(&output.qr)?;
@@ -226,6 +252,25 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             )?,
             output.json,
             "no confirmed, unreserved coin of that tier is left to migrate",
+        ),
+        ProposeCommand::Recovery {
+            tier,
+            to,
+            update,
+            max_inputs,
+            fee_rate,
+            output,
+        } => (
+            c.propose_recovery(
+                tier,
+                &to,
+                update.as_deref(),
+                max_inputs,
+                fee_rate,
+                &output.out,
+            )?,
+            output.json,
+            "no confirmed coin of that tier is left to recover",
         ),
         ProposeCommand::Rebalance { fee_rate, output } => (
             c.propose_rebalance(fee_rate, &output.out)?,
