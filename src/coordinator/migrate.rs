@@ -23,6 +23,41 @@ use super::vault::Coordinator;
 /// The most coins one migration spends when no cap is given.
 pub const DEFAULT_MIGRATION_INPUTS: usize = 200;
 
+/// A move of one tier's coins to the same tier of the successor policy
+/// (`propose migrate`, `propose recovery`).
+#[derive(Debug, Clone)]
+pub struct SuccessorMove {
+    pub(crate) tier: Tier,
+    pub(crate) next: VaultPolicy,
+    pub(crate) update: Option<crate::policy::update::PolicyUpdate>,
+    pub(crate) max_inputs: Option<usize>,
+    pub(crate) fee_rate: Option<FeeRate>,
+}
+
+impl SuccessorMove {
+    /// Reads the successor policy and its update file.
+    pub fn load(
+        tier: Tier,
+        successor: &Path,
+        update: Option<&Path>,
+        max_inputs: Option<usize>,
+        fee_rate: Option<FeeRate>,
+    ) -> Result<SuccessorMove, CoordinatorError> {
+        let next = VaultPolicy::load(successor).map_err(|e| CoordinatorError::BadFile {
+            path: successor.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let update = update.map(read_update).transpose()?;
+        Ok(SuccessorMove {
+            tier,
+            next,
+            update,
+            max_inputs,
+            fee_rate,
+        })
+    }
+}
+
 impl Coordinator {
     /// The successor a migration pays, if `propose migrate` named one.
     pub fn successor(&self) -> Result<Option<VaultPolicy>, CoordinatorError> {
@@ -49,43 +84,28 @@ impl Coordinator {
     /// successor's same tier. Run it again for the rest.
     pub fn propose_migrate(
         &self,
-        tier: Tier,
-        successor: &Path,
-        update: Option<&Path>,
-        max_inputs: Option<usize>,
-        fee_rate: Option<FeeRate>,
+        m: &SuccessorMove,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let chain = NodeOnDemand::new(self);
-        let next = VaultPolicy::load(successor).map_err(|e| CoordinatorError::BadFile {
-            path: successor.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let update = update.map(read_update).transpose()?;
-        self.propose_migrate_on(
-            &chain,
-            tier,
-            &next,
-            update.as_ref(),
-            max_inputs,
-            fee_rate,
-            out,
-        )
+        self.propose_migrate_on(&NodeOnDemand::new(self), m, out)
     }
 
     /// [`Coordinator::propose_migrate`] on `chain`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn propose_migrate_on(
         &self,
         chain: &dyn ChainSource,
-        tier: Tier,
-        next: &VaultPolicy,
-        update: Option<&crate::policy::update::PolicyUpdate>,
-        max_inputs: Option<usize>,
-        fee_rate: Option<FeeRate>,
+        m: &SuccessorMove,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let to = self.successor_address(chain, tier, next, update)?;
+        let SuccessorMove {
+            tier,
+            next,
+            update,
+            max_inputs,
+            fee_rate,
+        } = m;
+        let (tier, max_inputs, fee_rate) = (*tier, *max_inputs, *fee_rate);
+        let to = self.successor_address(chain, tier, next, update.as_ref())?;
         let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
         let wallet = wallets.tier(tier).wallet();
         let mut coins: Vec<_> = wallet
@@ -178,11 +198,23 @@ impl Coordinator {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use super::SuccessorMove;
     use crate::coordinator::error::CoordinatorError;
     use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
     use crate::policy::{Tier, VaultPolicy};
     use crate::psbt::{Destination, Movement, RuleId};
+
+    /// A move of `tier` to `next` at the test fee rate.
+    pub(crate) fn moving(tier: Tier, next: &VaultPolicy) -> SuccessorMove {
+        SuccessorMove {
+            tier,
+            next: next.clone(),
+            update: None,
+            max_inputs: None,
+            fee_rate: Some(FEE_RATE),
+        }
+    }
 
     /// The test vault's policy with a 2-of-5 cold wallet: cold changes, hot
     /// does not.
@@ -202,15 +234,7 @@ mod tests {
         let out = v.file("migrate.psbt");
         let p = v
             .coordinator
-            .propose_migrate_on(
-                &v.chain,
-                Tier::Cold,
-                &next,
-                None,
-                None,
-                Some(FEE_RATE),
-                &out,
-            )
+            .propose_migrate_on(&v.chain, &moving(Tier::Cold, &next), &out)
             .unwrap()
             .expect("coins to migrate");
         assert_eq!(p.movement, Movement::ColdMigration);
@@ -247,29 +271,13 @@ mod tests {
         let next = successor(&v);
         let err = v
             .coordinator
-            .propose_migrate_on(
-                &v.chain,
-                Tier::Hot,
-                &next,
-                None,
-                None,
-                Some(FEE_RATE),
-                &v.file("h.psbt"),
-            )
+            .propose_migrate_on(&v.chain, &moving(Tier::Hot, &next), &v.file("h.psbt"))
             .unwrap_err();
         assert!(matches!(err, CoordinatorError::BadArgument(_)));
         assert!(!v.file("h.psbt").exists());
 
         v.coordinator
-            .propose_migrate_on(
-                &v.chain,
-                Tier::Cold,
-                &next,
-                None,
-                None,
-                Some(FEE_RATE),
-                &v.file("c.psbt"),
-            )
+            .propose_migrate_on(&v.chain, &moving(Tier::Cold, &next), &v.file("c.psbt"))
             .unwrap();
         let other = VaultPolicy::from_toml(&v.coordinator.policy().to_toml().replacen(
             "threshold = 3",
@@ -280,15 +288,7 @@ mod tests {
         v.fund(Tier::Cold, BTC);
         let err = v
             .coordinator
-            .propose_migrate_on(
-                &v.chain,
-                Tier::Cold,
-                &other,
-                None,
-                None,
-                Some(FEE_RATE),
-                &v.file("o.psbt"),
-            )
+            .propose_migrate_on(&v.chain, &moving(Tier::Cold, &other), &v.file("o.psbt"))
             .unwrap_err();
         assert!(matches!(err, CoordinatorError::OtherSuccessor { .. }));
     }

@@ -42,7 +42,7 @@ pub use datadir::{DataDir, SyncState, DATA_DIR_ENV};
 pub use error::{CoordinatorError, Refusal};
 pub use finalize::Finalized;
 pub use governance::Announcement;
-pub use migrate::DEFAULT_MIGRATION_INPUTS;
+pub use migrate::{SuccessorMove, DEFAULT_MIGRATION_INPUTS};
 pub use node::{Config, Node, NodeArgs, NodeHealth, NodeSettings, SyncSettings};
 pub use payout_csv::{parse_payouts, read_payouts, Payout};
 pub use proposal::{Proposal, ProposedOutput};

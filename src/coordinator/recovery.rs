@@ -9,14 +9,14 @@
 use std::path::Path;
 
 use bdk_wallet::KeychainKind;
-use bitcoin::{absolute, transaction, Amount, FeeRate, Psbt, Sequence, Transaction, TxIn, TxOut};
+use bitcoin::{absolute, transaction, Amount, Psbt, Sequence, Transaction, TxIn, TxOut};
 use miniscript::psbt::PsbtExt;
 
-use crate::policy::update::PolicyUpdate;
-use crate::policy::{Chain, Tier, VaultPolicy};
+use crate::policy::Chain;
 
 use super::chain::ChainSource;
 use super::error::CoordinatorError;
+use super::migrate::SuccessorMove;
 use super::node_chain::NodeOnDemand;
 use super::proposal::Proposal;
 use super::vault::Coordinator;
@@ -28,42 +28,27 @@ impl Coordinator {
     /// node accepts it.
     pub fn propose_recovery(
         &self,
-        tier: Tier,
-        successor: &Path,
-        update: Option<&Path>,
-        max_inputs: Option<usize>,
-        fee_rate: Option<FeeRate>,
+        m: &SuccessorMove,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let next = VaultPolicy::load(successor).map_err(|e| CoordinatorError::BadFile {
-            path: successor.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let update = update.map(super::change::read_update).transpose()?;
-        let chain = NodeOnDemand::new(self);
-        self.propose_recovery_on(
-            &chain,
-            tier,
-            &next,
-            update.as_ref(),
-            max_inputs,
-            fee_rate,
-            out,
-        )
+        self.propose_recovery_on(&NodeOnDemand::new(self), m, out)
     }
 
     /// [`Coordinator::propose_recovery`] on `chain`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn propose_recovery_on(
         &self,
         chain: &dyn ChainSource,
-        tier: Tier,
-        next: &VaultPolicy,
-        update: Option<&PolicyUpdate>,
-        max_inputs: Option<usize>,
-        fee_rate: Option<FeeRate>,
+        m: &SuccessorMove,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
+        let SuccessorMove {
+            tier,
+            next,
+            update,
+            max_inputs,
+            fee_rate,
+        } = m;
+        let (tier, max_inputs, fee_rate) = (*tier, *max_inputs, *fee_rate);
         let old = self.policy();
         let path = old.wallet(tier).recovery().ok_or_else(|| {
             CoordinatorError::BadArgument(format!(
@@ -71,7 +56,7 @@ impl Coordinator {
             ))
         })?;
         let after = u32::from(path.after_blocks());
-        let to = self.successor_address(chain, tier, next, update)?;
+        let to = self.successor_address(chain, tier, next, update.as_ref())?;
         let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
         let wallet = wallets.tier(tier).wallet();
         let tip = wallet.latest_checkpoint().height();
@@ -174,7 +159,8 @@ impl Coordinator {
 
 #[cfg(test)]
 mod tests {
-    use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
+    use crate::coordinator::migrate::tests::moving;
+    use crate::coordinator::test_vault::{TestVault, BTC};
     use crate::policy::Tier;
 
     #[test]
@@ -191,15 +177,7 @@ mod tests {
         let out = v.file("r.psbt");
         let err = v
             .coordinator
-            .propose_recovery_on(
-                &v.chain,
-                Tier::Cold,
-                &next,
-                None,
-                None,
-                Some(FEE_RATE),
-                &out,
-            )
+            .propose_recovery_on(&v.chain, &moving(Tier::Cold, &next), &out)
             .unwrap_err();
         assert!(err.to_string().contains("no recovery path"), "{err}");
         assert!(!out.exists());

@@ -122,24 +122,11 @@ fn an_allowlist_change_needs_its_approvals_and_its_wait() {
         "-o",
         p.to_str().unwrap(),
     ]);
-    let mut args = vec!["finalize".to_owned()];
-    for key in ["hot-1", "hot-3"] {
-        let out = c.path(&format!("payout-{key}.psbt"));
-        signer(&c, key)
-            .arg("sign")
-            .arg(&p)
-            .arg("-o")
-            .arg(&out)
-            .arg("--yes")
-            .assert()
-            .success();
-        args.push(out.to_str().unwrap().to_owned());
-    }
-    let hex = c.path("payout.hex");
-    args.extend(["-o".into(), hex.to_str().unwrap().into()]);
-    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    c.json(&["broadcast", hex.to_str().unwrap()]);
-    node.mine_elsewhere(1);
+    let signed: Vec<PathBuf> = ["hot-1", "hot-3"]
+        .iter()
+        .map(|k| sign_as(&c, k, &p))
+        .collect();
+    finalize_and_send(&node, &c, &signed, "payout");
 
     // The auditor lists the change with the approvals it verified.
     let log = events.to_str().unwrap();

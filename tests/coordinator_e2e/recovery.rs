@@ -60,42 +60,17 @@ fn the_recovery_branch_moves_cold_funds_to_a_successor_after_its_timelock() {
     let fee = sat(&p["proposal"]["fee_sat"]);
 
     // Approvals as for any cold migration, then the two recovery keys.
-    let mut approvals = Vec::new();
-    for who in ["sato", "suzuki"] {
-        let out = c.path(&format!("recovery.{who}.psbt"));
-        signer(&c, who)
-            .arg("approve")
-            .arg(&psbt)
-            .args(["--approver", who, "--yes", "-o"])
-            .arg(&out)
-            .assert()
-            .success();
-        approvals.push(out.to_str().unwrap().to_owned());
-    }
+    let approvals: Vec<PathBuf> = ["sato", "suzuki"]
+        .iter()
+        .map(|w| approve_as(&c, w, &psbt))
+        .collect();
     let approved = c.path("recovery-approved.psbt");
-    c.json(&[
-        "combine",
-        &approvals[0],
-        &approvals[1],
-        "-o",
-        approved.to_str().unwrap(),
-    ]);
-    let mut args = vec!["finalize".to_owned()];
-    for who in ["cold-1", "recovery-1"] {
-        let out = c.path(&format!("recovery.signed.{who}.psbt"));
-        signer(&c, who)
-            .arg("sign")
-            .arg(&approved)
-            .arg("-o")
-            .arg(&out)
-            .arg("--yes")
-            .assert()
-            .success();
-        args.push(out.to_str().unwrap().to_owned());
-    }
-    let hex = c.path("recovery.hex");
-    args.extend(["-o".into(), hex.to_str().unwrap().into()]);
-    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    combine_into(&c, &approvals, &approved);
+    let signed: Vec<PathBuf> = ["cold-1", "recovery-1"]
+        .iter()
+        .map(|w| sign_as(&c, w, &approved))
+        .collect();
+    let hex = finalize_into(&c, &signed, "recovery");
 
     // Before the timelock the node refuses it.
     let err = c.fails(&["broadcast", hex.to_str().unwrap()], 1);

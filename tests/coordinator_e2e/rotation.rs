@@ -48,48 +48,6 @@ fn register_successor(c: &Coord, who: &str, new: &str, update: Option<&Path>) ->
     cmd.output().unwrap().status.code().unwrap()
 }
 
-fn sign(c: &Coord, who: &str, psbt: &Path) -> PathBuf {
-    let out = c.path(&format!(
-        "{}.{who}.psbt",
-        psbt.file_stem().unwrap().to_str().unwrap()
-    ));
-    signer(c, who)
-        .arg("sign")
-        .arg(psbt)
-        .arg("-o")
-        .arg(&out)
-        .arg("--yes")
-        .assert()
-        .success();
-    out
-}
-
-fn approve(c: &Coord, who: &str, psbt: &Path) -> PathBuf {
-    let out = c.path(&format!(
-        "{}.{who}.psbt",
-        psbt.file_stem().unwrap().to_str().unwrap()
-    ));
-    signer(c, who)
-        .arg("approve")
-        .arg(psbt)
-        .args(["--approver", who, "--yes", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
-    out
-}
-
-/// Finalizes `files` together and broadcasts; mines it.
-fn send(node: &common::Node, c: &Coord, files: &[PathBuf], name: &str) {
-    let hex = c.path(&format!("{name}.hex"));
-    let mut args = vec!["finalize".to_owned()];
-    args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
-    args.extend(["-o".into(), hex.to_str().unwrap().into()]);
-    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    c.json(&["broadcast", hex.to_str().unwrap()]);
-    node.mine_elsewhere(1);
-}
-
 #[test]
 fn a_cold_key_is_rotated_and_both_tiers_migrate_to_the_successor() {
     let node = common::Node::start();
@@ -167,22 +125,16 @@ fn a_cold_key_is_rotated_and_both_tiers_migrate_to_the_successor() {
         .code(1);
     assert!(!refused.exists());
     let approved = [
-        approve(&c, "sato", &cold_psbt),
-        approve(&c, "suzuki", &cold_psbt),
+        approve_as(&c, "sato", &cold_psbt),
+        approve_as(&c, "suzuki", &cold_psbt),
     ];
     let combined = c.path("migrate-cold-approved.psbt");
-    c.json(&[
-        "combine",
-        approved[0].to_str().unwrap(),
-        approved[1].to_str().unwrap(),
-        "-o",
-        combined.to_str().unwrap(),
-    ]);
+    combine_into(&c, &approved, &combined);
     let signed: Vec<PathBuf> = ["cold-2", "cold-3", "cold-4"]
         .iter()
-        .map(|who| sign(&c, who, &combined))
+        .map(|who| sign_as(&c, who, &combined))
         .collect();
-    send(&node, &c, &signed, "migrate-cold");
+    finalize_and_send(&node, &c, &signed, "migrate-cold");
 
     // Hot: two hot signatures, no approvals.
     let hot_psbt = c.path("migrate-hot.psbt");
@@ -192,9 +144,9 @@ fn a_cold_key_is_rotated_and_both_tiers_migrate_to_the_successor() {
     let hot_fee = sat(&p["proposal"]["fee_sat"]);
     let signed: Vec<PathBuf> = ["hot-1", "hot-2"]
         .iter()
-        .map(|w| sign(&c, w, &hot_psbt))
+        .map(|w| sign_as(&c, w, &hot_psbt))
         .collect();
-    send(&node, &c, &signed, "migrate-hot");
+    finalize_and_send(&node, &c, &signed, "migrate-hot");
     let moved = c.balance();
     assert_eq!(sat(&moved["cold"]["total_sat"]), 0);
     assert_eq!(sat(&moved["hot"]["total_sat"]), 0);

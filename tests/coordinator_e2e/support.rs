@@ -341,3 +341,61 @@ pub(crate) fn approver_machine(c: &Coord, id: &str, policy: &str) {
         .assert()
         .success();
 }
+
+/// `who`'s custodia-signer signs `psbt` into `<stem>.<who>.psbt`.
+pub(crate) fn sign_as(c: &Coord, who: &str, psbt: &Path) -> PathBuf {
+    let out = c.path(&format!(
+        "{}.{who}.psbt",
+        psbt.file_stem().unwrap().to_str().unwrap()
+    ));
+    signer(c, who)
+        .arg("sign")
+        .arg(psbt)
+        .arg("-o")
+        .arg(&out)
+        .arg("--yes")
+        .assert()
+        .success();
+    out
+}
+
+/// Approver `who` approves `psbt` into `<stem>.<who>.psbt`.
+pub(crate) fn approve_as(c: &Coord, who: &str, psbt: &Path) -> PathBuf {
+    let out = c.path(&format!(
+        "{}.{who}.psbt",
+        psbt.file_stem().unwrap().to_str().unwrap()
+    ));
+    signer(c, who)
+        .arg("approve")
+        .arg(psbt)
+        .args(["--approver", who, "--yes", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+/// `combine` of `files` into `out`.
+pub(crate) fn combine_into(c: &Coord, files: &[PathBuf], out: &Path) {
+    let mut args = vec!["combine".to_owned()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
+    args.extend(["-o".into(), out.to_str().unwrap().into()]);
+    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// `finalize` of `files` into `<name>.hex`; its path.
+pub(crate) fn finalize_into(c: &Coord, files: &[PathBuf], name: &str) -> PathBuf {
+    let hex = c.path(&format!("{name}.hex"));
+    let mut args = vec!["finalize".to_owned()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
+    args.extend(["-o".into(), hex.to_str().unwrap().into()]);
+    c.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    hex
+}
+
+/// Finalizes `files` together, broadcasts and mines it.
+pub(crate) fn finalize_and_send(node: &common::Node, c: &Coord, files: &[PathBuf], name: &str) {
+    let hex = finalize_into(c, files, name);
+    c.json(&["broadcast", hex.to_str().unwrap()]);
+    node.mine_elsewhere(1);
+}

@@ -106,24 +106,30 @@ mod tests {
 
     const SATO_SECRET: &str = "c37131369f9da9d25a097fac8a5b631959816235c478192216d4726aa6388ec0";
 
-    #[test]
-    fn every_secret_moves_to_the_new_passphrase_and_a_wrong_one_changes_nothing() {
-        let tmp = tempfile::tempdir().unwrap();
+    /// A home with a fresh seed and sato's approval key under `old`.
+    fn home_under(tmp: &tempfile::TempDir, old: &Passphrase) -> (SignerHome, ApproverId) {
         let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
-        let (old, new) = (
-            Passphrase::new("the old passphrase"),
-            Passphrase::new("a brand new passphrase"),
-        );
         home.create_seed(
             &Mnemonic::generate(),
             bitcoin::Network::Regtest,
-            &old,
+            old,
             SeedOrigin::Init,
         )
         .unwrap();
         let sato: ApproverId = "sato".parse().unwrap();
-        home.approver_import(&sato, ApproverSecret::from_hex(SATO_SECRET).unwrap(), &old)
+        home.approver_import(&sato, ApproverSecret::from_hex(SATO_SECRET).unwrap(), old)
             .unwrap();
+        (home, sato)
+    }
+
+    #[test]
+    fn every_secret_moves_to_the_new_passphrase_and_a_wrong_one_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (old, new) = (
+            Passphrase::new("the old passphrase"),
+            Passphrase::new("a brand new passphrase"),
+        );
+        let (home, sato) = home_under(&tmp, &old);
         let log_len = || home.log().verify().unwrap().entries.len();
         let before = log_len();
 
@@ -153,21 +159,11 @@ mod tests {
     #[test]
     fn an_interrupted_change_finishes_when_run_again() {
         let tmp = tempfile::tempdir().unwrap();
-        let home = SignerHome::open(Some(tmp.path().join("signer"))).unwrap();
         let (old, new) = (
             Passphrase::new("the old passphrase"),
             Passphrase::new("a brand new passphrase"),
         );
-        home.create_seed(
-            &Mnemonic::generate(),
-            bitcoin::Network::Regtest,
-            &old,
-            SeedOrigin::Init,
-        )
-        .unwrap();
-        let sato: ApproverId = "sato".parse().unwrap();
-        home.approver_import(&sato, ApproverSecret::from_hex(SATO_SECRET).unwrap(), &old)
-            .unwrap();
+        let (home, sato) = home_under(&tmp, &old);
         // As if the machine stopped after the seed was written.
         let words = home.unlock_words(&old).unwrap();
         let cipher = seal_with_passphrase(words.phrase().as_bytes(), &new).unwrap();

@@ -38,6 +38,41 @@ pub struct ProposalOutput {
     pub qr: QrOutArgs,
 }
 
+/// What `propose migrate` and `propose recovery` read.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SuccessorArgs {
+    /// cold or hot.
+    #[arg(long)]
+    tier: Tier,
+    /// The successor policy file.
+    #[arg(long)]
+    to: PathBuf,
+    /// Its approved policy update, when the policy in force governs changes.
+    #[arg(long)]
+    update: Option<PathBuf>,
+    /// The most coins one proposal spends (default 200).
+    #[arg(long)]
+    max_inputs: Option<usize>,
+    /// Fee rate in sat/vB.
+    #[arg(long, value_parser = fee_rate_arg)]
+    fee_rate: Option<FeeRate>,
+    /// The PSBT to write.
+    #[command(flatten)]
+    output: ProposalOutput,
+}
+
+impl SuccessorArgs {
+    fn load(&self) -> Result<crate::coordinator::SuccessorMove, CoordinatorError> {
+        crate::coordinator::SuccessorMove::load(
+            self.tier,
+            &self.to,
+            self.update.as_deref(),
+            self.max_inputs,
+            self.fee_rate,
+        )
+    }
+}
+
 /// `propose` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ProposeCommand {
@@ -116,51 +151,13 @@ pub enum ProposeCommand {
     /// policy (a key rotation): the successor must be approved, announced
     /// (`announce-policy`) and its waiting blocks passed. Up to --max-inputs
     /// coins per proposal; run it again for the rest.
-    Migrate {
-        /// cold or hot.
-        #[arg(long)]
-        tier: Tier,
-        /// The successor policy file.
-        #[arg(long)]
-        to: PathBuf,
-        /// Its approved policy update, when the policy in force governs changes.
-        #[arg(long)]
-        update: Option<PathBuf>,
-        /// The most coins one proposal spends (default 200).
-        #[arg(long)]
-        max_inputs: Option<usize>,
-        /// Fee rate in sat/vB.
-        #[arg(long, value_parser = fee_rate_arg)]
-        fee_rate: Option<FeeRate>,
-        /// The PSBT to write.
-        #[command(flatten)]
-        output: ProposalOutput,
-    },
+    Migrate(SuccessorArgs),
     /// When a tier's normal quorum is lost: move its coins through the
     /// wallet's timelocked recovery path to the same tier of the successor
     /// policy (approved, announced, waited for, as for `migrate`). Recovery
     /// keys sign; the node accepts it once the timelock has passed (the
     /// proposal says from which height).
-    Recovery {
-        /// cold or hot.
-        #[arg(long)]
-        tier: Tier,
-        /// The successor policy file.
-        #[arg(long)]
-        to: PathBuf,
-        /// Its approved policy update, when the policy in force governs changes.
-        #[arg(long)]
-        update: Option<PathBuf>,
-        /// The most coins one proposal spends (default 200).
-        #[arg(long)]
-        max_inputs: Option<usize>,
-        /// Fee rate in sat/vB.
-        #[arg(long, value_parser = fee_rate_arg)]
-        fee_rate: Option<FeeRate>,
-        /// The PSBT to write.
-        #[command(flatten)]
-        output: ProposalOutput,
-    },
+    Recovery(SuccessorArgs),
     /// The transfer that brings the hot share back to the policy's target.
     Rebalance {
         /// Fee rate in sat/vB.
@@ -180,8 +177,8 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         | ProposeCommand::Bump { output, .. }
         | ProposeCommand::Consolidate { output, .. }
         | ProposeCommand::Proof { output, .. }
-        | ProposeCommand::Migrate { output, .. }
-        | ProposeCommand::Recovery { output, .. }
+        | ProposeCommand::Migrate(SuccessorArgs { output, .. })
+        | ProposeCommand::Recovery(SuccessorArgs { output, .. })
         | ProposeCommand::Rebalance { output, .. } => output.clone(),
     };
     qr::check_out(&output.qr)?;
@@ -234,42 +231,14 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
             output.json,
             "",
         ),
-        ProposeCommand::Migrate {
-            tier,
-            to,
-            update,
-            max_inputs,
-            fee_rate,
-            output,
-        } => (
-            c.propose_migrate(
-                tier,
-                &to,
-                update.as_deref(),
-                max_inputs,
-                fee_rate,
-                &output.out,
-            )?,
-            output.json,
+        ProposeCommand::Migrate(args) => (
+            c.propose_migrate(&args.load()?, &args.output.out)?,
+            args.output.json,
             "no confirmed, unreserved coin of that tier is left to migrate",
         ),
-        ProposeCommand::Recovery {
-            tier,
-            to,
-            update,
-            max_inputs,
-            fee_rate,
-            output,
-        } => (
-            c.propose_recovery(
-                tier,
-                &to,
-                update.as_deref(),
-                max_inputs,
-                fee_rate,
-                &output.out,
-            )?,
-            output.json,
+        ProposeCommand::Recovery(args) => (
+            c.propose_recovery(&args.load()?, &args.output.out)?,
+            args.output.json,
             "no confirmed coin of that tier is left to recover",
         ),
         ProposeCommand::Rebalance { fee_rate, output } => (
