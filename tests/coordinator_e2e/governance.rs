@@ -41,10 +41,22 @@ fn log_lines(path: &Path) -> usize {
     std::fs::read_to_string(path).unwrap().lines().count()
 }
 
-/// `register --replace` on key holder `key`'s signer: its exit code.
-pub(crate) fn register(c: &Coord, key: &str, policy: &str, update: Option<&Path>) -> i32 {
+/// `register POLICY --replace` on key holder `key`'s signer: its exit code.
+fn register(c: &Coord, key: &str, policy: &str, update: Option<&Path>) -> i32 {
+    register_as(c, key, policy, "--replace", update)
+}
+
+/// `register POLICY HOW [--update U]` (`HOW` `--replace` or `--successor`)
+/// on `key`'s signer: its exit code.
+pub(crate) fn register_as(
+    c: &Coord,
+    key: &str,
+    policy: &str,
+    how: &str,
+    update: Option<&Path>,
+) -> i32 {
     let mut cmd = signer(c, key);
-    cmd.args(["register", policy, "--replace", "--yes"]);
+    cmd.args(["register", policy, how, "--yes"]);
     if let Some(u) = update {
         cmd.arg("--update").arg(u);
     }

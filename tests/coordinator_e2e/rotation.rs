@@ -4,7 +4,7 @@
 //! and both tiers migrate to it; the balances arrive to the satoshi, the old
 //! policy is retired, and a signer without the approved successor refuses.
 
-use super::governance::{approve_update, GOVERNANCE};
+use super::governance::{approve_update, register_as, GOVERNANCE};
 use super::support::*;
 
 /// `text` with the xpub of key `id` replaced by `xpub`.
@@ -40,12 +40,7 @@ fn policies(c: &Coord) -> (String, String) {
 
 /// `register NEW --successor [--update U]` on `who`'s signer: exit code.
 fn register_successor(c: &Coord, who: &str, new: &str, update: Option<&Path>) -> i32 {
-    let mut cmd = signer(c, who);
-    cmd.args(["register", new, "--successor", "--yes"]);
-    if let Some(u) = update {
-        cmd.arg("--update").arg(u);
-    }
-    cmd.output().unwrap().status.code().unwrap()
+    register_as(c, who, new, "--successor", update)
 }
 
 #[test]
