@@ -47,14 +47,14 @@ fn consolidations_round_trip_byte_for_byte() {
     // (policy, wallet, smallest full/compact ratio accepted at 100 and
     // 1,000 inputs). P2WSH inputs keep their full previous transactions (the
     // signer's fee-lie check needs them), which dominate their size; taproot
-    // inputs keep only their witness_utxo (41 bytes of transaction input and
-    // 46 of witness_utxo per input stay, against about 890 bytes of a full
-    // 3-of-5 input and 630 of a 2-of-3 one).
+    // inputs keep only their 41 bytes of transaction input, the map's end
+    // and a hint of about 7 bytes with the amount, against about 890 bytes of
+    // a full 3-of-5 input and 630 of a 2-of-3 one.
     let cases = [
         ("regtest-exchange", Tier::Cold, 3.5),
         ("regtest-exchange", Tier::Hot, 2.5),
-        ("regtest-taproot", Tier::Cold, 9.5),
-        ("regtest-taproot", Tier::Hot, 6.8),
+        ("regtest-taproot", Tier::Cold, 17.0),
+        ("regtest-taproot", Tier::Hot, 12.0),
     ];
     for (name, tier, min_ratio) in cases {
         let policy = policy(name);
@@ -168,7 +168,10 @@ fn refill_against_another_policy_is_refused() {
 fn a_hint_naming_no_wallet_is_refused() {
     let policy = policy("regtest-taproot");
     let (compact, mut marker) = compact_transfer(&policy);
-    assert_eq!(marker[INPUT_0_CODE], 0x10, "cold receive");
+    assert_eq!(
+        marker[INPUT_0_CODE], 0x18,
+        "cold receive, previous output left out"
+    );
     marker[INPUT_0_CODE] = 0x30;
     let err = refill_bytes(&with_marker(&compact, marker), &policy).unwrap_err();
     assert!(
@@ -184,25 +187,78 @@ fn a_hint_naming_no_wallet_is_refused() {
 }
 
 #[test]
-fn a_tampered_hint_is_refused() {
-    for name in ["regtest-exchange", "regtest-taproot"] {
-        let policy = policy(name);
-        let (compact, mut marker) = compact_transfer(&policy);
-        // The input is cold receive 3: name hot receive 3 instead, then
-        // cold receive 4.
-        marker[INPUT_0_CODE] = 0x20;
-        let err = refill_bytes(&with_marker(&compact, marker.clone()), &policy).unwrap_err();
-        assert!(
-            matches!(err, CompactError::ScriptMismatch { place: Place::Input(0), at } if at == signer_fixtures::at(Tier::Hot, 0, 3)),
-            "{name}: {err}"
-        );
-        marker[INPUT_0_CODE] = 0x10;
-        marker[INPUT_0_CODE + 1] = 4;
-        let err = refill_bytes(&with_marker(&compact, marker), &policy).unwrap_err();
-        assert!(
-            matches!(err, CompactError::ScriptMismatch { place: Place::Input(0), at } if at == signer_fixtures::at(Tier::Cold, 0, 4)),
-            "{name}: {err}"
-        );
+fn a_tampered_segwit_v0_hint_is_refused() {
+    let policy = policy("regtest-exchange");
+    let (compact, mut marker) = compact_transfer(&policy);
+    // The input is cold receive 3: name hot receive 3 instead, then cold
+    // receive 4. Its full previous transaction, which its txid commits to,
+    // states the script.
+    marker[INPUT_0_CODE] = 0x20;
+    let err = refill_bytes(&with_marker(&compact, marker.clone()), &policy).unwrap_err();
+    assert!(
+        matches!(err, CompactError::ScriptMismatch { place: Place::Input(0), at } if at == signer_fixtures::at(Tier::Hot, 0, 3)),
+        "{err}"
+    );
+    marker[INPUT_0_CODE] = 0x10;
+    marker[INPUT_0_CODE + 1] = 4;
+    let err = refill_bytes(&with_marker(&compact, marker), &policy).unwrap_err();
+    assert!(
+        matches!(err, CompactError::ScriptMismatch { place: Place::Input(0), at } if at == signer_fixtures::at(Tier::Cold, 0, 4)),
+        "{err}"
+    );
+}
+
+/// A taproot input's previous output is re-derived from its hint, not
+/// checked against one the PSBT states (format 2 leaves it out). A false
+/// hint re-fills to a previous output the transaction does not spend, and
+/// every signature over it is worthless: BIP-341 signatures commit to the
+/// script and amount of every input's previous output.
+#[test]
+fn a_false_taproot_hint_yields_no_signature_the_transaction_accepts() {
+    use bitcoin::hashes::Hash as _;
+    use bitcoin::secp256k1::{Message, Secp256k1};
+    use bitcoin::sighash::{Prevouts, SighashCache};
+    use bitcoin::taproot::TapLeafHash;
+
+    let policy = policy("regtest-taproot");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let compact = strip(&psbt, &policy).unwrap();
+    let mut marker = compact.psbt().proprietary[&compact_marker_key()].clone();
+    assert_eq!(marker[INPUT_0_CODE], 0x28, "hot receive, previous output left out");
+    // Hot receive 2 becomes hot receive 7; then the amount is raised by one.
+    marker[INPUT_0_CODE + 1] = 7;
+    let other_script = refill_bytes(&with_marker(&compact, marker.clone()), &policy).unwrap();
+    marker[INPUT_0_CODE + 1] = 2;
+    // The amount (3 BTC) follows the index as 0xfe and four bytes, little
+    // endian: its second byte plus one is 256 satoshis more.
+    let amount_index = INPUT_0_CODE + 3;
+    marker[amount_index] = marker[amount_index].wrapping_add(1);
+    let other_amount = refill_bytes(&with_marker(&compact, marker), &policy).unwrap();
+
+    let secp = Secp256k1::verification_only();
+    let truth = psbt.inputs[0].witness_utxo.clone().unwrap();
+    for lie in [other_script, other_amount] {
+        let stated = lie.inputs[0].witness_utxo.clone().unwrap();
+        assert_ne!(stated, truth);
+        let signed = sign_all(&policy, &lie, &["hot-1", "hot-2"]);
+        let sigs = &signed.inputs[0].tap_script_sigs;
+        assert_eq!(sigs.len(), 2);
+        for ((key, leaf), sig) in sigs {
+            let verifies = |prevout: &bitcoin::TxOut| {
+                let sighash = SighashCache::new(&signed.unsigned_tx)
+                    .taproot_script_spend_signature_hash(
+                        0,
+                        &Prevouts::All(std::slice::from_ref(prevout)),
+                        TapLeafHash::from(*leaf),
+                        sig.sighash_type,
+                    )
+                    .unwrap();
+                let msg = Message::from_digest(sighash.to_byte_array());
+                secp.verify_schnorr(&sig.signature, &msg, key).is_ok()
+            };
+            assert!(verifies(&stated), "signed what the hint re-derived");
+            assert!(!verifies(&truth), "a signature over a false hint verifies");
+        }
     }
 }
 
@@ -232,13 +288,15 @@ fn a_hint_beyond_max_index_is_refused() {
 
 #[test]
 fn a_script_the_policy_does_not_derive_is_refused() {
-    let policy = policy("regtest-taproot");
+    // A segwit v0 input that states its previous output only by
+    // witness_utxo (a PSBT of another wallet), claiming another script.
+    let policy = policy("regtest-exchange");
     let (compact, _) = compact_transfer(&policy);
-    // The input claims to spend another vault script than its hint names.
     let mut psbt = compact.psbt().clone();
     let other = policy
         .descriptor(Tier::Cold)
         .script_pubkey(custodia::policy::Chain::Receive, 8);
+    psbt.inputs[0].non_witness_utxo = None;
     psbt.inputs[0].witness_utxo.as_mut().unwrap().script_pubkey = other;
     let err = refill_bytes(&psbt.serialize(), &policy).unwrap_err();
     assert!(
@@ -247,6 +305,25 @@ fn a_script_the_policy_does_not_derive_is_refused() {
             CompactError::ScriptMismatch {
                 place: Place::Input(0),
                 ..
+            }
+        ),
+        "{err}"
+    );
+    // A taproot input whose previous output was left out may not bring one
+    // back to merge with what the hint re-derives.
+    let policy = signer_fixtures::policy("regtest-taproot");
+    let (compact, _) = compact_transfer(&policy);
+    let mut psbt = compact.psbt().clone();
+    psbt.inputs[0].witness_utxo = Some(bitcoin::TxOut {
+        value: sat(10 * BTC),
+        script_pubkey: other_script(&policy),
+    });
+    let err = refill_bytes(&psbt.serialize(), &policy).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CompactError::NotStripped {
+                place: Place::Input(0)
             }
         ),
         "{err}"
@@ -265,4 +342,10 @@ fn a_script_the_policy_does_not_derive_is_refused() {
         ),
         "{err}"
     );
+}
+
+fn other_script(policy: &VaultPolicy) -> bitcoin::ScriptBuf {
+    policy
+        .descriptor(Tier::Cold)
+        .script_pubkey(custodia::policy::Chain::Receive, 8)
 }

@@ -34,7 +34,7 @@ pub enum MarkerFault {
     #[error("its key carries key data")]
     KeyData,
     /// A format this release does not know.
-    #[error("it is in format {0}, this release reads format 1")]
+    #[error("it is in format {0}, this release reads formats 1 and 2")]
     UnknownFormat(u8),
     /// The value ends in the middle of a field.
     #[error("it is truncated")]
@@ -116,6 +116,24 @@ pub enum CompactError {
         place: Place,
         /// The vault path the hint named.
         at: VaultPath,
+    },
+    /// A hint gives a previous output's amount beyond the 21 million
+    /// bitcoin that can exist.
+    #[error("{place}: its hint gives its previous output {sat} satoshis, more than can exist; the compact PSBT was damaged or tampered with")]
+    ImpossibleAmount {
+        /// Where.
+        place: Place,
+        /// The amount named.
+        sat: u64,
+    },
+    /// A hint left out the previous output of an input that is not taproot.
+    /// Only a taproot signature commits to every input's previous output
+    /// script and amount (BIP-341), so only there may they be re-derived
+    /// rather than stated.
+    #[error("{place}: its hint leaves out the previous output of a segwit v0 input; only taproot previous outputs may be left out, export the compact PSBT again")]
+    PreviousOutputNeeded {
+        /// Where.
+        place: Place,
     },
     /// A hinted input carries no previous output to check the hint against.
     #[error("{place}: it carries no previous output (witness_utxo or full previous transaction) to check its hint against")]

@@ -3,16 +3,22 @@
 //! input and per output. Its bytes are specified in `docs/qr-compact.md`.
 
 use bitcoin::consensus::encode::{Decodable, Encodable, VarInt};
-use bitcoin::Psbt;
+use bitcoin::{Amount, Psbt};
 
 use super::error::{CompactError, MarkerFault, Place};
 use crate::policy::{Chain, PolicyId, Tier};
 use crate::psbt::fields::{compact_marker_key, PREFIX, SUBTYPE_COMPACT};
 
-/// The only format this release writes and reads.
-const FORMAT: u8 = 1;
+/// The format this release writes. Format 1 (no previous outputs left
+/// out) is still read: compact PSBTs of the previous release stay usable.
+const FORMAT: u8 = 2;
+/// The first format, which has no previous-output flag.
+const FORMAT_1: u8 = 1;
 /// The hint of an input or output left as it was.
 const NO_HINT: u8 = 0x00;
+/// Set in an input's hint code (format 2) when its previous output was left
+/// out too: its amount follows the index.
+const PREVIOUS_OUTPUT_FLAG: u8 = 0x08;
 
 /// Where the policy re-derives a stripped input or output: which wallet,
 /// which chain, which index. The index is kept as read (up to 64 bits) so
@@ -22,28 +28,45 @@ pub(crate) struct Hint {
     pub tier: Tier,
     pub chain: Chain,
     pub index: u64,
+    /// Inputs only: the previous output's amount, when the previous output
+    /// (`witness_utxo`) was left out and its script is re-derived at the
+    /// hint. Only taproot inputs are stripped so (see `strip`).
+    pub amount: Option<Amount>,
 }
 
 impl Hint {
     /// High nibble the wallet (1 cold, 2 hot), low nibble the chain (0
-    /// receive, 1 change): `0x10`, `0x11`, `0x20`, `0x21`.
+    /// receive, 1 change), plus 0x08 when the previous output was left out:
+    /// `0x10`, `0x11`, `0x20`, `0x21`, `0x18`, `0x19`, `0x28`, `0x29`.
     fn code(self) -> u8 {
         let tier = match self.tier {
             Tier::Cold => 0x10,
             Tier::Hot => 0x20,
         };
-        tier | self.chain.index() as u8
+        let flag = match self.amount {
+            Some(_) => PREVIOUS_OUTPUT_FLAG,
+            None => 0,
+        };
+        tier | flag | self.chain.index() as u8
     }
 
-    fn from_code(code: u8, index: u64, place: Place) -> Result<Hint, CompactError> {
+    /// The wallet and chain a code names, and whether an amount follows.
+    /// The flag is read only where `flag_allowed` (inputs, format 2).
+    fn from_code(
+        code: u8,
+        place: Place,
+        flag_allowed: bool,
+    ) -> Result<(Tier, Chain, bool), CompactError> {
+        let unknown = CompactError::UnknownWallet { place, code };
         let tier = match code >> 4 {
             1 => Tier::Cold,
             2 => Tier::Hot,
-            _ => return Err(CompactError::UnknownWallet { place, code }),
+            _ => return Err(unknown),
         };
-        let chain = Chain::from_main_step(u32::from(code & 0x0f))
-            .ok_or(CompactError::UnknownWallet { place, code })?;
-        Ok(Hint { tier, chain, index })
+        let flagged = flag_allowed && code & PREVIOUS_OUTPUT_FLAG != 0;
+        let step = code & 0x0f & !if flagged { PREVIOUS_OUTPUT_FLAG } else { 0 };
+        let chain = Chain::from_main_step(u32::from(step)).ok_or(unknown)?;
+        Ok((tier, chain, flagged))
     }
 }
 
@@ -74,6 +97,9 @@ impl Marker {
                     Some(h) => {
                         out.push(h.code());
                         put_size(&mut out, h.index);
+                        if let Some(amount) = h.amount {
+                            put_size(&mut out, amount.to_sat());
+                        }
                     }
                 }
             }
@@ -123,12 +149,12 @@ impl Marker {
     fn decode(mut bytes: &[u8]) -> Result<Marker, CompactError> {
         let r = &mut bytes;
         let format = byte(r)?;
-        if format != FORMAT {
+        if format != FORMAT && format != FORMAT_1 {
             return Err(MarkerFault::UnknownFormat(format).into());
         }
         let id: [u8; 32] = take(r, 32)?.try_into().expect("32 bytes taken");
-        let inputs = hints(r, Place::Input)?;
-        let outputs = hints(r, Place::Output)?;
+        let inputs = hints(r, Place::Input, format == FORMAT)?;
+        let outputs = hints(r, Place::Output, false)?;
         if !r.is_empty() {
             return Err(MarkerFault::TrailingBytes(r.len()).into());
         }
@@ -163,7 +189,21 @@ fn size(r: &mut &[u8]) -> Result<u64, MarkerFault> {
     }
 }
 
-fn hints(r: &mut &[u8], place: fn(usize) -> Place) -> Result<Vec<Option<Hint>>, CompactError> {
+/// An amount of a previous output: at most the 21 million bitcoin that can
+/// ever exist.
+fn amount(r: &mut &[u8], place: Place) -> Result<Amount, CompactError> {
+    let sat = size(r)?;
+    match sat <= Amount::MAX_MONEY.to_sat() {
+        true => Ok(Amount::from_sat(sat)),
+        false => Err(CompactError::ImpossibleAmount { place, sat }),
+    }
+}
+
+fn hints(
+    r: &mut &[u8],
+    place: fn(usize) -> Place,
+    flag_allowed: bool,
+) -> Result<Vec<Option<Hint>>, CompactError> {
     let n = size(r)?;
     // Every hint takes at least one byte: a count beyond what is left is a
     // lie, and must not size an allocation.
@@ -177,8 +217,18 @@ fn hints(r: &mut &[u8], place: fn(usize) -> Place) -> Result<Vec<Option<Hint>>, 
             out.push(None);
             continue;
         }
+        let (tier, chain, flagged) = Hint::from_code(code, place(i), flag_allowed)?;
         let index = size(r)?;
-        out.push(Some(Hint::from_code(code, index, place(i))?));
+        let amount = match flagged {
+            true => Some(amount(r, place(i))?),
+            false => None,
+        };
+        out.push(Some(Hint {
+            tier,
+            chain,
+            index,
+            amount,
+        }));
     }
     Ok(out)
 }
@@ -188,13 +238,26 @@ mod tests {
     use super::*;
 
     fn marker() -> Marker {
-        let hint = |tier, chain, index| Some(Hint { tier, chain, index });
+        let hint = |tier, chain, index| {
+            Some(Hint {
+                tier,
+                chain,
+                index,
+                amount: None,
+            })
+        };
         Marker {
             policy_id: PolicyId::from_bytes([9; 32]),
             inputs: vec![
                 hint(Tier::Cold, Chain::Receive, 3),
                 None,
                 hint(Tier::Hot, Chain::Change, 70_000),
+                Some(Hint {
+                    tier: Tier::Hot,
+                    chain: Chain::Receive,
+                    index: 5,
+                    amount: Some(Amount::from_sat(1_000_000)),
+                }),
             ],
             outputs: vec![hint(Tier::Cold, Chain::Change, 0), None],
         }
@@ -203,12 +266,57 @@ mod tests {
     #[test]
     fn encoding_is_the_documented_one_and_round_trips() {
         let bytes = marker().encode();
-        let mut want = vec![1];
+        let mut want = vec![2];
         want.extend([9; 32]);
-        want.extend([3, 0x10, 3, 0x00, 0x21, 0xfe, 0x70, 0x11, 0x01, 0x00]);
+        want.extend([4, 0x10, 3, 0x00, 0x21, 0xfe, 0x70, 0x11, 0x01, 0x00]);
+        want.extend([0x28, 5, 0xfe, 0x40, 0x42, 0x0f, 0x00]);
         want.extend([2, 0x11, 0, 0x00]);
         assert_eq!(bytes, want);
         assert_eq!(Marker::decode(&bytes).unwrap(), marker());
+    }
+
+    #[test]
+    fn format_1_is_read_without_previous_output_flags() {
+        let mut format_1 = marker();
+        format_1.inputs.pop();
+        let mut bytes = format_1.encode();
+        bytes[0] = 1;
+        bytes[33] = 3;
+        assert_eq!(Marker::decode(&bytes).unwrap(), format_1);
+        // In format 1, 0x28 names no wallet: the flag does not exist there.
+        let mut flagged = bytes.clone();
+        flagged[34] = 0x18;
+        assert!(matches!(
+            Marker::decode(&flagged),
+            Err(CompactError::UnknownWallet { place: Place::Input(0), code: 0x18 })
+        ));
+    }
+
+    #[test]
+    fn outputs_never_carry_an_amount() {
+        let mut bytes = marker().encode();
+        let first_output = bytes.len() - 3;
+        bytes[first_output] = 0x19;
+        assert!(matches!(
+            Marker::decode(&bytes),
+            Err(CompactError::UnknownWallet { place: Place::Output(0), code: 0x19 })
+        ));
+    }
+
+    #[test]
+    fn an_amount_beyond_all_bitcoin_is_refused() {
+        let mut m = marker();
+        m.inputs[3].as_mut().unwrap().amount = Some(Amount::MAX_MONEY);
+        assert!(Marker::decode(&m.encode()).is_ok());
+        let bytes = m.encode();
+        // MAX_MONEY + 1 in the same 9-byte form.
+        let at = bytes.len() - 4 - 8;
+        let mut more = bytes.clone();
+        more[at..at + 8].copy_from_slice(&(Amount::MAX_MONEY.to_sat() + 1).to_le_bytes());
+        assert!(matches!(
+            Marker::decode(&more),
+            Err(CompactError::ImpossibleAmount { place: Place::Input(3), .. })
+        ));
     }
 
     #[test]
@@ -224,11 +332,11 @@ mod tests {
             MarkerFault::TrailingBytes(1)
         );
         let mut other_format = bytes.clone();
-        other_format[0] = 2;
-        assert_eq!(fault(&other_format), MarkerFault::UnknownFormat(2));
-        // Input count 3 written as 0xfd 0x03 0x00.
+        other_format[0] = 3;
+        assert_eq!(fault(&other_format), MarkerFault::UnknownFormat(3));
+        // Input count 4 written as 0xfd 0x04 0x00.
         let mut long = bytes[..33].to_vec();
-        long.extend([0xfd, 3, 0]);
+        long.extend([0xfd, 4, 0]);
         long.extend(&bytes[34..]);
         assert_eq!(fault(&long), MarkerFault::NonMinimalSize);
         // A count of a billion hints with nothing after it.
@@ -239,7 +347,7 @@ mod tests {
 
     #[test]
     fn unknown_wallet_codes_are_refused() {
-        for code in [0x01, 0x12, 0x30, 0xff] {
+        for code in [0x01, 0x12, 0x1a, 0x30, 0xff] {
             let mut bytes = marker().encode();
             bytes[34] = code;
             assert!(matches!(

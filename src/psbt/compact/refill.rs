@@ -1,7 +1,7 @@
 //! Re-filling: what a signer (or the coordinator) does with a compact PSBT
 //! before anything reviews it.
 
-use bitcoin::Psbt;
+use bitcoin::{Psbt, TxOut};
 use miniscript::psbt::{PsbtInputExt, PsbtOutputExt};
 
 use super::marker::Hint;
@@ -37,18 +37,33 @@ pub fn refill(compact: &CompactPsbt, policy: &VaultPolicy) -> Result<Psbt, Compa
         let Some(hint) = *hint else { continue };
         let place = Place::Input(i);
         let at = in_range(policy, hint, place)?;
-        if input_has_derived(&psbt.inputs[i]) {
+        let input = &psbt.inputs[i];
+        let previous_left_out = input.witness_utxo.is_none() && input.non_witness_utxo.is_none();
+        if input_has_derived(input) || (hint.amount.is_some() && !previous_left_out) {
             return Err(CompactError::NotStripped { place });
         }
-        let script = previous_output(&psbt, i)?.script_pubkey.clone();
         let descriptor = policy.descriptor(at.tier).at(hint.chain, at.index);
         let derived = psbt.inputs[i]
             .update_with_descriptor_unchecked(&descriptor)
-            .map_err(|_| CompactError::ScriptMismatch { place, at })?;
-        // Checked after the update only to derive once: on a mismatch the
-        // whole PSBT is dropped.
-        if derived.script_pubkey() != script {
-            return Err(CompactError::ScriptMismatch { place, at });
+            .map_err(|_| CompactError::ScriptMismatch { place, at })?
+            .script_pubkey();
+        match hint.amount {
+            // The previous output is the one the hint re-derives: a taproot
+            // signature commits to its script and amount, so a false hint
+            // yields only signatures that no transaction accepts.
+            Some(value) if derived.is_p2tr() => {
+                psbt.inputs[i].witness_utxo = Some(TxOut {
+                    value,
+                    script_pubkey: derived,
+                });
+            }
+            Some(_) => return Err(CompactError::PreviousOutputNeeded { place }),
+            // Checked after the update only to derive once: on a mismatch
+            // the whole PSBT is dropped.
+            None if previous_output(&psbt, i)?.script_pubkey != derived => {
+                return Err(CompactError::ScriptMismatch { place, at })
+            }
+            None => {}
         }
     }
     for (i, hint) in compact.marker.outputs.iter().enumerate() {

@@ -37,8 +37,11 @@ pub fn strip(psbt: &Psbt, policy: &VaultPolicy) -> Result<CompactPsbt, CompactEr
     let mut inputs = Vec::with_capacity(psbt.inputs.len());
     for (i, input) in compact.inputs.iter_mut().enumerate() {
         let hint = input_hint(&mut deriver, psbt, i);
-        if hint.is_some() {
+        if let Some(hint) = hint {
             clear_input(input);
+            if hint.amount.is_some() {
+                input.witness_utxo = None;
+            }
         }
         inputs.push(hint);
     }
@@ -78,25 +81,40 @@ fn verified_path<'a>(
         tier: at.tier,
         chain: Chain::from_main_step(at.chain)?,
         index: at.index.into(),
+        amount: None,
     };
     Some((hint, at))
 }
 
+/// The hint of input `i`, if the policy re-derives it. A taproot input
+/// whose previous output is known only from its `witness_utxo` loses that
+/// too, its amount going into the hint: every BIP-341 signature commits to
+/// the script and amount of every input's previous output, so a signer
+/// that re-derives them from a hint cannot be led to sign anything valid
+/// for another transaction. A segwit v0 signature commits to neither of the
+/// other inputs, so those keep what they state.
 fn input_hint(deriver: &mut Deriver<'_>, psbt: &Psbt, i: usize) -> Option<Hint> {
     let input = &psbt.inputs[i];
-    let script = &previous_output(psbt, i).ok()?.script_pubkey;
+    let previous = previous_output(psbt, i).ok()?;
+    let script = &previous.script_pubkey;
     let claims = input
         .bip32_derivation
         .values()
         .chain(input.tap_key_origins.values().map(|(_, origin)| origin));
-    let (hint, at) = verified_path(deriver, script, claims)?;
+    let (mut hint, at) = verified_path(deriver, script, claims)?;
     let descriptor = deriver.policy.descriptor(at.tier).at(hint.chain, at.index);
     let mut refilled = input.clone();
     clear_input(&mut refilled);
     refilled
         .update_with_descriptor_unchecked(&descriptor)
         .ok()?;
-    (refilled == *input).then_some(hint)
+    if refilled != *input {
+        return None;
+    }
+    if script.is_p2tr() && input.non_witness_utxo.is_none() {
+        hint.amount = Some(previous.value);
+    }
+    Some(hint)
 }
 
 fn output_hint(deriver: &mut Deriver<'_>, psbt: &Psbt, i: usize) -> Option<Hint> {

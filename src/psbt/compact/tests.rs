@@ -154,10 +154,41 @@ fn what_the_signer_cannot_rederive_is_kept() {
     assert_eq!(compact.psbt().outputs[0], psbt.outputs[0]);
     assert_eq!(compact.psbt().inputs[0].proprietary.len(), 1);
     assert_eq!(compact.psbt().inputs[0].unknown.len(), 1);
-    assert_eq!(
-        compact.psbt().inputs[0].witness_utxo,
-        psbt.inputs[0].witness_utxo
-    );
+    // The stripped taproot input's previous output is re-derived from its
+    // hint (format 2), its amount carried in the hint.
+    assert_eq!(compact.psbt().inputs[0].witness_utxo, None);
+    let hint = compact.marker.inputs[0].unwrap();
+    assert_eq!(hint.amount, Some(Amount::from_sat(1_000_000)));
+    assert_eq!(compact.marker.inputs[1], None);
+}
+
+#[test]
+fn only_taproot_inputs_leave_their_previous_output_out() {
+    for (name, left_out) in [("regtest-taproot", true), ("regtest-exchange", false)] {
+        let policy = example(name);
+        let compact = strip(&transfer(&policy), &policy).unwrap();
+        for (i, hint) in compact.marker.inputs.iter().enumerate() {
+            assert_eq!(hint.unwrap().amount.is_some(), left_out, "{name}");
+            let input = &compact.psbt().inputs[i];
+            assert_eq!(input.witness_utxo.is_none(), left_out, "{name}");
+        }
+    }
+    // A hint that leaves out a segwit v0 previous output is refused even
+    // where one is carried nowhere else: v0 signatures do not commit to it.
+    let policy = example("regtest-exchange");
+    let compact = strip(&transfer(&policy), &policy).unwrap();
+    let mut psbt = compact.psbt.clone();
+    psbt.inputs[0].witness_utxo = None;
+    psbt.inputs[0].non_witness_utxo = None;
+    let mut marker = compact.marker.clone();
+    marker.inputs[0].as_mut().unwrap().amount = Some(Amount::from_sat(1_000_000));
+    marker.insert_into(&mut psbt);
+    assert!(matches!(
+        refill(&CompactPsbt::from_psbt(psbt).unwrap(), &policy),
+        Err(CompactError::PreviousOutputNeeded {
+            place: Place::Input(0)
+        })
+    ));
 }
 
 #[test]
@@ -250,11 +281,15 @@ fn refill_refuses_what_the_policy_does_not_rederive() {
         Err(CompactError::PolicyMismatch { .. })
     ));
 
+    // A taproot input's hint re-derives its previous output: a false one
+    // re-fills to another previous output, over which no signature is
+    // valid for this transaction (tests/psbt_compact.rs signs one).
     let moved = with_marker(&compact, |m| m.inputs[0].as_mut().unwrap().index = 4);
-    assert!(matches!(
-        refill(&moved, &policy),
-        Err(CompactError::ScriptMismatch { place: Place::Input(0), at }) if at.index == 4
-    ));
+    let elsewhere = refill(&moved, &policy).unwrap();
+    assert_eq!(
+        elsewhere.inputs[0].witness_utxo.as_ref().unwrap().script_pubkey,
+        script_at(&policy, path(Tier::Cold, 0, 4))
+    );
     let other_wallet = with_marker(&compact, |m| {
         m.outputs[0].as_mut().unwrap().tier = Tier::Cold
     });
@@ -279,8 +314,28 @@ fn refill_refuses_what_the_policy_does_not_rederive() {
             place: Place::Input(0)
         })
     ));
+    let mut restated = compact.psbt.clone();
+    restated.inputs[1].witness_utxo = Some(TxOut {
+        value: Amount::from_sat(1),
+        script_pubkey: outside(),
+    });
+    assert!(matches!(
+        refill(&CompactPsbt::from_psbt(restated).unwrap(), &policy),
+        Err(CompactError::NotStripped {
+            place: Place::Input(1)
+        })
+    ));
+    // A segwit v0 input keeps its previous output, and needs it.
+    let policy = example("regtest-exchange");
+    let compact = strip(&transfer(&policy), &policy).unwrap();
+    let moved = with_marker(&compact, |m| m.inputs[0].as_mut().unwrap().index = 4);
+    assert!(matches!(
+        refill(&moved, &policy),
+        Err(CompactError::ScriptMismatch { place: Place::Input(0), at }) if at.index == 4
+    ));
     let mut no_prevout = compact.psbt.clone();
     no_prevout.inputs[1].witness_utxo = None;
+    no_prevout.inputs[1].non_witness_utxo = None;
     assert!(matches!(
         refill(&CompactPsbt::from_psbt(no_prevout).unwrap(), &policy),
         Err(CompactError::MissingPreviousOutput {
@@ -303,6 +358,7 @@ fn hints_must_match_the_transaction() {
         tier: Tier::Cold,
         chain: Chain::Receive,
         index: 0,
+        amount: None,
     }));
     let mut longer = compact.psbt.clone();
     marker.insert_into(&mut longer);
