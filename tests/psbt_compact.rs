@@ -116,18 +116,47 @@ fn a_compact_psbt_is_refused_by_review() {
 }
 
 #[test]
-fn signer_cli_refuses_a_compact_psbt_as_bad_input() {
+fn signer_cli_refills_a_compact_psbt_and_signs_the_full_one() {
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let policy = policy("regtest-exchange");
+    let psbt = hot_payout(&policy, 1, BTC / 2);
+    let compact = strip(&psbt, &policy).unwrap();
+    let input = cli.write_psbt("compact.psbt", compact.psbt());
+    let out = cli.path("signed.psbt");
+    cli.sign(&input, &out).arg("--yes").assert().success();
+    // What was written is the full PSBT, signed: the re-filled one plus a
+    // signature and the signer's log head.
+    let signed = PsbtDocument::read(&out).unwrap();
+    let signed = signed.psbt();
+    assert_eq!(signed.unsigned_tx, psbt.unsigned_tx);
+    assert_eq!(signed.inputs[0].partial_sigs.len(), 1);
+    assert_eq!(
+        signed.inputs[0].bip32_derivation,
+        psbt.inputs[0].bip32_derivation
+    );
+    assert!(!is_compact(signed));
+}
+
+#[test]
+fn signer_cli_refuses_a_compact_psbt_its_policy_does_not_refill() {
     let cli = SignerCli::new("hot-1", "regtest-exchange");
     let policy = policy("regtest-exchange");
     let compact = strip(&hot_payout(&policy, 1, BTC / 2), &policy).unwrap();
-    let input = cli.write_psbt("compact.psbt", compact.psbt());
+    let mut marker = compact.psbt().proprietary[&compact_marker_key()].clone();
+    // Hot receive 2 named as hot receive 9.
+    marker[INPUT_0_CODE + 1] = 9;
+    let input = cli.path("tampered.psbt");
+    std::fs::write(&input, with_marker(&compact, marker)).unwrap();
     let out = cli.path("signed.psbt");
+    let before = signer_fixtures::Untouched::of(&cli, &input);
     cli.sign(&input, &out)
         .arg("--yes")
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("compact form"));
-    assert!(!out.exists());
+        .stderr(predicates::str::contains(
+            "input 0: the script the policy derives at hot chain 0 index 9 is not its script",
+        ));
+    before.assert_unchanged(&out);
 }
 
 // ---------- refusals ----------
@@ -224,7 +253,10 @@ fn a_false_taproot_hint_yields_no_signature_the_transaction_accepts() {
     let psbt = hot_payout(&policy, 1, BTC / 2);
     let compact = strip(&psbt, &policy).unwrap();
     let mut marker = compact.psbt().proprietary[&compact_marker_key()].clone();
-    assert_eq!(marker[INPUT_0_CODE], 0x28, "hot receive, previous output left out");
+    assert_eq!(
+        marker[INPUT_0_CODE], 0x28,
+        "hot receive, previous output left out"
+    );
     // Hot receive 2 becomes hot receive 7; then the amount is raised by one.
     marker[INPUT_0_CODE + 1] = 7;
     let other_script = refill_bytes(&with_marker(&compact, marker.clone()), &policy).unwrap();

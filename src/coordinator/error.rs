@@ -202,6 +202,15 @@ pub enum CoordinatorError {
         /// What is wrong.
         source: crate::psbt::PsbtError,
     },
+    /// A compact PSBT (from `--qr-compact` frames) that this vault's
+    /// policy does not re-fill.
+    #[error("{path}: {source}")]
+    Compact {
+        /// The file (or the frames' decoded copy).
+        path: PathBuf,
+        /// Why it was not re-filled.
+        source: crate::psbt::compact::CompactError,
+    },
     /// A PSBT names another vault.
     #[error("{path} belongs to vault policy {found}, not to this coordinator's {expected}; use the coordinator of that vault")]
     OtherVault {
@@ -312,6 +321,7 @@ impl Classify for CoordinatorError {
             File(e) => e.exit_code(),
             Private(e) => e.exit_code(),
             Psbt { source, .. } => source.exit_code(),
+            Compact { source, .. } => source.exit_code(),
             Refused(_) | NotReady(_) | Rejected { .. } | AddressRangeUsedUp { .. } => {
                 ExitCode::Refused
             }

@@ -10,6 +10,8 @@ use miniscript::psbt::PsbtExt;
 use serde::Serialize;
 
 use crate::audit::{self, Abandoned, Combined, Event};
+use crate::psbt::compact::{CompactError, Received};
+use crate::psbt::read::read_bytes;
 use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
@@ -37,12 +39,26 @@ impl Coordinator {
     }
 
     /// Reads a PSBT strictly, keeping its version and encoding, and checks
-    /// that it belongs to this vault.
+    /// that it belongs to this vault. A compact PSBT (a signer's copy sent
+    /// back under `--qr-compact`) is re-filled from this vault's policy
+    /// first, and refused if that policy does not re-derive it.
     pub fn read_psbt_document(&self, path: &Path) -> Result<PsbtDocument, CoordinatorError> {
-        let doc = PsbtDocument::read(path).map_err(|e| CoordinatorError::Psbt {
+        let psbt_error = |source| CoordinatorError::Psbt {
             path: path.to_owned(),
-            source: e,
-        })?;
+            source,
+        };
+        let compact_error = |source| match source {
+            CompactError::Psbt(source) => psbt_error(source),
+            source => CoordinatorError::Compact {
+                path: path.to_owned(),
+                source,
+            },
+        };
+        let received =
+            Received::from_bytes(&read_bytes(path).map_err(psbt_error)?).map_err(compact_error)?;
+        let doc = received
+            .into_document(|_| Ok(self.policy().clone()))
+            .map_err(compact_error)?;
         match policy_tag(doc.psbt()) {
             PolicyTag::Present(id) if id == self.policy().id() => Ok(doc),
             PolicyTag::Present(id) => Err(CoordinatorError::OtherVault {

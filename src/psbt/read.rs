@@ -127,26 +127,7 @@ impl PsbtDocument {
 
     /// Reads a PSBT from `path`, or from standard input if `path` is `-`.
     pub fn read(path: &Path) -> Result<Self, PsbtError> {
-        let mut data = Vec::new();
-        let (what, result) = if path == Path::new("-") {
-            let stdin = std::io::stdin();
-            let r = stdin.lock().take(MAX_PSBT_BYTES + 1).read_to_end(&mut data);
-            ("standard input".to_owned(), r)
-        } else {
-            let r = std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_PSBT_BYTES + 1).read_to_end(&mut data));
-            (path.display().to_string(), r)
-        };
-        result.map_err(|source| PsbtError::Read { what, source })?;
-        if data.len() as u64 > MAX_PSBT_BYTES {
-            return Err(PsbtError::Oversize {
-                map: "file".into(),
-                what: "PSBT",
-                len: data.len() as u64,
-                limit: MAX_PSBT_BYTES,
-            });
-        }
-        Self::from_bytes(&data)
+        Self::from_bytes(&read_bytes(path)?)
     }
 
     /// The PSBT in v0 form: what the review looks at and the signer signs.
@@ -221,6 +202,31 @@ impl PsbtDocument {
     }
 }
 
+/// The bytes of `path`, or of standard input if `path` is `-`, refused
+/// beyond [`MAX_PSBT_BYTES`] without reading further.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, PsbtError> {
+    let mut data = Vec::new();
+    let (what, result) = if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let r = stdin.lock().take(MAX_PSBT_BYTES + 1).read_to_end(&mut data);
+        ("standard input".to_owned(), r)
+    } else {
+        let r = std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PSBT_BYTES + 1).read_to_end(&mut data));
+        (path.display().to_string(), r)
+    };
+    result.map_err(|source| PsbtError::Read { what, source })?;
+    if data.len() as u64 > MAX_PSBT_BYTES {
+        return Err(PsbtError::Oversize {
+            map: "file".into(),
+            what: "PSBT",
+            len: data.len() as u64,
+            limit: MAX_PSBT_BYTES,
+        });
+    }
+    Ok(data)
+}
+
 /// Parses base64 text or binary PSBT data strictly, compact or not.
 fn decode(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
     let (bytes, encoding) = if data.starts_with(MAGIC) {
@@ -256,6 +262,12 @@ fn decode(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
 /// not, for re-filling a compact PSBT.
 pub(crate) fn parse_any(data: &[u8]) -> Result<Psbt, PsbtError> {
     Ok(decode(data)?.psbt)
+}
+
+/// [`parse_any`], also telling the encoding the data came in.
+pub(crate) fn parse_any_encoded(data: &[u8]) -> Result<(Psbt, Encoding), PsbtError> {
+    let doc = decode(data)?;
+    Ok((doc.psbt, doc.encoding))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::policy::{parse_network, ApproverId, PolicyId};
 use crate::psbt::Encoding;
 use crate::signer::keystore::BackupRecipient;
-use crate::transport::qr::args::QrOutArgs;
+use crate::transport::qr::args::PsbtQrOutArgs;
 pub use crate::transport::qr::args::{QrCommand, QrInArgs};
 
 /// Holds one key offline; registers vault policies; reviews, signs and approves PSBTs.
@@ -198,10 +198,10 @@ pub enum LogCommand {
 /// The PSBT a command works on.
 #[derive(Debug, Args)]
 pub struct PsbtInput {
-    /// The PSBT file (base64 or binary, v0 or v2), or - for stdin.
+    /// The PSBT file (base64 or binary, v0 or v2, full or compact), or - for stdin.
     #[arg(required_unless_present = "qr_in")]
     pub psbt: Option<PathBuf>,
-    /// Read the PSBT from QR frames instead.
+    /// Read the PSBT from QR frames instead (full or compact).
     #[command(flatten)]
     pub qr: QrInArgs,
     /// For a PSBT made by another wallet (Bitcoin Core, Sparrow) that names no
@@ -224,7 +224,7 @@ pub struct PsbtOutput {
     pub output: Option<PathBuf>,
     /// Or write the new PSBT as QR frames.
     #[command(flatten)]
-    pub qr: QrOutArgs,
+    pub qr: PsbtQrOutArgs,
     /// Do not ask for confirmation (scripts).
     #[arg(long)]
     pub yes: bool,

@@ -88,18 +88,48 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 /// Like [`write_atomically`] but refuses to replace an existing file, so a
 /// signed PSBT can never land on top of its input or an earlier result.
 pub fn write_new_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let tmp = fill(temp_in(path)?, path, bytes)?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            FileError::Exists(path.to_owned())
-        } else {
-            FileError::Write {
-                path: path.to_owned(),
-                source: e.error,
+    PreparedFile::new(path, bytes)?.commit()
+}
+
+/// A new file written and synced under a temporary name beside its place,
+/// not yet visible there: what a signer prepares before it logs a signature,
+/// so that the log entry is followed only by a rename. Dropped without
+/// [`commit`](PreparedFile::commit), it leaves nothing behind.
+#[derive(Debug)]
+pub struct PreparedFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl PreparedFile {
+    /// Writes `bytes` for `path` (created 0600 when committed).
+    pub fn new(path: &Path, bytes: &[u8]) -> Result<PreparedFile, FileError> {
+        Ok(PreparedFile {
+            tmp: fill(temp_in(path)?, path, bytes)?,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Where it goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames it into place, refusing to replace a file that exists.
+    pub fn commit(self) -> Result<(), FileError> {
+        let path = self.path;
+        self.tmp.persist_noclobber(&path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                FileError::Exists(path.clone())
+            } else {
+                FileError::Write {
+                    path: path.clone(),
+                    source: e.error,
+                }
             }
-        }
-    })?;
-    Ok(())
+        })?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +148,13 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"third");
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A prepared file is invisible until committed, and gone if dropped.
+        let q = dir.path().join("prepared.psbt");
+        let prepared = PreparedFile::new(&q, b"later").unwrap();
+        assert!(!q.exists());
+        prepared.commit().unwrap();
+        assert_eq!(std::fs::read(&q).unwrap(), b"later");
+        drop(PreparedFile::new(&dir.path().join("dropped"), b"x").unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

@@ -116,6 +116,10 @@ pub enum LogError {
     /// An event to append is not a JSON object with a `kind`.
     #[error("log events must be JSON objects with a `kind` field")]
     BadEvent,
+    /// A sealed entry no longer follows the log (it cannot, while the
+    /// lock is held: a program error).
+    #[error("a log entry was sealed for another position in the log; nothing was written")]
+    StaleEntry,
     /// An entry of a known kind lacks a field or holds a wrong one.
     #[error("log entry {seq} (`{kind}`) cannot be read: {reason}; the log verifies, so a program wrote it so — report it with the log attached")]
     Unreadable {
@@ -141,7 +145,7 @@ pub enum LogError {
 impl Classify for LogError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            LogError::Io { .. } => ExitCode::NodeOrIo,
+            LogError::Io { .. } | LogError::StaleEntry => ExitCode::NodeOrIo,
             LogError::Tampered { .. } => ExitCode::Refused,
             LogError::BadEvent
             | LogError::Missing(_)
@@ -298,9 +302,38 @@ impl LockedLog<'_> {
         self.append_value(serde_json::to_value(event).expect("events serialize"))
     }
 
+    /// The entry `event` would be, sealed with its hash, not yet written:
+    /// a signer writes its signer log head into the PSBT, prepares the file,
+    /// and only then writes the entry with [`write`](Self::write), so that a
+    /// file that cannot be written leaves no entry behind. Refused when the
+    /// clock reads earlier than the newest entry.
+    pub fn seal(&self, event: &Event) -> Result<LogEntry, LogError> {
+        self.seal_value(serde_json::to_value(event).expect("events serialize"))
+    }
+
+    /// Writes an entry [`seal`](Self::seal) made, and syncs it to disk.
+    /// Refused if another entry was written since it was sealed.
+    pub fn write(&mut self, entry: LogEntry) -> Result<LogEntry, LogError> {
+        let next = self.verified.entries.len() as u64 + 1;
+        if entry.seq != next || entry.prev != self.verified.head() {
+            return Err(LogError::StaleEntry);
+        }
+        let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|e| self.log.io(e))?;
+        self.file.sync_all().map_err(|e| self.log.io(e))?;
+        self.verified.entries.push(entry.clone());
+        Ok(entry)
+    }
+
     /// Appends an event as JSON; the typed [`append`](Self::append) is the
     /// only way in from outside, this one lets the tests write any kind.
     fn append_value(&mut self, event: serde_json::Value) -> Result<LogEntry, LogError> {
+        let entry = self.seal_value(event)?;
+        self.write(entry)
+    }
+
+    fn seal_value(&self, event: serde_json::Value) -> Result<LogEntry, LogError> {
         if event.get("kind").and_then(|k| k.as_str()).is_none() {
             return Err(LogError::BadEvent);
         }
@@ -323,11 +356,6 @@ impl LockedLog<'_> {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| self.log.io(e))?;
-        self.file.sync_all().map_err(|e| self.log.io(e))?;
-        self.verified.entries.push(entry.clone());
         Ok(entry)
     }
 }

@@ -288,7 +288,10 @@ mod tests {
         flagged[34] = 0x18;
         assert!(matches!(
             Marker::decode(&flagged),
-            Err(CompactError::UnknownWallet { place: Place::Input(0), code: 0x18 })
+            Err(CompactError::UnknownWallet {
+                place: Place::Input(0),
+                code: 0x18
+            })
         ));
     }
 
@@ -299,7 +302,10 @@ mod tests {
         bytes[first_output] = 0x19;
         assert!(matches!(
             Marker::decode(&bytes),
-            Err(CompactError::UnknownWallet { place: Place::Output(0), code: 0x19 })
+            Err(CompactError::UnknownWallet {
+                place: Place::Output(0),
+                code: 0x19
+            })
         ));
     }
 
@@ -315,7 +321,10 @@ mod tests {
         more[at..at + 8].copy_from_slice(&(Amount::MAX_MONEY.to_sat() + 1).to_le_bytes());
         assert!(matches!(
             Marker::decode(&more),
-            Err(CompactError::ImpossibleAmount { place: Place::Input(3), .. })
+            Err(CompactError::ImpossibleAmount {
+                place: Place::Input(3),
+                ..
+            })
         ));
     }
 

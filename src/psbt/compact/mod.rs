@@ -30,6 +30,7 @@
 
 mod error;
 mod marker;
+mod received;
 mod refill;
 mod strip;
 
@@ -39,8 +40,9 @@ use bitcoin::{Psbt, TxOut};
 pub use crate::psbt::fields::is_compact;
 pub use error::{CompactError, MarkerFault, Place};
 use marker::Marker;
+pub use received::Received;
 pub use refill::{refill, refill_bytes};
-pub use strip::strip;
+pub use strip::{strip, strip_bytes};
 
 use crate::policy::PolicyId;
 

@@ -133,3 +133,10 @@ fn output_hint(deriver: &mut Deriver<'_>, psbt: &Psbt, i: usize) -> Option<Hint>
         .ok()?;
     (refilled == *output).then_some(hint)
 }
+
+/// The compact form, serialized, of the full PSBT in `data` (base64 or
+/// binary, version 0 or 2): what QR frames carry under `--qr-compact`.
+pub fn strip_bytes(data: &[u8], policy: &VaultPolicy) -> Result<Vec<u8>, CompactError> {
+    let doc = crate::psbt::PsbtDocument::from_bytes(data)?;
+    Ok(strip(doc.psbt(), policy)?.serialize())
+}

@@ -287,7 +287,11 @@ fn refill_refuses_what_the_policy_does_not_rederive() {
     let moved = with_marker(&compact, |m| m.inputs[0].as_mut().unwrap().index = 4);
     let elsewhere = refill(&moved, &policy).unwrap();
     assert_eq!(
-        elsewhere.inputs[0].witness_utxo.as_ref().unwrap().script_pubkey,
+        elsewhere.inputs[0]
+            .witness_utxo
+            .as_ref()
+            .unwrap()
+            .script_pubkey,
         script_at(&policy, path(Tier::Cold, 0, 4))
     );
     let other_wallet = with_marker(&compact, |m| {

@@ -25,7 +25,8 @@ use crate::signer::{KeyStoreError, Passphrase, RegistryError, SignerHome};
 use crate::transport::qr::QrError;
 use crate::transport::FileError;
 
-use super::transfer::{check_output, deliver, encoding, read_input};
+use super::transfer::{check_output, encoding, prepare, read_input};
+use crate::psbt::compact::{CompactError, Received};
 
 /// Why a signer command on a PSBT did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +82,10 @@ pub enum SessionError {
     /// Reading or writing QR frames.
     #[error(transparent)]
     Qr(#[from] QrError),
+    /// A compact PSBT that the registered policy does not re-fill, or a
+    /// PSBT that cannot be made compact.
+    #[error(transparent)]
+    Compact(#[from] CompactError),
     /// Asking the person failed (no terminal, closed input).
     #[error("cannot ask for confirmation: {0}; give --yes for scripted use")]
     Prompt(#[source] std::io::Error),
@@ -105,6 +110,7 @@ impl Classify for SessionError {
             SessionError::Approval(e) => e.exit_code(),
             SessionError::KeyStore(e) => e.exit_code(),
             SessionError::Qr(e) => e.exit_code(),
+            SessionError::Compact(e) => e.exit_code(),
         }
     }
 }
@@ -160,9 +166,11 @@ impl OpenedPsbt {
     /// Reads the PSBT (`-` for stdin) and finds its registered policy. A PSBT
     /// made by another wallet (Bitcoin Core, Sparrow) names none: `given`
     /// names it, and the id is added to what is reviewed and written, so
-    /// everything downstream sees it; every rule still applies.
+    /// everything downstream sees it; every rule still applies. A compact
+    /// PSBT is re-filled from the registered policy it names before anything
+    /// else: refused (exit 2) if that policy does not re-derive it.
     fn open(home: &SignerHome, input: &PsbtInput) -> Result<Self, SessionError> {
-        let doc = read_input(input)?;
+        let doc = refilled(home, input, read_input(input)?)?;
         let mut psbt = doc.psbt().clone();
         let id = match (policy_tag(&psbt), input.policy_id) {
             (PolicyTag::Present(id), Some(given)) if id != given => {
@@ -186,6 +194,16 @@ impl OpenedPsbt {
         })
     }
 
+    /// Prepares the new PSBT for `output` (see [`prepare`]).
+    fn prepare(
+        &self,
+        psbt: &Psbt,
+        output: &PsbtOutput,
+        replaced: &[SignatureSlot],
+    ) -> Result<super::transfer::Prepared, SessionError> {
+        prepare(output, &self.encode(psbt, output, replaced)?, &self.policy)
+    }
+
     /// What this signer moved of the vault in the last 24 hours.
     fn spending(&self, home: &SignerHome) -> Result<DailySpending, SessionError> {
         let entries = home.log().verify()?.entries;
@@ -207,6 +225,23 @@ impl OpenedPsbt {
         let encoding: Encoding = encoding(output, self.doc.encoding());
         Ok(self.doc.encode_replacing(psbt, encoding, replaced)?)
     }
+}
+
+/// The full PSBT of what was received: a compact one re-filled from the
+/// registered policy it names (and `--policy-id`, if given, must name the
+/// same).
+fn refilled(
+    home: &SignerHome,
+    input: &PsbtInput,
+    received: Received,
+) -> Result<PsbtDocument, SessionError> {
+    received.into_document(|id| {
+        if let Some(given) = input.policy_id.filter(|given| *given != id) {
+            return Err(SessionError::OtherPolicy { psbt: id, given });
+        }
+        home.registered_policy(&id)?
+            .ok_or(SessionError::NotRegistered(id))
+    })
 }
 
 /// `review`: the review of the PSBT against the registered policy it names.
@@ -268,10 +303,7 @@ pub fn sign(
     let master = seed.master_key(network);
     let signed = sign_psbt(&signable, &master)?;
     drop(master);
-    // Encode once before logging, so that a PSBT the strict writer refuses
-    // leaves no log entry behind.
     let replaced = signed.outcome.replaced_slots();
-    opened.encode(&signed.psbt, output, &replaced)?;
 
     // Judge the daily limit again on the log as it is now, and record the
     // signature before any other session may: two sessions at once cannot
@@ -285,7 +317,10 @@ pub fn sign(
     )?;
     let review = signable.recheck(&spending)?;
     let fingerprint = seed.fingerprint();
-    let entry = log.append(&sign_event(&review, &signed.outcome, fingerprint))?;
+    // The entry is sealed first, because the signed PSBT carries its hash;
+    // it is written only once the PSBT is ready to be renamed into place,
+    // so that an output that cannot be written leaves no entry behind.
+    let entry = log.seal(&sign_event(&review, &signed.outcome, fingerprint))?;
     let head = SignerHead {
         fingerprint,
         seq: entry.seq,
@@ -293,7 +328,9 @@ pub fn sign(
     };
     let mut psbt = signed.psbt;
     add_signer_head(&mut psbt, head);
-    let written = deliver(output, &opened.encode(&psbt, output, &replaced)?)?;
+    let prepared = opened.prepare(&psbt, output, &replaced)?;
+    log.write(entry)?;
+    let written = prepared.commit()?;
     Ok(SignReport {
         outcome: signed.outcome,
         head,
@@ -371,7 +408,7 @@ pub fn approve(
     );
     let mut psbt = approvable.psbt().clone();
     add_approval(policy, &mut psbt, &approval)?;
-    let bytes = opened.encode(&psbt, output, &[])?;
+    let prepared = opened.prepare(&psbt, output, &[])?;
     home.log().append(&Event::Approve(Approved {
         policy_id: policy.id(),
         vault: policy.name().to_owned(),
@@ -380,7 +417,7 @@ pub fn approve(
         amount: review.moved(),
         approver: key.id().clone(),
     }))?;
-    let written = deliver(output, &bytes)?;
+    let written = prepared.commit()?;
     Ok(ApproveReport {
         approver: key.id().clone(),
         output: written,

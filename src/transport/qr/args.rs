@@ -50,6 +50,19 @@ pub struct QrOutArgs {
     pub frames: FrameArgs,
 }
 
+/// `--qr-out DIR` for a PSBT, which may go compact (`--qr-compact`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PsbtQrOutArgs {
+    /// Where and how the frames are written.
+    #[command(flatten)]
+    pub out: QrOutArgs,
+    /// Leave out of the frames what a signer that registered the policy
+    /// re-derives itself (docs/qr-compact.md): far fewer frames, read only
+    /// by custodia, which re-fills the PSBT before anything looks at it.
+    #[arg(long, requires = "qr_out")]
+    pub qr_compact: bool,
+}
+
 /// `--qr-in FILES|DIR`: read the input from QR frames.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QrInArgs {

@@ -164,20 +164,38 @@ pub fn write_frames(
     parts: &[String],
     spec: &FrameSpec,
 ) -> Result<FramesWritten, QrError> {
+    prepare_frames(dir, parts, spec)?.commit()
+}
+
+/// Frames rendered and synced in a temporary directory beside their place,
+/// not yet visible there (see [`write_frames`]). Dropped without
+/// [`commit`](PreparedFrames::commit), they leave nothing behind.
+#[derive(Debug)]
+pub struct PreparedFrames {
+    tmp: tempfile::TempDir,
+    written: FramesWritten,
+}
+
+/// Renders `parts` for `dir` (which must not exist or be empty) into a
+/// temporary directory beside it.
+pub fn prepare_frames(
+    dir: &Path,
+    parts: &[String],
+    spec: &FrameSpec,
+) -> Result<PreparedFrames, QrError> {
     check_output_dir(dir)?;
     let version = version_for(parts, spec)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| QrError::Io { path, source }
-    };
     let tmp = tempfile::Builder::new()
         .prefix(".custodia-frames-")
         .tempdir_in(parent)
-        .map_err(io(parent))?;
+        .map_err(|source| QrError::Io {
+            path: parent.to_owned(),
+            source,
+        })?;
     for (i, part) in parts.iter().enumerate() {
         let code = render(part, version, spec.ec)?;
         let name = format!("{:04}", i + 1);
@@ -190,25 +208,42 @@ pub fn write_frames(
             svg(&code).as_bytes(),
         )?;
     }
-    // Renaming onto an existing empty directory replaces it; onto one that
-    // gained files meanwhile it fails, and nothing is mixed.
-    std::fs::rename(tmp.path(), dir).map_err(|e| match e.kind() {
-        std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists => {
-            QrError::OutputNotEmpty(dir.to_owned())
-        }
-        _ => QrError::Io {
-            path: dir.to_owned(),
-            source: e,
+    Ok(PreparedFrames {
+        tmp,
+        written: FramesWritten {
+            dir: dir.to_owned(),
+            frames: parts.len(),
+            format: spec.format,
+            version,
         },
-    })?;
-    // The directory now lives under its final name; nothing is left to remove.
-    let _ = tmp.keep();
-    Ok(FramesWritten {
-        dir: dir.to_owned(),
-        frames: parts.len(),
-        format: spec.format,
-        version,
     })
+}
+
+impl PreparedFrames {
+    /// What the frames will be once committed.
+    pub fn written(&self) -> &FramesWritten {
+        &self.written
+    }
+
+    /// Renames the frames' directory into place.
+    pub fn commit(self) -> Result<FramesWritten, QrError> {
+        let dir = &self.written.dir;
+        // Renaming onto an existing empty directory replaces it; onto one
+        // that gained files meanwhile it fails, and nothing is mixed.
+        std::fs::rename(self.tmp.path(), dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists => {
+                QrError::OutputNotEmpty(dir.to_owned())
+            }
+            _ => QrError::Io {
+                path: dir.to_owned(),
+                source: e,
+            },
+        })?;
+        // The directory now lives under its final name; nothing is left to
+        // remove.
+        let _ = self.tmp.keep();
+        Ok(self.written)
+    }
 }
 
 /// Refuses an output directory that exists and is not empty, or is a file.

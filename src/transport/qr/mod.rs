@@ -27,7 +27,7 @@ pub mod ur;
 
 pub use assemble::{Assembler, Progress};
 pub use error::{Mismatch, PartDefect, QrError};
-pub use frames::{EcLevel, FrameSpec, FramesWritten};
+pub use frames::{EcLevel, FrameSpec, FramesWritten, PreparedFrames};
 
 /// The two QR formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -132,6 +132,16 @@ pub fn write_frames(
     spec: &FrameSpec,
     dir: &Path,
 ) -> Result<FramesWritten, QrError> {
+    prepare_frames(payload, spec, dir)?.commit()
+}
+
+/// Splits `payload` and renders its frames for `dir`, not yet visible there
+/// (see [`frames::prepare_frames`]).
+pub fn prepare_frames(
+    payload: &Payload,
+    spec: &FrameSpec,
+    dir: &Path,
+) -> Result<PreparedFrames, QrError> {
     let parts = split(payload, spec)?;
-    frames::write_frames(dir, &parts, spec)
+    frames::prepare_frames(dir, &parts, spec)
 }

@@ -15,7 +15,7 @@ mod qr;
 mod reads;
 
 pub use movements::ProposeCommand;
-pub use qr::CollectFrames;
+pub use qr::{CollectFrames, CombineFrames};
 
 /// Options every coordinator command takes.
 #[derive(Debug, Clone, clap::Args)]
@@ -120,7 +120,7 @@ pub enum VaultCommand {
         psbts: Vec<PathBuf>,
         /// Copies as QR frames, and the merged PSBT as frames too.
         #[command(flatten)]
-        frames: CollectFrames,
+        frames: CombineFrames,
         /// The merged PSBT (never overwritten).
         #[arg(short, long)]
         out: PathBuf,

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::qr::{self, CollectFrames};
-use crate::transport::qr::args::QrOutArgs;
+use super::qr::{self, CollectFrames, CombineFrames};
+use crate::transport::qr::args::PsbtQrOutArgs;
 
 use bitcoin::{Amount, FeeRate};
 use serde_json::json;
@@ -35,7 +35,7 @@ pub struct ProposalOutput {
     pub json: bool,
     /// Also write the proposal as QR frames for the signers.
     #[command(flatten)]
-    pub qr: QrOutArgs,
+    pub qr: PsbtQrOutArgs,
 }
 
 /// What `propose migrate` and `propose recovery` read.
@@ -181,7 +181,7 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         | ProposeCommand::Recovery(SuccessorArgs { output, .. })
         | ProposeCommand::Rebalance { output, .. } => output.clone(),
     };
-    qr::check_out(&output.qr)?;
+    qr::check_out(&output.qr.out)?;
     let (proposal, json, nothing) = match cmd {
         ProposeCommand::Transfer {
             from,
@@ -248,7 +248,7 @@ pub fn propose(c: &Coordinator, cmd: ProposeCommand) -> Result<(), CoordinatorEr
         ),
     };
     let frames = match proposal {
-        Some(_) => qr::frames_of(&output.out, &output.qr)?,
+        Some(_) => qr::psbt_frames_of(&output.out, &output.qr, c.policy())?,
         None => None,
     };
     match (proposal, json) {
@@ -286,14 +286,14 @@ pub fn approvals(
 pub fn combine(
     c: &Coordinator,
     psbts: &[PathBuf],
-    frames: &CollectFrames,
+    frames: &CombineFrames,
     out: &Path,
     json: bool,
 ) -> Result<(), CoordinatorError> {
-    qr::check_out(&frames.qr)?;
+    qr::check_out(&frames.qr.out)?;
     let inputs = qr::with_frames(psbts, &frames.qr_in)?;
     let status = c.combine(&inputs.paths, out)?;
-    let written = qr::frames_of(out, &frames.qr)?;
+    let written = qr::psbt_frames_of(out, &frames.qr, c.policy())?;
     if json {
         print_json(&json!({"file": out, "status": status, "frames": written}));
     } else {

@@ -6,19 +6,34 @@
 use std::path::{Path, PathBuf};
 
 use crate::coordinator::CoordinatorError;
-use crate::transport::qr::args::QrOutArgs;
+use crate::policy::VaultPolicy;
+use crate::psbt::compact::strip_bytes;
+use crate::transport::qr::args::{PsbtQrOutArgs, QrOutArgs};
 use crate::transport::qr::{self, frames, FramesWritten};
 use crate::transport::write_new_atomically;
 
-/// `--qr-in` (repeatable) and `--qr-out` of `combine` and `finalize`.
+/// `--qr-in` (repeatable) and `--qr-out` of `finalize`, whose frames carry
+/// the raw transaction.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CollectFrames {
-    /// A copy as QR frames (a directory or frame files of one animation); repeat for several.
+    /// A copy as QR frames (a directory or frame files of one animation, full or compact); repeat for several.
     #[arg(long = "qr-in", value_name = "DIR|FILE")]
     pub qr_in: Vec<PathBuf>,
     /// Also write the result as QR frames.
     #[command(flatten)]
     pub qr: QrOutArgs,
+}
+
+/// `--qr-in` (repeatable) and `--qr-out` of `combine`, whose frames carry
+/// the merged PSBT, compact if asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CombineFrames {
+    /// A copy as QR frames (a directory or frame files of one animation, full or compact); repeat for several.
+    #[arg(long = "qr-in", value_name = "DIR|FILE")]
+    pub qr_in: Vec<PathBuf>,
+    /// Also write the merged PSBT as QR frames.
+    #[command(flatten)]
+    pub qr: PsbtQrOutArgs,
 }
 
 /// Refuses a `--qr-out` directory with files in it before anything is done.
@@ -34,12 +49,43 @@ pub fn frames_of(file: &Path, qr: &QrOutArgs) -> Result<Option<FramesWritten>, C
     let Some(dir) = &qr.qr_out else {
         return Ok(None);
     };
-    let bytes = std::fs::read(file).map_err(|source| qr::QrError::Io {
+    let payload = crate::ui::qr::payload_of(read(file)?, false);
+    Ok(Some(qr::write_frames(&payload, &qr.frames.spec(), dir)?))
+}
+
+/// Writes the frames of the PSBT `file` when `--qr-out` asks for them,
+/// compact (stripped against `policy`) under `--qr-compact`.
+pub fn psbt_frames_of(
+    file: &Path,
+    qr: &PsbtQrOutArgs,
+    policy: &VaultPolicy,
+) -> Result<Option<FramesWritten>, CoordinatorError> {
+    if !qr.qr_compact {
+        return frames_of(file, &qr.out);
+    }
+    let Some(dir) = &qr.out.qr_out else {
+        return Ok(None);
+    };
+    let bytes = strip_bytes(&read(file)?, policy).map_err(|source| CoordinatorError::Compact {
         path: file.to_owned(),
         source,
     })?;
-    let payload = crate::ui::qr::payload_of(bytes, false);
-    Ok(Some(qr::write_frames(&payload, &qr.frames.spec(), dir)?))
+    let payload = qr::Payload {
+        content: qr::Content::Psbt,
+        bytes,
+    };
+    Ok(Some(qr::write_frames(
+        &payload,
+        &qr.out.frames.spec(),
+        dir,
+    )?))
+}
+
+fn read(file: &Path) -> Result<Vec<u8>, CoordinatorError> {
+    Ok(std::fs::read(file).map_err(|source| qr::QrError::Io {
+        path: file.to_owned(),
+        source,
+    })?)
 }
 
 /// The PSBT files given plus one file per animation of frames, decoded into
