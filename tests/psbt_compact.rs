@@ -247,7 +247,6 @@ fn a_false_taproot_hint_yields_no_signature_the_transaction_accepts() {
     use bitcoin::hashes::Hash as _;
     use bitcoin::secp256k1::{Message, Secp256k1};
     use bitcoin::sighash::{Prevouts, SighashCache};
-    use bitcoin::taproot::TapLeafHash;
 
     let policy = policy("regtest-taproot");
     let psbt = hot_payout(&policy, 1, BTC / 2);
@@ -281,7 +280,7 @@ fn a_false_taproot_hint_yields_no_signature_the_transaction_accepts() {
                     .taproot_script_spend_signature_hash(
                         0,
                         &Prevouts::All(std::slice::from_ref(prevout)),
-                        TapLeafHash::from(*leaf),
+                        *leaf,
                         sig.sighash_type,
                     )
                     .unwrap();
