@@ -219,7 +219,7 @@ pub struct PsbtOutput {
         short = 'o',
         long,
         required_unless_present = "qr_out",
-        conflicts_with = "qr_out"
+        conflicts_with_all = ["qr_out", "qr_compact"]
     )]
     pub output: Option<PathBuf>,
     /// Or write the new PSBT as QR frames.

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::psbt::PsbtDocument;
 use crate::transport::qr::args::QrCommand;
 use crate::transport::qr::{self, frames, Content, FrameSpec, Payload, Progress};
 use crate::transport::write_new_atomically;
@@ -89,14 +88,14 @@ pub fn run(command: QrCommand) -> Result<()> {
     Ok(())
 }
 
-/// What a file is sent as: a PSBT (binary; base64 is decoded) unless it is
-/// none or `text` is asked for.
+/// What a file is sent as: a PSBT (binary; base64 is decoded), full or
+/// compact, unless it is none or `text` is asked for.
 pub fn payload_of(data: Vec<u8>, text: bool) -> Payload {
     let psbt = (!text)
-        .then(|| PsbtDocument::from_bytes(&data).ok())
+        .then(|| crate::psbt::read::parse_any_encoded(&data).ok())
         .flatten();
     match psbt {
-        Some(doc) if doc.encoding() == crate::psbt::Encoding::Binary => Payload {
+        Some((_, crate::psbt::Encoding::Binary)) => Payload {
             content: Content::Psbt,
             bytes: data,
         },

@@ -90,6 +90,14 @@ pub enum QrError {
     /// The output directory exists and holds files.
     #[error("{0} exists and is not empty; name a new or empty directory for the frames (custodia never mixes frames of two transfers)")]
     OutputNotEmpty(PathBuf),
+    /// Writing frames failed; nothing was left behind.
+    #[error("cannot write frames into {path}: {source}; check that its directory exists, free space and permissions, nothing was written")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// Reading or writing a file failed.
     #[error("cannot access {path}: {source}")]
     Io {
@@ -177,6 +185,7 @@ impl Classify for QrError {
             QrError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
                 ExitCode::NodeOrIo
             }
+            QrError::Write { .. } => ExitCode::NodeOrIo,
             _ => ExitCode::BadInput,
         }
     }

@@ -192,8 +192,8 @@ pub fn prepare_frames(
     let tmp = tempfile::Builder::new()
         .prefix(".custodia-frames-")
         .tempdir_in(parent)
-        .map_err(|source| QrError::Io {
-            path: parent.to_owned(),
+        .map_err(|source| QrError::Write {
+            path: dir.to_owned(),
             source,
         })?;
     for (i, part) in parts.iter().enumerate() {
@@ -234,7 +234,7 @@ impl PreparedFrames {
             std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists => {
                 QrError::OutputNotEmpty(dir.to_owned())
             }
-            _ => QrError::Io {
+            _ => QrError::Write {
                 path: dir.to_owned(),
                 source: e,
             },
@@ -263,7 +263,7 @@ pub fn check_output_dir(dir: &Path) -> Result<(), QrError> {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), QrError> {
-    let io = |source| QrError::Io {
+    let io = |source| QrError::Write {
         path: path.to_owned(),
         source,
     };
