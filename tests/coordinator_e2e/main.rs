@@ -13,6 +13,7 @@ mod governance;
 mod hot;
 mod limits;
 mod proof;
+mod qr_compact;
 mod recovery;
 mod refusals;
 mod reorg;
