@@ -70,12 +70,6 @@ fn frames_round_trip_through_png_files_from_the_command_line() {
     }
 }
 
-fn signer_cmd(dir: &std::path::Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("custodia-signer").unwrap();
-    cmd.env("CUSTODIA_SIGNER_DIR", dir.join("home"));
-    cmd
-}
-
 fn encode(
     dir: &std::path::Path,
     psbt: &bitcoin::Psbt,

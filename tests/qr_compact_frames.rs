@@ -79,12 +79,6 @@ fn a_hundred_input_taproot_psbt_needs_ten_times_fewer_ur_frames() {
     );
 }
 
-fn signer_cmd(dir: &std::path::Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("custodia-signer").unwrap();
-    cmd.env("CUSTODIA_SIGNER_DIR", dir.join("home"));
-    cmd
-}
-
 /// Writes `bytes` as frames into `dir/name` with `qr encode`.
 fn encode(cli: &SignerCli, bytes: &[u8], name: &str) -> std::path::PathBuf {
     let file = cli.path(&format!("{name}.psbt"));

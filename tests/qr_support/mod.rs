@@ -12,6 +12,14 @@ use custodia::policy::{Tier, VaultPolicy};
 
 use crate::signer_fixtures::{at, sat, spend, To, BTC};
 
+/// `custodia-signer` with its data directory at `dir/home`, for `qr encode`
+/// and `qr decode`.
+pub fn signer_cmd(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("custodia-signer").unwrap();
+    cmd.env("CUSTODIA_SIGNER_DIR", dir.join("home"));
+    cmd
+}
+
 /// A hot→cold PSBT of the example vault with `n` inputs, every field a
 /// coordinator fills (full previous transactions included).
 pub fn psbt_with_inputs(policy: &VaultPolicy, n: u32) -> Psbt {
