@@ -104,6 +104,18 @@ impl Coordinator {
                     found,
                 });
             }
+            // A copy re-filled from compact frames states the previous
+            // outputs its hints re-derive; one that disagrees with the first
+            // copy is refused rather than silently merged.
+            let disagrees = merged.inputs.iter().zip(&other.inputs).position(
+                |(a, b)| matches!((&a.witness_utxo, &b.witness_utxo), (Some(x), Some(y)) if x != y),
+            );
+            if let Some(input) = disagrees {
+                return Err(CoordinatorError::bad_file(
+                    path,
+                    format!("states another previous output for input {input} than {}; take a fresh copy from the signer", first_path.display()),
+                ));
+            }
             merged.combine(other).map_err(|e| {
                 CoordinatorError::bad_file(path, format!("cannot be combined: {e}"))
             })?;
@@ -380,5 +392,22 @@ mod tests {
             balance.cold.confirmed,
             Amount::from_sat(9 * BTC - p.fee.to_sat())
         );
+    }
+
+    #[test]
+    fn copies_stating_other_previous_outputs_are_not_merged() {
+        let v = TestVault::new();
+        v.fund(Tier::Cold, 10 * BTC);
+        let p = v.transfer(Tier::Cold, BTC, "transfer.psbt").unwrap();
+        let mut other = v.read_psbt(&p.file);
+        let prevout = other.inputs[0].witness_utxo.as_mut().unwrap();
+        prevout.value += Amount::from_sat(1);
+        let copy = v.write_psbt("other.psbt", &other);
+        match v.coordinator.merge_psbts(&[p.file.clone(), copy]) {
+            Err(CoordinatorError::BadFile { reason, .. }) => {
+                assert!(reason.contains("previous output for input 0"), "{reason}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }
