@@ -177,3 +177,57 @@ fn log_verify_names_an_edited_line() {
         .code(1)
         .stderr(predicate::str::contains("line 2"));
 }
+
+#[test]
+fn a_policy_where_devices_alone_make_a_quorum_is_registered_only_when_understood() {
+    let s = Scratch::new();
+    s.restore("home", "hot-1");
+    let text = std::fs::read_to_string(crate_path("policies/regtest-exchange.toml"))
+        .unwrap()
+        .replace("id = \"hot-2\"\n", "id = \"hot-2\"\nsigner = \"device\"\n")
+        .replace("id = \"hot-3\"\n", "id = \"hot-3\"\nsigner = \"device\"\n");
+    let policy = s.path("devices.toml");
+    std::fs::write(&policy, text).unwrap();
+    let log = s.path("home/log.jsonl");
+    let before = std::fs::read(&log).unwrap();
+    s.cmd("home")
+        .args(["register", "--yes"])
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the devices hot-2, hot-3 alone make a quorum",
+        ))
+        .stderr(predicate::str::contains(
+            "--i-understand-devices-enforce-nothing",
+        ));
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the log gained an entry"
+    );
+    assert!(
+        !s.path("home/policies").exists()
+            || std::fs::read_dir(s.path("home/policies"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+
+    s.cmd("home")
+        .args([
+            "register",
+            "--yes",
+            "--i-understand-devices-enforce-nothing",
+        ])
+        .arg(&policy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "WARNING: hot wallet (2-of-3): the devices hot-2, hot-3 alone make a quorum",
+        ));
+    let log = std::fs::read_to_string(&log).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"]["kind"], "register");
+    assert_eq!(last["event"]["devices_enforce_nothing"], true);
+}

@@ -34,6 +34,9 @@ enum PolicyCommand {
     Check {
         /// The policy file.
         file: PathBuf,
+        /// Accept a policy in which signing devices alone make a quorum.
+        #[arg(long)]
+        i_understand_devices_enforce_nothing: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -72,22 +75,31 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Policy(cmd) => {
             let (file, json) = match &cmd {
-                PolicyCommand::Check { file, json }
+                PolicyCommand::Check { file, json, .. }
                 | PolicyCommand::Show { file, json }
                 | PolicyCommand::Descriptors { file, json } => (file, *json),
                 PolicyCommand::Qr { .. } => unreachable!("handled above"),
             };
-            let report = PolicyReport::new(&VaultPolicy::load(file)?);
+            let policy = VaultPolicy::load(file)?;
+            if let PolicyCommand::Check {
+                i_understand_devices_enforce_nothing: u,
+                ..
+            } = &cmd
+            {
+                policy.check_devices(*u)?;
+            }
+            let report = PolicyReport::new(&policy);
+            let r = &report;
             match (cmd, json) {
                 (PolicyCommand::Check { .. }, false) => {
-                    println!(
-                        "ok: {} ({}) policy id {}",
-                        report.vault, report.network, report.policy_id
-                    )
+                    println!("ok: {} ({}) policy id {}", r.vault, r.network, r.policy_id);
+                    r.device_warnings
+                        .iter()
+                        .for_each(|w| println!("WARNING: {w}"));
                 }
                 (PolicyCommand::Check { .. }, true) => println!(
                     "{}",
-                    serde_json::json!({"valid": true, "vault": report.vault, "network": report.network, "policy_id": report.policy_id})
+                    serde_json::json!({"valid": true, "vault": r.vault, "network": r.network, "policy_id": r.policy_id, "device_warnings": r.device_warnings})
                 ),
                 (PolicyCommand::Show { .. }, false) => print!("{}", report.to_text()),
                 (PolicyCommand::Descriptors { .. }, false) => {

@@ -211,6 +211,9 @@ pub enum CoordinatorError {
         /// Why it was not re-filled.
         source: crate::psbt::compact::CompactError,
     },
+    /// Devices alone make a quorum of the policy.
+    #[error(transparent)]
+    DevicesAlone(#[from] crate::policy::DevicesAloneError),
     /// A PSBT names another vault.
     #[error("{path} belongs to vault policy {found}, not to this coordinator's {expected}; use the coordinator of that vault")]
     OtherVault {
@@ -322,6 +325,7 @@ impl Classify for CoordinatorError {
             Private(e) => e.exit_code(),
             Psbt { source, .. } => source.exit_code(),
             Compact { source, .. } => source.exit_code(),
+            DevicesAlone(e) => e.exit_code(),
             Refused(_) | NotReady(_) | Rejected { .. } | AddressRangeUsedUp { .. } => {
                 ExitCode::Refused
             }

@@ -61,7 +61,7 @@ impl TestVault {
         .expect("the policy written");
         let data = DataDir::resolve(Some(dir.path().join("coordinator"))).expect("a data dir");
         let (coordinator, _) =
-            Coordinator::init(data, &policy, NodeArgs::default(), false, None, None)
+            Coordinator::init(data, &policy, NodeArgs::default(), false, None, None, false)
                 .expect("init without a node");
         let chain = MemoryChain::new(coordinator.policy().network());
         TestVault {

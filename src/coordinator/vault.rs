@@ -47,6 +47,9 @@ pub struct InitReport {
     /// Wallets started over because the new policy changed their descriptor
     /// (run `sync`).
     pub wallets_restarted: Vec<Tier>,
+    /// Signing paths with keys held on devices, which enforce none of the
+    /// policy's rules.
+    pub device_warnings: Vec<String>,
 }
 
 /// A fresh receive address.
@@ -95,11 +98,13 @@ impl Coordinator {
         replace_policy: bool,
         update: Option<&Path>,
         start_height: Option<u32>,
+        devices_understood: bool,
     ) -> Result<(Coordinator, InitReport), CoordinatorError> {
         let policy = VaultPolicy::load(policy_file).map_err(|e| CoordinatorError::BadFile {
             path: policy_file.to_owned(),
             reason: e.to_string(),
         })?;
+        policy.check_devices(devices_understood)?;
         let old = if dir.is_initialized() {
             Some(dir.load_policy()?)
         } else {
@@ -196,6 +201,7 @@ impl Coordinator {
                     .map(|o| line_diff(&o.to_toml(), &policy.to_toml())),
                 update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
                 height: checked_at,
+                devices_enforce_nothing: policy.check_devices(false).is_err(),
             }))?;
         }
         let report = InitReport {
@@ -208,6 +214,12 @@ impl Coordinator {
                 .map(|o| o.id()),
             node_checked,
             wallets_restarted,
+            device_warnings: coordinator
+                .policy
+                .device_exposures()
+                .iter()
+                .map(|e| e.to_text())
+                .collect(),
         };
         Ok((coordinator, report))
     }

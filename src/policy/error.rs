@@ -88,6 +88,9 @@ pub enum Problem {
     /// A wallet or recovery path names a key id that has no `[[keys]]` entry.
     #[error("unknown key id `{0}`; add a [[keys]] entry with this id or fix the spelling")]
     UnknownKey(KeyId),
+    /// A key's `signer` is neither `custodia` nor `device`.
+    #[error("unknown signer `{0}`; use custodia (the default) or device")]
+    UnknownSigner(String),
     /// Two `[[keys]]` entries share an id.
     #[error("duplicate key id `{0}`; give every key its own id")]
     DuplicateKeyId(KeyId),

@@ -45,6 +45,10 @@ pub struct KeySection {
     pub location: String,
     /// Account xpub with key origin: `[fingerprint/48'/1'/0'/2']tpub...`.
     pub xpub: String,
+    /// `custodia` (the default, left out of the canonical form) or
+    /// `device`: a hardware wallet that knows none of the policy's rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 /// `[wallets]`.

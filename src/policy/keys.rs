@@ -82,6 +82,35 @@ impl fmt::Display for OriginXpub {
     }
 }
 
+/// What signs with a key: custodia's signer, which reviews every PSBT
+/// against the policy, or a hardware wallet that knows none of its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeySigner {
+    /// `custodia-signer`: enforces the policy at the key.
+    #[default]
+    Custodia,
+    /// A signing device (Coldcard, Keystone, Jade, …): signs what its holder
+    /// confirms on its screen, enforcing no allowlist, limit or approval.
+    Device,
+}
+
+impl KeySigner {
+    /// The word in the policy file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySigner::Custodia => "custodia",
+            KeySigner::Device => "device",
+        }
+    }
+}
+
+impl std::fmt::Display for KeySigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One key of one key holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultKey {
@@ -89,6 +118,7 @@ pub struct VaultKey {
     pub(crate) holder: String,
     pub(crate) location: String,
     pub(crate) xpub: OriginXpub,
+    pub(crate) signer: KeySigner,
 }
 
 impl VaultKey {
@@ -107,6 +137,10 @@ impl VaultKey {
     /// The account xpub with origin.
     pub fn xpub(&self) -> &OriginXpub {
         &self.xpub
+    }
+    /// What signs with it.
+    pub fn signer(&self) -> KeySigner {
+        self.signer
     }
 }
 

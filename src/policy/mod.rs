@@ -4,6 +4,7 @@
 
 pub mod approval;
 mod descriptor;
+mod devices;
 pub mod diff;
 mod error;
 mod file;
@@ -23,11 +24,12 @@ use std::path::Path;
 use bitcoin::Network;
 
 pub use descriptor::{Chain, WalletDescriptor, MAIN_CHAINS, NUMS_INTERNAL_KEY, RECOVERY_CHAINS};
+pub use devices::{DeviceExposure, DevicesAloneError, SigningPath};
 pub use error::{PolicyError, Problem};
 pub use file::PolicyFile;
 pub use id::PolicyId;
 pub use ids::{ApproverId, BadId, KeyId};
-pub use keys::{Approver, OriginXpub, VaultKey};
+pub use keys::{Approver, KeySigner, OriginXpub, VaultKey};
 pub use parse::parse_network;
 pub use report::{ApproverReport, KeyReport, PolicyReport, RulesReport, WalletReport};
 pub use rules::{
@@ -108,6 +110,7 @@ impl VaultPolicy {
                     holder: k.holder.clone(),
                     location: k.location.clone(),
                     xpub: k.xpub.to_string(),
+                    signer: (k.signer == KeySigner::Device).then(|| k.signer.to_string()),
                 })
                 .collect(),
             wallets: WalletsSection {

@@ -22,6 +22,9 @@ pub struct PolicyReport {
     pub approvers: Vec<ApproverReport>,
     /// Rules in words.
     pub rules: RulesReport,
+    /// Signing paths with keys held on devices, which enforce none of the
+    /// rules: how many custodia signers every quorum still needs.
+    pub device_warnings: Vec<String>,
 }
 
 /// One tier's wallet.
@@ -58,6 +61,8 @@ pub struct KeyReport {
     pub location: String,
     /// Master fingerprint.
     pub fingerprint: String,
+    /// `custodia` or `device`.
+    pub signer: String,
 }
 
 /// One approver.
@@ -108,6 +113,7 @@ impl PolicyReport {
                             holder: k.holder().to_owned(),
                             location: k.location().to_owned(),
                             fingerprint: k.xpub().fingerprint().to_string(),
+                            signer: k.signer().to_string(),
                         })
                         .fold(Vec::<KeyReport>::new(), |mut acc, k| {
                             if !acc.iter().any(|x| x.id == k.id) {
@@ -182,6 +188,11 @@ impl PolicyReport {
                 ),
                 max_index: r.addresses().max_index(),
             },
+            device_warnings: policy
+                .device_exposures()
+                .iter()
+                .map(|e| e.to_text())
+                .collect(),
         }
     }
 
@@ -193,9 +204,10 @@ impl PolicyReport {
         for w in &self.wallets {
             let _ = writeln!(s, "\n{} wallet: {} {}", w.tier, w.quorum, w.script);
             for k in &w.keys {
+                let device = if k.signer == "device" { "  device" } else { "" };
                 let _ = writeln!(
                     s,
-                    "  {:<12} {:<12} {:<20} {}",
+                    "  {:<12} {:<12} {:<20} {}{device}",
                     k.id, k.holder, k.location, k.fingerprint
                 );
             }
@@ -218,6 +230,13 @@ impl PolicyReport {
             "  addresses indexes 0 to {} on every chain; nothing beyond is signed or watched",
             self.rules.max_index
         );
+        for w in &self.device_warnings {
+            let _ = writeln!(
+                s,
+                "
+WARNING: {w}"
+            );
+        }
         s
     }
 

@@ -257,6 +257,10 @@ pub struct RegisterArgs {
     /// funds to it (`retire-policy` ends the old one).
     #[arg(long)]
     pub successor: bool,
+    /// Register a policy in which signing devices alone make a quorum:
+    /// nothing then enforces its rules at a key (logged).
+    #[arg(long)]
+    pub i_understand_devices_enforce_nothing: bool,
     /// The policy update its approvers approved (`custodia-signer
     /// approve-update`), when the registered policy governs its changes.
     #[arg(long)]

@@ -4,7 +4,7 @@
 
 use crate::error::{Classify, ExitCode};
 use crate::policy::update::PolicyUpdate;
-use crate::policy::{PolicyError, PolicyId, VaultPolicy};
+use crate::policy::{DevicesAloneError, PolicyError, PolicyId, VaultPolicy};
 use crate::signer::cli::RegisterArgs;
 use crate::signer::registry::{approved_change, RegistrationStatus, SameVault};
 use crate::signer::signing::session::Prompts;
@@ -30,6 +30,9 @@ pub enum RegistrationError {
     /// Reading the policy from QR frames.
     #[error(transparent)]
     Qr(#[from] QrError),
+    /// Devices alone make a quorum of the policy.
+    #[error(transparent)]
+    DevicesAlone(#[from] DevicesAloneError),
 }
 
 /// The policy to register: from its file, or else from QR frames.
@@ -51,6 +54,7 @@ impl Classify for RegistrationError {
             RegistrationError::KeyStore(e) => e.exit_code(),
             RegistrationError::Prompt(_) => ExitCode::NodeOrIo,
             RegistrationError::Qr(e) => e.exit_code(),
+            RegistrationError::DevicesAlone(e) => e.exit_code(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn register(
     prompts: &mut impl Prompts,
 ) -> Result<Option<Registered>, RegistrationError> {
     let policy = load_policy(args.policy.as_deref(), &args.qr.qr_in)?;
+    policy.check_devices(args.i_understand_devices_enforce_nothing)?;
     let update = match &args.update {
         Some(path) => Some(PolicyUpdate::read(path).map_err(RegistryError::from)?),
         None => None,

@@ -30,6 +30,10 @@ pub struct Registered {
     /// migration), which stays registered until retired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub successor_of: Option<PolicyId>,
+    /// Registered with `--i-understand-devices-enforce-nothing`: devices
+    /// alone make a quorum of the policy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub devices_enforce_nothing: bool,
 }
 
 /// `policy`.
@@ -57,6 +61,10 @@ pub struct PolicyAdopted {
     /// blocks counted to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Adopted with `--i-understand-devices-enforce-nothing`: devices alone
+    /// make a quorum of the policy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub devices_enforce_nothing: bool,
 }
 
 /// What the coordinator's `init` did with its policy.

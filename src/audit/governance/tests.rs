@@ -35,6 +35,7 @@ fn adopted(old: &VaultPolicy, new: &VaultPolicy, height: Option<u32>) -> Event {
         diff: None,
         update_approvers: Vec::new(),
         height,
+        devices_enforce_nothing: false,
     })
 }
 

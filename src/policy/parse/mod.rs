@@ -15,7 +15,7 @@ use super::error::{PolicyError, Problem};
 use super::file::{PolicyFile, RecoverySection, WalletSection};
 use super::id::PolicyId;
 use super::ids::{ApproverId, KeyId};
-use super::keys::{Approver, OriginXpub, VaultKey};
+use super::keys::{Approver, KeySigner, OriginXpub, VaultKey};
 use super::wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
 use super::VaultPolicy;
 
@@ -105,6 +105,16 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
             ));
         }
         check_coin_type(&field("xpub"), &xpub, network)?;
+        let signer = match k.signer.as_deref().map(str::trim) {
+            None | Some("custodia") => KeySigner::Custodia,
+            Some("device") => KeySigner::Device,
+            Some(other) => {
+                return Err(PolicyError::invalid(
+                    field("signer"),
+                    Problem::UnknownSigner(other.to_owned()),
+                ))
+            }
+        };
         if let Some(other) = seen_xpubs.insert(xpub.xpub().public_key, id.clone()) {
             return Err(PolicyError::invalid(
                 field("xpub"),
@@ -118,6 +128,7 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
                 holder,
                 location,
                 xpub,
+                signer,
             },
         );
     }

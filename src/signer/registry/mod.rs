@@ -322,6 +322,9 @@ impl SignerHome {
                 keys_held: reg.holdings.keys.iter().map(|k| k.key.clone()).collect(),
                 approvers_held: reg.holdings.approvers.clone(),
                 update_approvers: approved.map_or_else(Vec::new, |a| a.approvers().to_vec()),
+                // Only `register --i-understand-devices-enforce-nothing`
+                // gets this far with such a policy: the log says so.
+                devices_enforce_nothing: reg.policy.check_devices(false).is_err(),
             }))
             .map_err(KeyStoreError::from)?;
         Ok(())

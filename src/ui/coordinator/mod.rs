@@ -45,6 +45,10 @@ pub enum VaultCommand {
         /// The vault's birth height: sync never fetches older blocks (default 0).
         #[arg(long)]
         start_height: Option<u32>,
+        /// Adopt a policy in which signing devices alone make a quorum:
+        /// nothing then enforces its rules at a key (logged).
+        #[arg(long)]
+        i_understand_devices_enforce_nothing: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -187,6 +191,7 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
         replace_policy,
         update,
         start_height,
+        i_understand_devices_enforce_nothing,
         json,
     } = &command
     {
@@ -197,6 +202,7 @@ pub fn run(global: GlobalArgs, command: VaultCommand) -> Result<(), CoordinatorE
             *replace_policy,
             update.as_deref(),
             *start_height,
+            *i_understand_devices_enforce_nothing,
         )?;
         reads::init(&r, *json);
         return Ok(());

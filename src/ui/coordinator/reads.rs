@@ -34,6 +34,9 @@ pub fn init(r: &InitReport, json: bool) {
         for tier in &r.wallets_restarted {
             println!("the {tier} wallet's descriptor changed: its wallet starts over (the old database is kept); run `sync`");
         }
+        for w in &r.device_warnings {
+            println!("WARNING: {w}");
+        }
         if !r.node_checked {
             println!("note: no node settings yet; pass --rpc-url with --rpc-cookie or --rpc-user/--rpc-pass to `sync`, or run init again with them");
         }
