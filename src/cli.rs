@@ -80,6 +80,8 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
         crate::signer::signing::SigningError,
         crate::signer::signing::session::SessionError,
         crate::signer::registration::RegistrationError,
+        crate::signer::selftest::SelfTestFailed,
+        crate::policy::DevicesAloneError,
         crate::transport::qr::QrError,
     );
     #[cfg(feature = "online")]

@@ -129,6 +129,11 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", report.to_text());
         }
         Command::Qr(command) => custodia::ui::qr::run(command)?,
+        Command::Selftest { json } => {
+            let report = custodia::signer::selftest::run();
+            output(json, &report, &report.to_text())?;
+            report.require()?;
+        }
         Command::Log(LogCommand::Verify { json }) => {
             let log = home.log();
             let report = LogVerification::of(log.path(), &log.verify()?)?;

@@ -108,6 +108,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the known-answer self-test (also run before every sign and approve); exit 3 if any fails.
+    Selftest {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The signer's hash-chained log.
     #[command(subcommand)]
     Log(LogCommand),

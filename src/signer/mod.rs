@@ -15,6 +15,7 @@ pub mod keystore;
 pub mod policy_update;
 pub mod registration;
 pub mod registry;
+pub mod selftest;
 pub mod signing;
 
 pub use approval_key::{ApprovalKey, ApproverInfo, ApproverSecret};

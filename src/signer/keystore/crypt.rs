@@ -44,8 +44,18 @@ pub(crate) fn seal_with_passphrase(
     plain: &[u8],
     pass: &Passphrase,
 ) -> Result<Vec<u8>, KeyStoreError> {
+    seal_with_passphrase_at(plain, pass, SCRYPT_LOG_N)
+}
+
+/// Encrypts under a passphrase at scrypt work factor `2^log_n`: the key
+/// store always uses [`SCRYPT_LOG_N`]; the self-test a small one.
+pub(crate) fn seal_with_passphrase_at(
+    plain: &[u8],
+    pass: &Passphrase,
+    log_n: u8,
+) -> Result<Vec<u8>, KeyStoreError> {
     let mut recipient = age::scrypt::Recipient::new(pass.to_age());
-    recipient.set_work_factor(SCRYPT_LOG_N);
+    recipient.set_work_factor(log_n);
     age::encrypt(&recipient, plain).map_err(|e| KeyStoreError::Encrypt(e.to_string()))
 }
 

@@ -15,7 +15,7 @@
 //! Every file is 0600 and refused when group or others may access it.
 
 mod backup;
-mod crypt;
+pub(crate) mod crypt;
 mod error;
 mod passphrase_change;
 mod secret;

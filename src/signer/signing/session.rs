@@ -27,6 +27,7 @@ use crate::transport::FileError;
 
 use super::transfer::{check_output, encoding, prepare, read_input};
 use crate::psbt::compact::{CompactError, Received};
+use crate::signer::selftest::{self, SelfTestFailed};
 
 /// Why a signer command on a PSBT did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +87,9 @@ pub enum SessionError {
     /// PSBT that cannot be made compact.
     #[error(transparent)]
     Compact(#[from] CompactError),
+    /// The known-answer self-test failed: no key is touched.
+    #[error(transparent)]
+    SelfTest(#[from] SelfTestFailed),
     /// Asking the person failed (no terminal, closed input).
     #[error("cannot ask for confirmation: {0}; give --yes for scripted use")]
     Prompt(#[source] std::io::Error),
@@ -111,6 +115,7 @@ impl Classify for SessionError {
             SessionError::KeyStore(e) => e.exit_code(),
             SessionError::Qr(e) => e.exit_code(),
             SessionError::Compact(e) => e.exit_code(),
+            SessionError::SelfTest(e) => e.exit_code(),
         }
     }
 }
@@ -284,6 +289,7 @@ pub fn sign(
     output: &PsbtOutput,
     prompts: &mut impl Prompts,
 ) -> Result<SignReport, SessionError> {
+    selftest::require()?;
     let opened = OpenedPsbt::open(home, input)?;
     let checked = SignablePsbt::check_with_successor(
         &opened.policy,
@@ -382,6 +388,7 @@ pub fn approve(
     output: &PsbtOutput,
     prompts: &mut impl Prompts,
 ) -> Result<ApproveReport, SessionError> {
+    selftest::require()?;
     let opened = OpenedPsbt::open(home, input)?;
     let checked = ApprovablePsbt::check_with_successor(
         &opened.policy,
