@@ -97,10 +97,13 @@ impl Classify for SelfTestFailed {
     }
 }
 
+/// A check's name and the test that gives the known answer.
+type KnownAnswer = (&'static str, fn() -> bool);
+
 /// Runs every known-answer test.
 pub fn run() -> SelfTestReport {
     let start = Instant::now();
-    let tests: [(&'static str, fn() -> bool); 5] = [
+    let tests: [KnownAnswer; 5] = [
         ("BIP-32 derivation (BIP-32 test vector 1)", bip32),
         (
             "BIP-340 signing and verification (BIP-340 vector 0)",
