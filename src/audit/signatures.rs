@@ -167,6 +167,7 @@ mod tests {
             keys: vec![],
             lock_time: 0,
             replaced_signatures: vec![],
+            online_interfaces: vec![],
         })
     }
 

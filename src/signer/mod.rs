@@ -12,6 +12,7 @@ pub mod account;
 pub mod approval_key;
 pub mod cli;
 pub mod keystore;
+pub mod online;
 pub mod policy_update;
 pub mod registration;
 pub mod registry;

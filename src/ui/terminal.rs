@@ -49,6 +49,10 @@ pub fn read_passphrase(new: bool) -> Result<Passphrase, KeyStoreError> {
 /// From `file` if given (for scripts), else from the terminal. A `new`
 /// passphrase is checked for length either way.
 pub fn passphrase(file: Option<&Path>, new: bool) -> Result<Passphrase, KeyStoreError> {
+    // Said before any passphrase is taken, from a file or typed.
+    if let Some(warning) = crate::signer::online::warning(&crate::signer::online::interfaces_up()) {
+        eprintln!("{warning}");
+    }
     let pass = match file {
         Some(path) => Passphrase::from_file(path)?,
         None => read_passphrase(new)?,

@@ -241,6 +241,10 @@ pub struct Signed {
     /// Bogus signatures replaced.
     #[serde(default)]
     pub replaced_signatures: Vec<ReplacedSignatureLogged>,
+    /// Network interfaces other than loopback that were up when the
+    /// signer signed: an air-gapped laptop has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub online_interfaces: Vec<String>,
 }
 
 /// `approve`.
@@ -260,6 +264,10 @@ pub struct Approved {
     pub amount: Amount,
     /// Who approved.
     pub approver: ApproverId,
+    /// Network interfaces other than loopback that were up when the
+    /// approver approved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub online_interfaces: Vec<String>,
 }
 
 /// One output of a proposal: where it pays and how much.

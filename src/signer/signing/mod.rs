@@ -360,6 +360,7 @@ pub fn sign_event(
                 key: r.key.to_string(),
             })
             .collect(),
+        online_interfaces: crate::signer::online::interfaces_up(),
     })
 }
 

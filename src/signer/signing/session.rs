@@ -423,6 +423,7 @@ pub fn approve(
         movement: approvable.movement(),
         amount: review.moved(),
         approver: key.id().clone(),
+        online_interfaces: crate::signer::online::interfaces_up(),
     }))?;
     let written = prepared.commit()?;
     Ok(ApproveReport {
