@@ -23,6 +23,11 @@ fn run(program: &str, args: &[&str], stderr: bool) -> String {
     ] {
         cmd.env_remove(var);
     }
+    // Snapshots are of an offline laptop, whatever the test machine's network.
+    cmd.env(
+        "CUSTODIA_NET_CLASS_DIR",
+        "/nonexistent/custodia/no-network-interfaces",
+    );
     let out = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)

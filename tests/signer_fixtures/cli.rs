@@ -65,6 +65,9 @@ impl SignerCli {
     /// `custodia-signer` on this data dir with the passphrase file.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::cargo_bin("custodia-signer").unwrap();
+        // An offline laptop, whatever the test machine's network: a
+        // listing of interfaces that does not exist holds none.
+        cmd.env("CUSTODIA_NET_CLASS_DIR", self.path("no-network-interfaces"));
         cmd.env_remove("CUSTODIA_SIGNER_DIR")
             .arg("--data-dir")
             .arg(self.path("home"))
