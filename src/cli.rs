@@ -10,11 +10,14 @@ use std::error::Error as StdError;
 use crate::error::{Classify, ExitCode};
 
 /// Runs a program body, prints any error with its causes on stderr, and
-/// returns the exit code the error maps to.
+/// returns the exit code the error maps to. A reader that goes away (`cmd |
+/// head`) ends the program quietly, with the code a shell gives a program
+/// ended by SIGPIPE (141), as it ends `cat`.
 pub fn main_with<E>(body: impl FnOnce() -> Result<(), E>) -> std::process::ExitCode
 where
     E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync + 'static>,
 {
+    quiet_on_broken_pipe();
     match body() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -30,6 +33,28 @@ where
             std::process::ExitCode::from(code.code())
         }
     }
+}
+
+/// `print!` panics when standard output is a closed pipe; that panic, and
+/// only that one, ends the program quietly instead, with 141 rather than 0:
+/// a command that prints before it acts (a registration shows the policy
+/// first) has then not acted, and `set -o pipefail` scripts must see that.
+fn quiet_on_broken_pipe() {
+    /// 128 + SIGPIPE, what a shell reports for a program SIGPIPE ended.
+    const BROKEN_PIPE_EXIT: i32 = 141;
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_EXIT);
+        }
+        default(info);
+    }));
 }
 
 /// Walks an error chain and returns the exit code of the first library error
