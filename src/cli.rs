@@ -18,6 +18,9 @@ where
     E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync + 'static>,
 {
     quiet_on_broken_pipe();
+    if let Some(warning) = password_argument_warning(std::env::args()) {
+        eprintln!("{warning}");
+    }
     match body() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -33,6 +36,16 @@ where
             std::process::ExitCode::from(code.code())
         }
     }
+}
+
+/// A password given on the command line is visible to every user of the
+/// machine (`ps`, `/proc/PID/cmdline`) for as long as the program runs.
+pub fn password_argument_warning(args: impl IntoIterator<Item = String>) -> Option<String> {
+    args.into_iter()
+        .any(|a| a == "--rpc-pass" || a.starts_with("--rpc-pass="))
+        .then(|| {
+            "warning: --rpc-pass on the command line is visible to other users of this machine (ps, /proc/PID/cmdline); use --rpc-cookie with the node's cookie file, or set CUSTODIA_RPC_PASS in the environment".to_owned()
+        })
 }
 
 /// `print!` panics when standard output is a closed pipe; that panic, and

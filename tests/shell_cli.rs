@@ -1,6 +1,7 @@
-//! A reader that goes away (`custodia-… | head`) ends the programs quietly:
-//! no panic message, the exit code a shell gives a program SIGPIPE ended
-//! (141).
+//! The programs as shell tools: a reader that goes away (`custodia-… |
+//! head`) ends them quietly (no panic message, the exit code a shell gives a
+//! program SIGPIPE ended, 141), and a password on the command line is
+//! warned about.
 
 use std::process::{Command, Stdio};
 
@@ -41,4 +42,26 @@ fn a_closed_pipe_ends_the_programs_quietly() {
         assert_eq!(code, Some(141), "{program} {args:?}: {stderr}");
         assert!(stderr.is_empty(), "{program} {args:?} said: {stderr}");
     }
+}
+
+#[test]
+fn a_password_on_the_command_line_is_warned_about() {
+    for program in ["custodia-coordinator", "custodia-auditor"] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin(program))
+            .args(["--rpc-user", "u", "--rpc-pass", "secret", "--help"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--rpc-pass on the command line is visible to other users"),
+            "{program}: {stderr}"
+        );
+        assert!(stderr.contains("CUSTODIA_RPC_PASS"), "{program}: {stderr}");
+    }
+    let out = Command::new(assert_cmd::cargo::cargo_bin("custodia-coordinator"))
+        .args(["--help"])
+        .env("CUSTODIA_RPC_PASS", "secret")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
 }
