@@ -25,17 +25,57 @@ where
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             let err: &(dyn std::error::Error + 'static) = &*err;
-            eprintln!("error: {err}");
-            let mut source = err.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
             let code = exit_code_for(err);
             debug_assert_ne!(code, ExitCode::Success);
+            let json = std::env::args().any(|a| a == "--json");
+            eprintln!("{}", error_report(err, code, json));
             std::process::ExitCode::from(code.code())
         }
     }
+}
+
+/// Parses the command line like `T::parse()`, except that with `--json` a
+/// usage error is reported as JSON too (exit code 2).
+pub fn parse<T: clap::Parser>() -> T {
+    match T::try_parse() {
+        Ok(parsed) => parsed,
+        Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--json") => {
+            let text = e.to_string();
+            let message = text.trim().trim_start_matches("error: ");
+            eprintln!(
+                "{}",
+                serde_json::json!({"error": message, "causes": [], "exit_code": ExitCode::BadInput.code()})
+            );
+            std::process::exit(ExitCode::BadInput.code().into())
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+/// What an error looks like on stderr: `error: …` with its causes for
+/// people, or, when the command was given `--json`, one JSON object
+/// `{"error": …, "causes": […], "exit_code": N}` so that scripts parse one
+/// format.
+pub fn error_report(err: &(dyn StdError + 'static), code: ExitCode, json: bool) -> String {
+    let mut causes = Vec::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    if json {
+        return serde_json::json!({
+            "error": err.to_string(),
+            "causes": causes,
+            "exit_code": code.code(),
+        })
+        .to_string();
+    }
+    let mut text = format!("error: {err}");
+    for cause in causes {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    text
 }
 
 /// A password given on the command line is visible to every user of the

@@ -1,7 +1,7 @@
 //! The programs as shell tools: a reader that goes away (`custodia-… |
 //! head`) ends them quietly (no panic message, the exit code a shell gives a
-//! program SIGPIPE ended, 141), and a password on the command line is
-//! warned about.
+//! program SIGPIPE ended, 141), a password on the command line is warned
+//! about, and with `--json` errors are JSON too.
 
 use std::process::{Command, Stdio};
 
@@ -64,4 +64,40 @@ fn a_password_on_the_command_line_is_warned_about() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}
+
+#[test]
+fn with_json_errors_are_json_too() {
+    let run = |args: &[&str]| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("custodia-coordinator"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A failure of the command.
+    let (code, stderr) = run(&["policy", "check", "/nonexistent/vault.toml", "--json"]);
+    assert_eq!(code, Some(2));
+    let error: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(error["exit_code"], 2);
+    assert!(error["error"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read policy file"));
+    // A usage error.
+    let (code, stderr) = run(&["policy", "check", "--no-such-flag", "--json"]);
+    assert_eq!(code, Some(2));
+    let error: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(error["exit_code"], 2);
+    assert!(error["error"].as_str().unwrap().contains("--no-such-flag"));
+    // Without --json, text for people.
+    let (code, stderr) = run(&["policy", "check", "/nonexistent/vault.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("error: cannot read policy file"),
+        "{stderr}"
+    );
 }

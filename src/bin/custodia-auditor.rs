@@ -136,5 +136,5 @@ fn findings(heads: &HeadCheck, signatures: &SignatureCheck) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    custodia::cli::main_with(|| run(Cli::parse()))
+    custodia::cli::main_with(|| run(custodia::cli::parse::<Cli>()))
 }

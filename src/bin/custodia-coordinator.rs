@@ -114,5 +114,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    custodia::cli::main_with(|| run(Cli::parse()))
+    custodia::cli::main_with(|| run(custodia::cli::parse::<Cli>()))
 }

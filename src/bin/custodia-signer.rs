@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 use custodia::audit::LogVerification;
 use custodia::signer::cli::{ApproverCommand, Cli, Command, LogCommand, PassphraseCommand};
 use custodia::signer::keystore::{read_backup, AccountXpubs, SeedOrigin};
@@ -144,5 +143,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    custodia::cli::main_with(|| run(Cli::parse()))
+    custodia::cli::main_with(|| run(custodia::cli::parse::<Cli>()))
 }
