@@ -32,6 +32,7 @@ mod status;
 mod sync;
 #[cfg(test)]
 mod test_vault;
+mod todo;
 mod vault;
 mod wallets;
 
@@ -51,5 +52,6 @@ pub use quorum::{ApprovedBy, CollectionStatus, InputSignatures};
 pub use rebalance::rebalance_move;
 pub use status::{StatusReport, WalletTip};
 pub use sync::SyncReport;
+pub use todo::{OpenProposal, RecoveryClock, ToDo};
 pub use vault::{Coin, Coordinator, InitReport, NewAddress};
 pub use wallets::{TierWallet, VaultWallets};

@@ -7,11 +7,13 @@ use serde::Serialize;
 use crate::audit::utc_timestamp;
 use crate::policy::{PolicyId, Tier};
 
+use super::balance::VaultBalance;
 use super::chain::ChainSource;
 use super::datadir::SyncState;
 use super::error::CoordinatorError;
 use super::node::NodeHealth;
 use super::node_chain::NodeOnDemand;
+use super::todo::{open_proposals, recovery_clocks, ToDo};
 use super::vault::Coordinator;
 
 /// `status`: node health and wallet state.
@@ -35,6 +37,8 @@ pub struct StatusReport {
     pub last_sync_time: Option<String>,
     /// Blocks the wallets are behind the node.
     pub blocks_behind: u64,
+    /// What needs doing.
+    pub to_do: ToDo,
 }
 
 /// Where a wallet's view of the chain ends.
@@ -79,6 +83,14 @@ impl Coordinator {
         }
         let lowest = wallet_tips.iter().map(|t| t.height).min().unwrap_or(0);
         let last_sync = self.dir().sync_state()?;
+        let balance = VaultBalance::of(&wallets, self.policy().rules().ratio());
+        let tip = u32::try_from(health.blocks).unwrap_or(u32::MAX);
+        let to_do = ToDo {
+            open_proposals: open_proposals(&self.log_entries()?, self.policy()),
+            recovery_soon: recovery_clocks(&self.coins(None)?, self.policy(), tip),
+            cold_percent: (balance.cold_percent() * 100.0).round() / 100.0,
+            ratio_ok: balance.ratio_ok(),
+        };
         Ok(StatusReport {
             vault: self.policy().name().to_string(),
             policy_id: self.policy().id(),
@@ -89,6 +101,7 @@ impl Coordinator {
             wallet_tips,
             last_sync_time: last_sync.as_ref().map(|s| utc_timestamp(s.unix_time)),
             last_sync,
+            to_do,
         })
     }
 }

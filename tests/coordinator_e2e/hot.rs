@@ -29,7 +29,27 @@ fn rebalance_and_hot_payouts() {
     assert_eq!(r["proposal"]["movement"], "hot-to-cold");
     assert_eq!(sat(&r["proposal"]["amount_sat"]), 40 * 100_000_000);
     assert_eq!(r["proposal"]["approvals_needed"], 0);
+    // `status` says what is left to do: the ratio, and the open proposal.
+    let status = c.json(&["status"]);
+    assert_eq!(status["to_do"]["ratio_ok"], false);
+    let open = &status["to_do"]["open_proposals"];
+    assert_eq!(open.as_array().unwrap().len(), 1, "{status}");
+    assert_eq!(open[0]["txid"], r["proposal"]["txid"]);
+    assert_eq!(open[0]["signatures_needed"], 2);
+    let text = c.cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("below the policy's minimum: propose a rebalance"),
+        "{text}"
+    );
+    assert!(text.contains("2 more signature(s)"), "{text}");
     sign_and_send(&node, &c, &policy, Tier::Hot, &["hot-1", "hot-3"], &p);
+    c.json(&["sync"]);
+    let status = c.json(&["status"]);
+    assert!(status["to_do"]["open_proposals"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let b = c.balance();
     assert_eq!(sat(&b["cold"]["total_sat"]), 90 * 100_000_000);
     assert_eq!(b["ratio_ok"], true);

@@ -78,8 +78,50 @@ pub fn status(c: &Coordinator, json: bool) -> Result<(), CoordinatorError> {
             ),
             None => println!("never synced; run `custodia-coordinator sync`"),
         }
+        print!("{}", to_do_text(&s.to_do));
     }
     Ok(())
+}
+
+/// The to-do part of `status`.
+fn to_do_text(t: &crate::coordinator::ToDo) -> String {
+    let mut s = String::from("\nto do:\n");
+    let before = s.len();
+    if !t.ratio_ok {
+        s.push_str(&format!(
+            "  the cold share is {:.2}%, below the policy's minimum: propose a rebalance\n",
+            t.cold_percent
+        ));
+    }
+    for p in &t.open_proposals {
+        s.push_str(&format!(
+            "  proposal {} ({}, {}): {} — {}\n",
+            p.txid,
+            p.movement.as_str(),
+            crate::policy::btc(p.amount),
+            p.file,
+            p.waiting_for()
+        ));
+    }
+    for c in &t.recovery_soon {
+        let when = match c.opens_in {
+            0 => "its recovery path is OPEN".to_owned(),
+            n => format!("its recovery path opens in {n} block(s)"),
+        };
+        s.push_str(&format!(
+            "  {} coin {} ({}): {when}; move it with the main quorum (consolidate) to restart the timelock\n",
+            c.tier,
+            c.outpoint,
+            crate::policy::btc(c.amount)
+        ));
+    }
+    if s.len() == before {
+        s.push_str(&format!(
+            "  nothing: no open proposal, no recovery timelock near, cold share {:.2}%\n",
+            t.cold_percent
+        ));
+    }
+    s
 }
 
 /// `sync`.
