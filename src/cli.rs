@@ -37,6 +37,8 @@ where
 /// Parses the command line like `T::parse()`, except that with `--json` a
 /// usage error is reported as JSON too (exit code 2).
 pub fn parse<T: clap::Parser>() -> T {
+    #[cfg(feature = "shell-docs")]
+    shell_docs::generate_if_asked::<T>();
     match T::try_parse() {
         Ok(parsed) => parsed,
         Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--json") => {
@@ -49,6 +51,43 @@ pub fn parse<T: clap::Parser>() -> T {
             std::process::exit(ExitCode::BadInput.code().into())
         }
         Err(e) => e.exit(),
+    }
+}
+
+/// Shell completions and man pages, written by the programs themselves so
+/// that they always match their options: with `CUSTODIA_SHELL_DOCS` set to
+/// `bash`, `zsh`, `fish` or `man`, a program built with the `shell-docs`
+/// feature prints that and exits (`scripts/shell-docs` writes them all).
+#[cfg(feature = "shell-docs")]
+mod shell_docs {
+    pub fn generate_if_asked<T: clap::CommandFactory>() {
+        let Ok(what) = std::env::var("CUSTODIA_SHELL_DOCS") else {
+            return;
+        };
+        let mut command = T::command();
+        let name = command.get_name().to_owned();
+        let mut out = std::io::stdout();
+        let shell = match what.as_str() {
+            "bash" => clap_complete::Shell::Bash,
+            "zsh" => clap_complete::Shell::Zsh,
+            "fish" => clap_complete::Shell::Fish,
+            "man" => {
+                let code = match clap_mangen::Man::new(command).render(&mut out) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("error: cannot write the man page: {e}");
+                        3
+                    }
+                };
+                std::process::exit(code);
+            }
+            other => {
+                eprintln!("error: CUSTODIA_SHELL_DOCS={other}: use bash, zsh, fish or man");
+                std::process::exit(2);
+            }
+        };
+        clap_complete::generate(shell, &mut command, name, &mut out);
+        std::process::exit(0);
     }
 }
 
