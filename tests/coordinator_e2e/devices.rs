@@ -45,17 +45,11 @@ fn a_device_signs_beside_a_custodia_signer() {
     node.mine_elsewhere(100);
     let before = c.balance();
 
-    let csv = c.path("payout.csv");
-    std::fs::write(&csv, format!("address,amount\n{PAYEE_1},0.5 BTC\n")).unwrap();
-    let proposal = c.path("payout.psbt");
-    c.json(&[
-        "propose",
+    let proposal = propose_payout(
+        &c,
         "payout",
-        "--csv",
-        csv.to_str().unwrap(),
-        "-o",
-        proposal.to_str().unwrap(),
-    ]);
+        &format!("address,amount\n{PAYEE_1},0.5 BTC\n"),
+    );
     key_holder(&c, "hot-1", file);
     let by_custodia = sign_as(&c, "hot-1", &proposal);
     let by_device = c.path("payout.device.psbt");

@@ -123,17 +123,7 @@ fn an_allowlist_change_needs_its_approvals_and_its_wait() {
     }
 
     // The new address is paid under the new policy, signed by both.
-    let csv = c.path("payout.csv");
-    std::fs::write(&csv, format!("{ADDED},0.5 BTC\n")).unwrap();
-    let p = c.path("payout.psbt");
-    c.json(&[
-        "propose",
-        "payout",
-        "--csv",
-        csv.to_str().unwrap(),
-        "-o",
-        p.to_str().unwrap(),
-    ]);
+    let p = propose_payout(&c, "payout", &format!("{ADDED},0.5 BTC\n"));
     let signed: Vec<PathBuf> = ["hot-1", "hot-3"]
         .iter()
         .map(|k| sign_as(&c, k, &p))

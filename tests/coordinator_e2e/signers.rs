@@ -88,17 +88,11 @@ fn transfer_and_payout_with_custodia_signers() {
     assert_eq!(sat(&b["hot"]["confirmed_sat"]), 4 * 100_000_000);
 
     // A payout from hot: two hot key holders sign, no approvals needed.
-    let csv = c.path("payouts.csv");
-    std::fs::write(&csv, format!("{PAYEE_1},0.3 BTC\n{PAYEE_2},0.2 BTC\n")).unwrap();
-    let p = c.path("payout.psbt");
-    c.json(&[
-        "propose",
+    let p = propose_payout(
+        &c,
         "payout",
-        "--csv",
-        csv.to_str().unwrap(),
-        "-o",
-        p.to_str().unwrap(),
-    ]);
+        &format!("{PAYEE_1},0.3 BTC\n{PAYEE_2},0.2 BTC\n"),
+    );
     let mut args = vec!["combine".to_owned()];
     for key in ["hot-1", "hot-3"] {
         let out = c.path(&format!("p-{key}.psbt"));

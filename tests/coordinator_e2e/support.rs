@@ -375,6 +375,22 @@ pub(crate) fn approve_as(c: &Coord, who: &str, psbt: &Path) -> PathBuf {
     out
 }
 
+/// `propose payout` of the CSV `rows` into `<name>.psbt`; its path.
+pub(crate) fn propose_payout(c: &Coord, name: &str, rows: &str) -> PathBuf {
+    let csv = c.path(&format!("{name}.csv"));
+    std::fs::write(&csv, rows).unwrap();
+    let psbt = c.path(&format!("{name}.psbt"));
+    c.json(&[
+        "propose",
+        "payout",
+        "--csv",
+        csv.to_str().unwrap(),
+        "-o",
+        psbt.to_str().unwrap(),
+    ]);
+    psbt
+}
+
 /// `combine` of `files` into `out`.
 pub(crate) fn combine_into(c: &Coord, files: &[PathBuf], out: &Path) {
     let mut args = vec!["combine".to_owned()];
