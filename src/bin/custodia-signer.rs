@@ -14,6 +14,7 @@ use custodia::ui::output;
 use custodia::ui::terminal::{passphrase, read_mnemonic, Terminal};
 
 fn run(cli: Cli) -> Result<()> {
+    custodia::signer::harden::no_core_dumps()?;
     let home = SignerHome::open(cli.data_dir.clone())?;
     let mut terminal = Terminal::new(cli.passphrase_file.clone());
     match cli.command {

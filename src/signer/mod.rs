@@ -11,6 +11,7 @@
 pub mod account;
 pub mod approval_key;
 pub mod cli;
+pub mod harden;
 pub mod keystore;
 pub mod online;
 pub mod policy_update;
