@@ -27,8 +27,7 @@ where
             let err: &(dyn std::error::Error + 'static) = &*err;
             let code = exit_code_for(err);
             debug_assert_ne!(code, ExitCode::Success);
-            let json = std::env::args().any(|a| a == "--json");
-            eprintln!("{}", error_report(err, code, json));
+            eprintln!("{}", error_report(err, code, json_requested()));
             std::process::ExitCode::from(code.code())
         }
     }
@@ -41,7 +40,7 @@ pub fn parse<T: clap::Parser>() -> T {
     shell_docs::generate_if_asked::<T>();
     match T::try_parse() {
         Ok(parsed) => parsed,
-        Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--json") => {
+        Err(e) if e.use_stderr() && json_requested() => {
             let text = e.to_string();
             let message = text.trim().trim_start_matches("error: ");
             eprintln!(
@@ -115,6 +114,11 @@ pub fn error_report(err: &(dyn StdError + 'static), code: ExitCode, json: bool) 
         text.push_str(&format!("\n  caused by: {cause}"));
     }
     text
+}
+
+/// Whether the command line asks for JSON output, and so JSON errors.
+fn json_requested() -> bool {
+    std::env::args().any(|a| a == "--json")
 }
 
 /// A password given on the command line is visible to every user of the

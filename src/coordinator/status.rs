@@ -87,7 +87,7 @@ impl Coordinator {
         let tip = u32::try_from(health.blocks).unwrap_or(u32::MAX);
         let to_do = ToDo {
             open_proposals: open_proposals(&self.log_entries()?, self.policy()),
-            recovery_soon: recovery_clocks(&self.coins(None)?, self.policy(), tip),
+            recovery_soon: recovery_clocks(&self.coins_in(&wallets, None), self.policy(), tip),
             cold_percent: (balance.cold_percent() * 100.0).round() / 100.0,
             ratio_ok: balance.ratio_ok(),
         };

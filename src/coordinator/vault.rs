@@ -214,12 +214,7 @@ impl Coordinator {
                 .map(|o| o.id()),
             node_checked,
             wallets_restarted,
-            device_warnings: coordinator
-                .policy
-                .device_exposures()
-                .iter()
-                .map(|e| e.to_text())
-                .collect(),
+            device_warnings: coordinator.policy.device_warnings(),
         };
         Ok((coordinator, report))
     }
@@ -303,7 +298,11 @@ impl Coordinator {
 
     /// `utxos`: unspent outputs of one tier or both.
     pub fn coins(&self, tier: Option<Tier>) -> Result<Vec<Coin>, CoordinatorError> {
-        let wallets = self.wallets()?;
+        Ok(self.coins_in(&self.wallets()?, tier))
+    }
+
+    /// [`Coordinator::coins`] of wallets already open.
+    pub(crate) fn coins_in(&self, wallets: &VaultWallets, tier: Option<Tier>) -> Vec<Coin> {
         let mut coins = Vec::new();
         for t in Tier::ALL
             .into_iter()
@@ -335,6 +334,6 @@ impl Coordinator {
                 c.outpoint,
             )
         });
-        Ok(coins)
+        coins
     }
 }

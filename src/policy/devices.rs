@@ -102,6 +102,15 @@ impl VaultPolicy {
         out
     }
 
+    /// The warnings of [`VaultPolicy::device_exposures`], in words: what
+    /// `policy show`, `init` and `register` print.
+    pub fn device_warnings(&self) -> Vec<String> {
+        self.device_exposures()
+            .iter()
+            .map(DeviceExposure::to_text)
+            .collect()
+    }
+
     /// Refuses a policy whose device keys alone make a quorum on any
     /// signing path, unless `understood` (the operator's
     /// `--i-understand-devices-enforce-nothing`).

@@ -188,11 +188,7 @@ impl PolicyReport {
                 ),
                 max_index: r.addresses().max_index(),
             },
-            device_warnings: policy
-                .device_exposures()
-                .iter()
-                .map(|e| e.to_text())
-                .collect(),
+            device_warnings: policy.device_warnings(),
         }
     }
 

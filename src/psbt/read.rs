@@ -264,10 +264,11 @@ pub(crate) fn parse_any(data: &[u8]) -> Result<Psbt, PsbtError> {
     Ok(decode(data)?.psbt)
 }
 
-/// [`parse_any`], also telling the encoding the data came in.
-pub(crate) fn parse_any_encoded(data: &[u8]) -> Result<(Psbt, Encoding), PsbtError> {
-    let doc = decode(data)?;
-    Ok((doc.psbt, doc.encoding))
+/// Reads PSBT data as [`PsbtDocument::from_bytes`] does, except that a
+/// compact PSBT is read too: for the one reader that re-fills it
+/// ([`crate::psbt::compact::Received`]), which parses the data once.
+pub(crate) fn decode_any(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
+    decode(data)
 }
 
 #[cfg(test)]

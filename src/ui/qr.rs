@@ -91,11 +91,12 @@ pub fn run(command: QrCommand) -> Result<()> {
 /// What a file is sent as: a PSBT (binary; base64 is decoded), full or
 /// compact, unless it is none or `text` is asked for.
 pub fn payload_of(data: Vec<u8>, text: bool) -> Payload {
-    let psbt = (!text)
-        .then(|| crate::psbt::read::parse_any_encoded(&data).ok())
-        .flatten();
-    match psbt {
-        Some((_, crate::psbt::Encoding::Binary)) => Payload {
+    let encoding = (!text)
+        .then(|| crate::psbt::read::decode_any(&data).ok())
+        .flatten()
+        .map(|doc| doc.encoding());
+    match encoding {
+        Some(crate::psbt::Encoding::Binary) => Payload {
             content: Content::Psbt,
             bytes: data,
         },

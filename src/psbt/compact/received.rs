@@ -7,7 +7,7 @@ use bitcoin::base64::Engine as _;
 
 use super::{refill, CompactError, CompactPsbt};
 use crate::policy::{PolicyId, VaultPolicy};
-use crate::psbt::read::parse_any_encoded;
+use crate::psbt::read::decode_any;
 use crate::psbt::{Encoding, PsbtDocument};
 
 /// A PSBT as received: full, ready to be read as a [`PsbtDocument`], or
@@ -21,27 +21,18 @@ pub enum Received {
 }
 
 impl Received {
-    /// Reads base64 text or binary, as strictly as [`PsbtDocument`] does.
+    /// Reads base64 text or binary, as strictly as [`PsbtDocument`] does,
+    /// parsing it once.
     pub fn from_bytes(data: &[u8]) -> Result<Received, CompactError> {
-        let (psbt, encoding) = parse_any_encoded(data)?;
-        if !super::is_compact(&psbt) {
-            return Ok(Received::Full(PsbtDocument::from_bytes(data)?));
+        let doc = decode_any(data)?;
+        if !super::is_compact(doc.psbt()) {
+            return Ok(Received::Full(doc));
         }
-        Ok(Received::Compact(CompactPsbt::from_psbt(psbt)?, encoding))
-    }
-
-    /// The policy a compact PSBT must be re-filled against; `None` for a
-    /// full PSBT, which needs none.
-    pub fn compact_policy(&self) -> Option<PolicyId> {
-        match self {
-            Received::Full(_) => None,
-            Received::Compact(compact, _) => Some(compact.policy_id()),
-        }
-    }
-
-    /// Whether it came compact.
-    pub fn is_compact(&self) -> bool {
-        matches!(self, Received::Compact(..))
+        let encoding = doc.encoding();
+        Ok(Received::Compact(
+            CompactPsbt::from_psbt(doc.psbt().clone())?,
+            encoding,
+        ))
     }
 
     /// The full PSBT: as read, or re-filled from `policy` (see [`refill`]),
