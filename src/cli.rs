@@ -174,6 +174,11 @@ fn classify(e: &(dyn StdError + 'static)) -> Option<ExitCode> {
     }
     try_types!(
         crate::policy::PolicyError,
+        crate::policy::AddKeyError,
+        crate::policy::cosigner::CosignerError,
+        crate::policy::export::ExportError,
+        crate::policy::export::bsms::BsmsError,
+        crate::policy::export::coldcard::ColdcardError,
         crate::transport::FileError,
         crate::transport::PrivateFileError,
         crate::audit::LogError,

@@ -21,6 +21,15 @@ pub struct OriginXpub {
 }
 
 impl OriginXpub {
+    /// An account key from its parts, as a device's export file states them.
+    pub fn new(fingerprint: Fingerprint, path: DerivationPath, xpub: Xpub) -> OriginXpub {
+        OriginXpub {
+            fingerprint,
+            path,
+            xpub,
+        }
+    }
+
     /// Master key fingerprint of the key holder's seed.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint

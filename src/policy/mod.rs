@@ -2,11 +2,14 @@
 //! (keys, cold and hot wallets, approvers, rules), parsed into types that cannot
 //! hold an invalid value, and named by its [`PolicyId`].
 
+mod add_key;
 pub mod approval;
+pub mod cosigner;
 mod descriptor;
 mod devices;
 pub mod diff;
 mod error;
+pub mod export;
 mod file;
 mod id;
 mod ids;
@@ -14,6 +17,7 @@ mod keys;
 mod parse;
 mod report;
 pub mod rules;
+mod slip132;
 mod units;
 pub mod update;
 mod wallet;
@@ -23,6 +27,7 @@ use std::path::Path;
 
 use bitcoin::Network;
 
+pub use add_key::{add_key, AddKeyError, NewKey};
 pub use descriptor::{Chain, WalletDescriptor, MAIN_CHAINS, NUMS_INTERNAL_KEY, RECOVERY_CHAINS};
 pub use devices::{DeviceExposure, DevicesAloneError, SigningPath};
 pub use error::{PolicyError, Problem};

@@ -79,6 +79,15 @@ impl ScriptKind {
         }
     }
 
+    /// The BIP-48 script-type step of an account path: 2' for P2WSH. BIP-48
+    /// defines no taproot type; 3' is what several multisig coordinators use.
+    pub fn bip48_script_type(self) -> u32 {
+        match self {
+            ScriptKind::Wsh => 2,
+            ScriptKind::Tr => 3,
+        }
+    }
+
     /// Largest number of keys a multisig of this kind may list. P2WSH
     /// `CHECKMULTISIG` allows 20; `multi_a` is bounded by the same policy limit
     /// in Bitcoin Core's descriptor parser (999), far beyond practical vaults.

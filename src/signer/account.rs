@@ -7,14 +7,6 @@ use bitcoin::{Network, NetworkKind};
 
 use crate::policy::{OriginXpub, ScriptKind};
 
-/// The BIP-48 script-type step: 2' for P2WSH. BIP-48 defines no taproot type;
-/// we use 3', as several multisig coordinators do.
-pub fn script_type_step(script: ScriptKind) -> u32 {
-    match script {
-        ScriptKind::Wsh => 2,
-        ScriptKind::Tr => 3,
-    }
-}
 
 /// `m/48'/coin'/account'/script'`, coin 0 on mainnet and 1 elsewhere.
 pub fn account_path(network: Network, script: ScriptKind, account: u32) -> DerivationPath {
@@ -22,7 +14,7 @@ pub fn account_path(network: Network, script: ScriptKind, account: u32) -> Deriv
         NetworkKind::Main => 0,
         NetworkKind::Test => 1,
     };
-    [48, coin, account, script_type_step(script)]
+    [48, coin, account, script.bip48_script_type()]
         .into_iter()
         .map(|i| ChildNumber::from_hardened_idx(i).expect("small indexes are valid"))
         .collect::<Vec<_>>()

@@ -8,6 +8,7 @@ pub mod auditor;
 pub mod coordinator;
 #[cfg(feature = "online")]
 pub mod progress;
+pub mod policy;
 pub mod qr;
 pub mod signer;
 pub mod terminal;
