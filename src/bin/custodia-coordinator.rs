@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use custodia::ui::policy::PolicyCommand;
 use custodia::ui::coordinator::{GlobalArgs, VaultCommand};
+use custodia::ui::policy::PolicyCommand;
 
 /// Watch the vault, propose movements, collect approvals and signatures, broadcast.
 #[derive(Parser)]

@@ -108,7 +108,11 @@ mod tests {
     #[test]
     fn a_key_already_in_the_policy_is_refused() {
         let existing = VaultPolicy::from_toml(POLICY).unwrap();
-        let xpub = existing.key(&"hot-1".parse().unwrap()).unwrap().xpub().clone();
+        let xpub = existing
+            .key(&"hot-1".parse().unwrap())
+            .unwrap()
+            .xpub()
+            .clone();
         let err = add_key(POLICY, &new_key("cold-6", Tier::Cold), &xpub).unwrap_err();
         let AddKeyError::Invalid(PolicyError::Invalid { problem, .. }) = err else {
             panic!("{err:?}")
@@ -119,6 +123,9 @@ mod tests {
         let AddKeyError::Invalid(PolicyError::Invalid { problem, .. }) = err else {
             panic!("{err:?}")
         };
-        assert!(matches!(problem, Problem::DuplicateKeyId(..)), "{problem:?}");
+        assert!(
+            matches!(problem, Problem::DuplicateKeyId(..)),
+            "{problem:?}"
+        );
     }
 }

@@ -71,10 +71,14 @@ pub enum CosignerError {
     #[error("the key has no origin `[fingerprint/path]`; export it with its origin")]
     MissingOrigin,
     /// A key with a derivation suffix other than the receive/change chains.
-    #[error("the key ends in a derivation `{0}`; give the account key, optionally followed by /<0;1>/*")]
+    #[error(
+        "the key ends in a derivation `{0}`; give the account key, optionally followed by /<0;1>/*"
+    )]
     Suffix(String),
     /// Made for another network.
-    #[error("the key is for {found}, the policy for {expected}: use the device's export for {expected}")]
+    #[error(
+        "the key is for {found}, the policy for {expected}: use the device's export for {expected}"
+    )]
     WrongNetwork {
         /// The policy's network.
         expected: Network,
@@ -212,8 +216,9 @@ fn from_key_text(text: &str) -> Result<OriginXpub, CosignerError> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
     let key = if body.contains('(') {
-        let descriptor = Descriptor::<DescriptorPublicKey>::from_str(&body)
-            .map_err(|e| CosignerError::UnknownFormat(format!("a descriptor that does not parse ({e})")))?;
+        let descriptor = Descriptor::<DescriptorPublicKey>::from_str(&body).map_err(|e| {
+            CosignerError::UnknownFormat(format!("a descriptor that does not parse ({e})"))
+        })?;
         let mut keys = Vec::new();
         descriptor.for_each_key(|k| {
             keys.push(k.clone());
@@ -259,7 +264,11 @@ fn from_key_text(text: &str) -> Result<OriginXpub, CosignerError> {
     Ok(OriginXpub::new(fingerprint, path, xkey))
 }
 
-fn check_account(key: &OriginXpub, network: Network, script: ScriptKind) -> Result<(), CosignerError> {
+fn check_account(
+    key: &OriginXpub,
+    network: Network,
+    script: ScriptKind,
+) -> Result<(), CosignerError> {
     let xpub: &Xpub = key.xpub();
     let expected_kind = NetworkKind::from(network);
     if xpub.network != expected_kind {

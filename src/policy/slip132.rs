@@ -26,7 +26,10 @@ const SLIP132: [([u8; 4], bool); 8] = [
 pub fn parse_xpub(text: &str) -> Result<Xpub, String> {
     let mut data = base58::decode_check(text.trim()).map_err(|e| e.to_string())?;
     if data.len() != 78 {
-        return Err(format!("{} bytes, not the 78 of an extended key", data.len()));
+        return Err(format!(
+            "{} bytes, not the 78 of an extended key",
+            data.len()
+        ));
     }
     let version: [u8; 4] = data[..4].try_into().expect("78 bytes");
     if let Some((_, main)) = SLIP132.iter().find(|(v, _)| *v == version) {
@@ -56,7 +59,11 @@ mod tests {
             let read = parse_xpub(&text).unwrap();
             assert_eq!(read.public_key, tpub.public_key);
             assert_eq!(read.chain_code, tpub.chain_code);
-            let kind = if main { NetworkKind::Main } else { NetworkKind::Test };
+            let kind = if main {
+                NetworkKind::Main
+            } else {
+                NetworkKind::Test
+            };
             assert_eq!(read.network, kind, "{text}");
         }
         assert_eq!(parse_xpub(TPUB_TEXT).unwrap(), tpub);

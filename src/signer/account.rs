@@ -7,7 +7,6 @@ use bitcoin::{Network, NetworkKind};
 
 use crate::policy::{OriginXpub, ScriptKind};
 
-
 /// `m/48'/coin'/account'/script'`, coin 0 on mainnet and 1 elsewhere.
 pub fn account_path(network: Network, script: ScriptKind, account: u32) -> DerivationPath {
     let coin = match NetworkKind::from(network) {

@@ -6,9 +6,9 @@
 pub mod auditor;
 #[cfg(feature = "online")]
 pub mod coordinator;
+pub mod policy;
 #[cfg(feature = "online")]
 pub mod progress;
-pub mod policy;
 pub mod qr;
 pub mod signer;
 pub mod terminal;

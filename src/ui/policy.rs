@@ -182,7 +182,11 @@ pub fn run(cmd: PolicyCommand) -> Result<()> {
                 holder,
                 location,
                 tier,
-                signer: if device { KeySigner::Device } else { KeySigner::Custodia },
+                signer: if device {
+                    KeySigner::Device
+                } else {
+                    KeySigner::Custodia
+                },
             };
             let (new_text, new_policy) = add_key(&text, &new, &key.xpub)?;
             write_new_atomically(&output, new_text.as_bytes())?;

@@ -53,6 +53,14 @@ fn rebalance_and_hot_payouts() {
     let b = c.balance();
     assert_eq!(sat(&b["cold"]["total_sat"]), 90 * 100_000_000);
     assert_eq!(b["ratio_ok"], true);
+    // Bitcoin Core, given the `core-descriptors` export, finds the same coins.
+    for tier in Tier::ALL {
+        assert_eq!(
+            core_scan_of_export(&node, tier),
+            sat(&b[tier.as_str()]["total_sat"]),
+            "{tier}"
+        );
+    }
     let r = c.json(&[
         "propose",
         "rebalance",
@@ -176,4 +184,32 @@ fn consolidation_of_cold_coins() {
         c.path("again.psbt").to_str().unwrap(),
     ]);
     assert_eq!(r["proposed"], false);
+}
+
+/// The sats Bitcoin Core's `scantxoutset` finds at the descriptors of one
+/// tier's `policy export --format core-descriptors`, over their ranges.
+fn core_scan_of_export(node: &common::Node, tier: Tier) -> u64 {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_custodia-coordinator"))
+        .args([
+            "policy",
+            "export",
+            POLICY,
+            "--format",
+            "core-descriptors",
+            "--tier",
+        ])
+        .arg(tier.as_str())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let requests: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let objects: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|r| serde_json::json!({"desc": r["desc"], "range": r["range"]}))
+        .collect();
+    let scan = node.call("scantxoutset", &["start".into(), objects.into()]);
+    assert_eq!(scan["success"], true, "{scan}");
+    bitcoin::Amount::from_btc(scan["total_amount"].as_f64().unwrap())
+        .unwrap()
+        .to_sat()
 }

@@ -83,7 +83,11 @@ pub struct DescriptorRecord {
 impl DescriptorRecord {
     /// Reads a record (LF or CRLF line ends) and checks its first address.
     pub fn parse(text: &str, network: Network) -> Result<DescriptorRecord, BsmsError> {
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         if lines.first() != Some(&VERSION) {
             return Err(BsmsError::Version(
                 lines.first().unwrap_or(&"").chars().take(40).collect(),
@@ -142,10 +146,15 @@ impl DescriptorRecord {
 
 fn check_restriction(r: &str) -> Result<&str, BsmsError> {
     let bad = || BsmsError::Restriction(r.to_owned());
-    let steps = r.strip_prefix('/').ok_or_else(bad)?.split('/').collect::<Vec<_>>();
+    let steps = r
+        .strip_prefix('/')
+        .ok_or_else(bad)?
+        .split('/')
+        .collect::<Vec<_>>();
     let last = steps.len() - 1;
     for (i, step) in steps.iter().enumerate() {
-        let ok = (*step == "*" && i == last) || (!step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()));
+        let ok = (*step == "*" && i == last)
+            || (!step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
             return Err(bad());
         }
@@ -163,13 +172,20 @@ mod tests {
         assert!(check_restriction("/1/2/*").is_ok());
         assert!(check_restriction("/7").is_ok());
         for bad in ["0/*", "/0'/*", "/0h/*", "/*/0", "/", "//*"] {
-            assert_eq!(check_restriction(bad), Err(BsmsError::Restriction(bad.into())), "{bad}");
+            assert_eq!(
+                check_restriction(bad),
+                Err(BsmsError::Restriction(bad.into())),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn a_record_needs_its_four_lines() {
-        assert!(matches!(DescriptorRecord::parse("BSMS 1.1\nx\ny\nz\n", Network::Bitcoin), Err(BsmsError::Version(_))));
+        assert!(matches!(
+            DescriptorRecord::parse("BSMS 1.1\nx\ny\nz\n", Network::Bitcoin),
+            Err(BsmsError::Version(_))
+        ));
         assert_eq!(
             DescriptorRecord::parse("BSMS 1.0\nwsh(x)\n", Network::Bitcoin),
             Err(BsmsError::Lines(2))

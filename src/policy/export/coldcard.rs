@@ -40,7 +40,11 @@ pub fn write(policy: &VaultPolicy, tier: Tier) -> Result<String, ExportError> {
         wallet.threshold(),
         wallet.keys().len()
     );
-    let keys: Vec<&OriginXpub> = wallet.keys().iter().map(|id| policy.keys()[id].xpub()).collect();
+    let keys: Vec<&OriginXpub> = wallet
+        .keys()
+        .iter()
+        .map(|id| policy.keys()[id].xpub())
+        .collect();
     let shared = keys.iter().all(|k| k.path() == keys[0].path());
     if shared {
         out += &format!("Derivation: {}\n", path_text(keys[0].path()));
@@ -79,7 +83,9 @@ fn fingerprint_text(f: Fingerprint) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ColdcardError {
     /// A line that is neither a setting, a key nor a comment.
-    #[error("line {line}: `{text}` is not `Name:`, `Policy:`, `Derivation:`, `Format:` or `XFP: xpub`")]
+    #[error(
+        "line {line}: `{text}` is not `Name:`, `Policy:`, `Derivation:`, `Format:` or `XFP: xpub`"
+    )]
     Line {
         /// 1-based line number.
         line: usize,
@@ -153,7 +159,12 @@ impl ColdcardSetup {
             let value = value.trim();
             match label.trim().to_ascii_lowercase().as_str() {
                 "name" => name = value.to_owned(),
-                "policy" => policy = Some(parse_quorum(value).ok_or_else(|| value_error(format!("`{value}` is not `M of N`")))?),
+                "policy" => {
+                    policy = Some(
+                        parse_quorum(value)
+                            .ok_or_else(|| value_error(format!("`{value}` is not `M of N`")))?,
+                    )
+                }
                 "derivation" => {
                     derivation = Some(
                         DerivationPath::from_str(value)
@@ -164,7 +175,9 @@ impl ColdcardSetup {
                 xfp if xfp.len() == 8 && xfp.bytes().all(|b| b.is_ascii_hexdigit()) => {
                     let fingerprint = Fingerprint::from_str(xfp).expect("eight hex digits");
                     let xpub = parse_xpub(value).map_err(|e| value_error(format!("key: {e}")))?;
-                    let path = derivation.clone().ok_or(ColdcardError::NoDerivation(line))?;
+                    let path = derivation
+                        .clone()
+                        .ok_or(ColdcardError::NoDerivation(line))?;
                     keys.push(OriginXpub::new(fingerprint, path, xpub));
                 }
                 _ => {
@@ -199,8 +212,12 @@ impl ColdcardSetup {
             .iter()
             .map(|k| k.multipath_key(MAIN_CHAINS).to_string())
             .collect();
-        Descriptor::from_str(&format!("wsh(sortedmulti({},{}))", self.threshold, keys.join(",")))
-            .expect("sortedmulti over origin xpubs parses")
+        Descriptor::from_str(&format!(
+            "wsh(sortedmulti({},{}))",
+            self.threshold,
+            keys.join(",")
+        ))
+        .expect("sortedmulti over origin xpubs parses")
     }
 }
 
@@ -217,8 +234,14 @@ mod tests {
 
     #[test]
     fn names_fit_the_device() {
-        assert_eq!(device_name("exchange-main", Tier::Cold), "exchange-main-cold");
-        assert_eq!(device_name("a very long vault name indeed", Tier::Hot).len(), MAX_NAME);
+        assert_eq!(
+            device_name("exchange-main", Tier::Cold),
+            "exchange-main-cold"
+        );
+        assert_eq!(
+            device_name("a very long vault name indeed", Tier::Hot).len(),
+            MAX_NAME
+        );
         assert_eq!(device_name("取引所", Tier::Hot), "-hot");
     }
 

@@ -42,8 +42,8 @@ pub fn requests(policy: &VaultPolicy, tier: Tier) -> Vec<ImportRequest> {
 
 /// The JSON array, ready for `bitcoin-cli importdescriptors "$(cat FILE)"`.
 pub fn write(policy: &VaultPolicy, tier: Tier) -> String {
-    let mut text = serde_json::to_string_pretty(&requests(policy, tier))
-        .expect("plain structs serialize");
+    let mut text =
+        serde_json::to_string_pretty(&requests(policy, tier)).expect("plain structs serialize");
     text.push('\n');
     text
 }

@@ -70,7 +70,11 @@ impl Classify for ExportError {
 }
 
 /// Writes one tier of `policy` in `format`.
-pub fn export(policy: &VaultPolicy, tier: Tier, format: ExportFormat) -> Result<String, ExportError> {
+pub fn export(
+    policy: &VaultPolicy,
+    tier: Tier,
+    format: ExportFormat,
+) -> Result<String, ExportError> {
     match format {
         ExportFormat::Bsms => bsms::write(policy, tier),
         ExportFormat::Coldcard => coldcard::write(policy, tier),
