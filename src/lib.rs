@@ -19,6 +19,7 @@ pub mod audit;
 pub mod cli;
 #[cfg(feature = "online")]
 pub mod coordinator;
+pub mod crash_point;
 pub mod error;
 pub mod policy;
 pub mod progress;

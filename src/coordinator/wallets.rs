@@ -150,6 +150,7 @@ impl TierWallet {
 
     /// Writes staged changes to the database.
     pub fn persist(&mut self) -> Result<(), CoordinatorError> {
+        crate::crash_point::reached("persist wallet database");
         self.wallet
             .persist(&mut self.conn)
             .map(|_| ())

@@ -68,9 +68,24 @@ fn fill(
         path: path.to_owned(),
         source,
     };
+    crate::crash_point::reached("write temporary file");
     tmp.write_all(bytes).map_err(wrap)?;
+    crate::crash_point::reached("sync temporary file");
     tmp.as_file().sync_all().map_err(wrap)?;
     Ok(tmp)
+}
+
+/// Syncs the directory holding `path`, so that a file just renamed into it
+/// is still there under its name after a power cut, not only its data.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    crate::crash_point::reached("sync directory");
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,
@@ -78,11 +93,15 @@ fn fill(
 /// never a part. Replaces an existing file. The file is created 0600.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let tmp = fill(temp_in(path)?, path, bytes)?;
+    crate::crash_point::reached("rename into place");
     tmp.persist(path).map_err(|e| FileError::Write {
         path: path.to_owned(),
         source: e.error,
     })?;
-    Ok(())
+    sync_parent(path).map_err(|source| FileError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Like [`write_atomically`] but refuses to replace an existing file, so a
@@ -118,6 +137,7 @@ impl PreparedFile {
     /// Renames it into place, refusing to replace a file that exists.
     pub fn commit(self) -> Result<(), FileError> {
         let path = self.path;
+        crate::crash_point::reached("rename into place");
         self.tmp.persist_noclobber(&path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 FileError::Exists(path.clone())
@@ -128,7 +148,7 @@ impl PreparedFile {
                 }
             }
         })?;
-        Ok(())
+        sync_parent(&path).map_err(|source| FileError::Write { path, source })
     }
 }
 

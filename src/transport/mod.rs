@@ -5,5 +5,5 @@ mod file;
 pub mod private;
 pub mod qr;
 
-pub use file::{write_atomically, write_new_atomically, FileError, PreparedFile};
+pub use file::{sync_parent, write_atomically, write_new_atomically, FileError, PreparedFile};
 pub use private::PrivateFileError;

@@ -320,8 +320,22 @@ impl LockedLog<'_> {
         }
         let mut line = serde_json::to_vec(&entry).expect("log entries serialize");
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| self.log.io(e))?;
+        let before = self.file.metadata().map_err(|e| self.log.io(e))?.len();
+        crate::crash_point::reached("append log entry");
+        if let Err(e) = self.file.write_all(&line) {
+            // A full disk can take part of the line: cut it off again, or
+            // the log would end in a line no verifier accepts and every
+            // later command would refuse it.
+            let _ = self.file.set_len(before);
+            let _ = self.file.sync_all();
+            return Err(self.log.io(e));
+        }
+        crate::crash_point::reached("sync log");
         self.file.sync_all().map_err(|e| self.log.io(e))?;
+        if before == 0 {
+            // The log file is new: make its name durable too.
+            crate::transport::sync_parent(&self.log.path).map_err(|e| self.log.io(e))?;
+        }
         self.verified.entries.push(entry.clone());
         Ok(entry)
     }

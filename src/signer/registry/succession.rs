@@ -47,7 +47,9 @@ impl SignerHome {
         let retired = self.subdir(self.policies_dir().join("retired"))?;
         let from = self.policy_path(id);
         let to = retired.join(format!("{id}.toml"));
+        crate::crash_point::reached("retire policy file");
         std::fs::rename(&from, &to).map_err(|e| KeyStoreError::io(&from, e))?;
+        crate::transport::sync_parent(&to).map_err(|e| KeyStoreError::io(&to, e))?;
         Ok(())
     }
 }

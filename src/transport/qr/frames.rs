@@ -228,6 +228,7 @@ impl PreparedFrames {
     /// Renames the frames' directory into place.
     pub fn commit(self) -> Result<FramesWritten, QrError> {
         let dir = &self.written.dir;
+        crate::crash_point::reached("rename frames into place");
         // Renaming onto an existing empty directory replaces it; onto one
         // that gained files meanwhile it fails, and nothing is mixed.
         std::fs::rename(self.tmp.path(), dir).map_err(|e| match e.kind() {
@@ -242,6 +243,10 @@ impl PreparedFrames {
         // The directory now lives under its final name; nothing is left to
         // remove.
         let _ = self.tmp.keep();
+        crate::transport::sync_parent(dir).map_err(|source| QrError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
         Ok(self.written)
     }
 }
@@ -267,8 +272,10 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), QrError> {
         path: path.to_owned(),
         source,
     };
+    crate::crash_point::reached("write frame");
     let mut file = std::fs::File::create_new(path).map_err(io)?;
     file.write_all(bytes).map_err(io)?;
+    crate::crash_point::reached("sync frame");
     file.sync_all().map_err(io)
 }
 
