@@ -15,6 +15,13 @@ use crate::psbt::read::read_bytes;
 use crate::psbt::{policy_tag, PolicyTag, PsbtDocument};
 use crate::transport::write_new_atomically;
 
+/// Bitcoin Core's reject reasons for a transaction it already holds.
+const ALREADY_IN_MEMPOOL: [&str; 3] = [
+    "txn-already-in-mempool",
+    "txn-already-known",
+    "txn-same-nonwitness-data-in-mempool",
+];
+
 use super::chain::ChainSource;
 use super::error::{CoordinatorError, Refusal};
 use super::node_chain::NodeOnDemand;
@@ -238,7 +245,8 @@ impl Coordinator {
         self.broadcast_on(&NodeOnDemand::new(self), path)
     }
 
-    /// [`Coordinator::broadcast`] to `chain`.
+    /// [`Coordinator::broadcast`] to `chain`. A transaction the node already
+    /// holds in its mempool counts as broadcast.
     pub(crate) fn broadcast_on(
         &self,
         chain: &dyn ChainSource,
@@ -249,7 +257,25 @@ impl Coordinator {
         // to report, whatever the log holds.
         chain.health()?;
         let proposal = self.proposal(tx.compute_txid())?;
-        let txid = chain.broadcast(&tx)?;
+        let txid = match chain.broadcast(&tx) {
+            Ok(txid) => txid,
+            // Sent before, by a run stopped before its log entry or by
+            // anyone else: log it once and report success, so that running
+            // `broadcast` again is how a stopped broadcast is finished.
+            Err(CoordinatorError::Rejected { txid, reason })
+                if ALREADY_IN_MEMPOOL.contains(&reason.as_str()) =>
+            {
+                let logged = self
+                    .log_events()?
+                    .into_iter()
+                    .any(|(_, e)| matches!(e, Event::Broadcast(b) if b.txid == txid));
+                if logged {
+                    return Ok(txid);
+                }
+                txid
+            }
+            Err(e) => return Err(e),
+        };
         self.log(&Event::Broadcast(audit::Broadcast {
             policy_id: self.policy().id(),
             txid,

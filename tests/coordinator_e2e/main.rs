@@ -9,6 +9,7 @@ mod common;
 mod support;
 
 mod audit;
+mod crash;
 mod devices;
 mod governance;
 mod hot;
