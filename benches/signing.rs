@@ -2,23 +2,21 @@
 //! of 1,000 and 10,000 inputs, each with its full previous transaction).
 //! Signing must grow linearly with the number of inputs.
 //!
-//! `cargo bench --bench signing` runs the criterion benchmarks. Two
-//! environment variables turn the binary into a helper for
-//! `benches/compare-core.sh` instead:
-//! - `CUSTODIA_BENCH_EXPORT=DIR` writes `DIR/psbt-N.b64` for both sizes and
-//!   `DIR/hot-1.desc`, a private receive descriptor of the hot wallet with
-//!   key hot-1, for Bitcoin Core's `descriptorprocesspsbt`;
-//! - `CUSTODIA_BENCH_SIGN=FILE` reads, reviews and signs FILE as hot-1 once
-//!   and prints the milliseconds it took.
-
-use std::time::Instant;
+//! `cargo bench --bench signing` runs the criterion benchmarks. An
+//! environment variable turns the binary into a helper for `benches/run`
+//! instead:
+//! - `CUSTODIA_BENCH_EXPORT=DIR` writes `DIR/psbt-{wsh,tr}-N.b64` for both
+//!   sizes, of the P2WSH and the taproot example vault with their address
+//!   range raised to 10,000 (`DIR/policy-{wsh,tr}.toml`), and
+//!   `DIR/hot-1-{wsh,tr}.desc`, private receive descriptors of their hot
+//!   wallets with key hot-1, for Bitcoin Core's `descriptorprocesspsbt`.
 
 use bitcoin::bip32::Xpub;
 use bitcoin::secp256k1::Secp256k1;
 use bitcoin::{Amount, Psbt};
 use criterion::{criterion_group, BenchmarkId, Criterion};
 use custodia::policy::{Chain, Tier, VaultPolicy};
-use custodia::psbt::{DailySpending, LimitScope, PsbtDocument, Review, SignablePsbt};
+use custodia::psbt::{DailySpending, LimitScope, Review, SignablePsbt};
 use custodia::signer::signing::sign_psbt;
 
 #[path = "../tests/signer_fixtures/mod.rs"]
@@ -94,45 +92,35 @@ fn private_descriptor(policy: &VaultPolicy) -> String {
     public.replace(&hot1.xpub().to_string(), &account.to_string())
 }
 
-fn export(dir: &str) {
-    let policy = policy("regtest-exchange");
-    std::fs::create_dir_all(dir).unwrap();
-    for n in SIZES {
-        let psbt = consolidation(&policy, n);
-        std::fs::write(format!("{dir}/psbt-{n}.b64"), psbt.to_string()).unwrap();
-    }
-    std::fs::write(format!("{dir}/hot-1.desc"), private_descriptor(&policy)).unwrap();
-}
+/// The vaults `benches/run` compares: (policy, tag in file names).
+const VAULTS: [(&str, &str); 2] = [("regtest-exchange", "wsh"), ("regtest-taproot", "tr")];
 
-fn sign_once(file: &str) {
-    let policy = policy("regtest-exchange");
-    let key = master("hot-1");
-    let data = std::fs::read(file).unwrap();
-    let start = Instant::now();
-    let doc = PsbtDocument::from_bytes(&data).unwrap();
-    let read = start.elapsed().as_millis();
-    let checked = signable(&policy, doc.psbt());
-    let reviewed = start.elapsed().as_millis();
-    let psbt = sign_psbt(&checked, &key).unwrap().psbt;
-    let signed = start.elapsed().as_millis();
-    let bytes = doc.encode(&psbt, doc.encoding()).unwrap();
-    let ms = start.elapsed().as_millis();
-    eprintln!(
-        "read {read} ms, review {} ms, sign {} ms, write {} ms",
-        reviewed - read,
-        signed - reviewed,
-        ms - signed
-    );
-    assert!(!bytes.is_empty());
-    println!("{ms}");
+fn export(dir: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, tag) in VAULTS {
+        // 10,000 inputs at 10,000 addresses: the example vault's address
+        // range (1,000) raised to 10,000, written beside the PSBTs for the
+        // signer to register.
+        let text = policy(name).to_toml();
+        assert!(text.contains("max_index = 1000\n"), "{text}");
+        let text = text.replace("max_index = 1000\n", "max_index = 10000\n");
+        let policy = VaultPolicy::from_toml(&text).unwrap();
+        std::fs::write(format!("{dir}/policy-{tag}.toml"), &text).unwrap();
+        for n in SIZES {
+            let psbt = consolidation(&policy, n);
+            std::fs::write(format!("{dir}/psbt-{tag}-{n}.b64"), psbt.to_string()).unwrap();
+        }
+        std::fs::write(
+            format!("{dir}/hot-1-{tag}.desc"),
+            private_descriptor(&policy),
+        )
+        .unwrap();
+    }
 }
 
 fn main() {
     if let Ok(dir) = std::env::var("CUSTODIA_BENCH_EXPORT") {
         return export(&dir);
-    }
-    if let Ok(file) = std::env::var("CUSTODIA_BENCH_SIGN") {
-        return sign_once(&file);
     }
     signing();
     Criterion::default().configure_from_args().final_summary();

@@ -16,7 +16,10 @@ use signer_fixtures::*;
 fn forms(name: &str, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     vec![
         (format!("{name} (raw)"), bytes.to_vec()),
-        (format!("{name} (hex)"), bytes.to_lower_hex_string().into_bytes()),
+        (
+            format!("{name} (hex)"),
+            bytes.to_lower_hex_string().into_bytes(),
+        ),
     ]
 }
 
@@ -45,7 +48,9 @@ fn no_secret_is_written_or_printed_in_the_clear() {
     };
     run(cli.cmd().args(["xpub", "--json"]));
     let payout = cli.write_psbt("payout.psbt", &hot_payout(&policy, 1, BTC / 2));
-    run(cli.sign(&payout, cli.path("payout.signed.psbt")).arg("--yes"));
+    run(cli
+        .sign(&payout, cli.path("payout.signed.psbt"))
+        .arg("--yes"));
     let transfer = cli.write_psbt("transfer.psbt", &cold_to_hot(&policy, 2 * BTC));
     run(cli
         .cmd()
@@ -70,12 +75,26 @@ fn no_secret_is_written_or_printed_in_the_clear() {
     let mut secrets = vec![
         ("words".to_owned(), words.clone().into_bytes()),
         // Four words in a row are already too many.
-        ("first words".to_owned(), words.split(' ').take(4).collect::<Vec<_>>().join(" ").into_bytes()),
-        ("passphrase".to_owned(), passphrase.trim().as_bytes().to_vec()),
+        (
+            "first words".to_owned(),
+            words
+                .split(' ')
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes(),
+        ),
+        (
+            "passphrase".to_owned(),
+            passphrase.trim().as_bytes().to_vec(),
+        ),
         ("master xprv".to_owned(), master.to_string().into_bytes()),
     ];
     secrets.extend(forms("BIP-39 seed", &seed));
-    secrets.extend(forms("master private key", &master.private_key.secret_bytes()));
+    secrets.extend(forms(
+        "master private key",
+        &master.private_key.secret_bytes(),
+    ));
     secrets.extend(forms("approval secret", &approver));
 
     // The files that held them on the way in are the test's, not the signer's.
@@ -97,7 +116,9 @@ fn no_secret_is_written_or_printed_in_the_clear() {
     }
     for (name, secret) in &secrets {
         assert!(
-            !printed.windows(secret.len()).any(|w| w == secret.as_slice()),
+            !printed
+                .windows(secret.len())
+                .any(|w| w == secret.as_slice()),
             "the signer printed the {name}"
         );
     }

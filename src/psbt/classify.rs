@@ -156,6 +156,8 @@ pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> 
     let nums: bitcoin::XOnlyPublicKey = NUMS_INTERNAL_KEY.parse().expect("NUMS key parses");
     let mut out = Vec::with_capacity(psbt.inputs.len());
     let mut seen = HashMap::with_capacity(psbt.inputs.len());
+    let claim_sets: Vec<_> = psbt.inputs.iter().map(claims_of_input).collect();
+    deriver.prefetch(&claim_sets);
     for (index, (txin, input)) in psbt.unsigned_tx.input.iter().zip(&psbt.inputs).enumerate() {
         let mut findings = Vec::new();
         if let Some(first) = seen.insert(txin.previous_output, index) {
@@ -174,8 +176,7 @@ pub(crate) fn review_inputs(deriver: &mut Deriver<'_>, psbt: &bitcoin::Psbt) -> 
             )),
             None => {}
             Some(prev) => {
-                let claims = claims_of_input(input);
-                let (found, _) = deriver.locate(&prev.script_pubkey, claims.iter());
+                let (found, _) = deriver.locate(&prev.script_pubkey, claim_sets[index].iter());
                 match found {
                     None => findings.push(finding(
                         RuleId::InputsFromVault,

@@ -5,7 +5,7 @@
 //! instead of two. A unit test checks the result equals miniscript's own
 //! derivation of the policy descriptors.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
@@ -89,6 +89,26 @@ fn chain_xpubs(
         .collect()
 }
 
+/// The script descriptor of one vault path, from its chain's xpubs (which
+/// [`Deriver::chain_keys`] put in `chains` first).
+fn derive_at(
+    policy: &VaultPolicy,
+    secp: &Secp256k1<VerifyOnly>,
+    chains: &HashMap<(Tier, u32), HashMap<DescriptorPublicKey, Xpub>>,
+    at: VaultPath,
+) -> Descriptor<PublicKey> {
+    let chain = Chain::from_main_step(at.chain).expect("only main chains are derived");
+    policy
+        .descriptor(at.tier)
+        .chain(chain)
+        .translate_pk(&mut AtIndex {
+            keys: &chains[&(at.tier, at.chain)],
+            index: at.index,
+            secp,
+        })
+        .unwrap_or_else(|_| panic!("policy descriptors derive at unhardened indexes"))
+}
+
 impl<'p> Deriver<'p> {
     pub fn new(policy: &'p VaultPolicy) -> Self {
         Deriver {
@@ -100,21 +120,53 @@ impl<'p> Deriver<'p> {
     }
 
     pub fn descriptor(&mut self, at: VaultPath) -> &Descriptor<PublicKey> {
-        let (policy, secp, chains) = (self.policy, &self.secp, &mut self.chains);
-        self.cache.entry(at).or_insert_with(|| {
-            let chain = Chain::from_main_step(at.chain).expect("only main chains are derived");
-            let single = policy.descriptor(at.tier).chain(chain);
-            let keys = chains
-                .entry((at.tier, at.chain))
-                .or_insert_with(|| chain_xpubs(single, secp));
-            single
-                .translate_pk(&mut AtIndex {
-                    keys,
-                    index: at.index,
-                    secp,
-                })
-                .unwrap_or_else(|_| panic!("policy descriptors derive at unhardened indexes"))
-        })
+        if !self.cache.contains_key(&at) {
+            self.chain_keys(at.tier, at.chain);
+            let derived = derive_at(self.policy, &self.secp, &self.chains, at);
+            self.cache.insert(at, derived);
+        }
+        &self.cache[&at]
+    }
+
+    /// The chain-level xpubs of one wallet's chain, derived once.
+    fn chain_keys(&mut self, tier: Tier, chain: u32) {
+        let (policy, secp) = (self.policy, &self.secp);
+        self.chains.entry((tier, chain)).or_insert_with(|| {
+            let c = Chain::from_main_step(chain).expect("only main chains are derived");
+            chain_xpubs(policy.descriptor(tier).chain(c), secp)
+        });
+    }
+
+    /// Derives, on every core, the script of every vault path the claims
+    /// name (a set of claims per script), so that the review that follows
+    /// finds them derived: at 10,000 inputs this elliptic-curve work is most
+    /// of a review. Sets naming more paths than an honest PSBT would are
+    /// left to [`locate`](Self::locate), which refuses them.
+    pub fn prefetch(&mut self, claim_sets: &[Vec<(Fingerprint, DerivationPath)>]) {
+        use rayon::prelude::*;
+        let mut wanted: HashSet<VaultPath> = HashSet::new();
+        for claims in claim_sets {
+            let candidates = self.candidates(claims.iter());
+            if candidates.len() > MAX_CANDIDATES {
+                continue;
+            }
+            wanted.extend(
+                candidates
+                    .into_iter()
+                    .map(|(tier, chain, index)| VaultPath { tier, chain, index })
+                    .filter(|at| !self.cache.contains_key(at)),
+            );
+        }
+        let chains: BTreeSet<(Tier, u32)> = wanted.iter().map(|at| (at.tier, at.chain)).collect();
+        for (tier, chain) in chains {
+            self.chain_keys(tier, chain);
+        }
+        let (policy, secp, keys) = (self.policy, &self.secp, &self.chains);
+        let derived: Vec<(VaultPath, Descriptor<PublicKey>)> = wanted
+            .into_par_iter()
+            .map(|at| (at, derive_at(policy, secp, keys, at)))
+            .collect();
+        self.cache.extend(derived);
     }
 
     /// The vault paths a set of derivation claims could mean.

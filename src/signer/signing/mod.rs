@@ -4,12 +4,14 @@
 //!
 //! All inputs are signed in one pass with one `SighashCache`, so the cost is
 //! linear in the number of inputs (the segwit v0 and taproot midstate hashes
-//! are computed once, not once per input).
+//! are computed once, not once per input), and the elliptic-curve work runs
+//! on every core ([`inputs`]).
 //!
 //! [`session`] runs the signer's `review`, `sign` and `approve` commands on
 //! PSBT files: which policy, the day's totals from the log, log before write.
 
 mod error;
+mod inputs;
 mod reports;
 pub mod session;
 mod transfer;
@@ -17,16 +19,13 @@ mod transfer;
 pub use error::SigningError;
 
 use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
-use bitcoin::ecdsa;
-use bitcoin::psbt::Input;
-use bitcoin::secp256k1::{All, Keypair, Message, Secp256k1, SecretKey};
-use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
-use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
-use bitcoin::{Psbt, Transaction, TxOut, XOnlyPublicKey};
+use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::taproot::{LeafVersion, TapLeafHash};
+use bitcoin::{Psbt, TxOut, XOnlyPublicKey};
 use miniscript::{Descriptor, ToPublicKey};
 
 use crate::audit::{self, Event, ReplacedSignatureLogged};
-use crate::policy::{KeyId, ScriptKind, Tier, VaultPolicy};
+use crate::policy::{KeyId, Tier, VaultPolicy};
 use crate::psbt::{Review, SignablePsbt, SignatureSlot};
 use crate::signer::keystore::MasterKey;
 
@@ -189,20 +188,30 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
         inputs,
         ..
     } = &mut psbt;
-    let mut cache = SighashCache::new(&*unsigned_tx);
+    // A proof's challenge spends nothing of the vault: nothing to sign.
+    let (keys, descriptors): (Vec<_>, Vec<_>) = reviewed
+        .iter()
+        .enumerate()
+        .filter_map(|(index, r)| {
+            r.vault
+                .as_ref()
+                .map(|(at, d)| ((index, key.at(at.chain, at.index)), d))
+        })
+        .unzip();
+    let keys = inputs::AddressKeys(keys);
+    let outcomes = inputs::sign_inputs(
+        &secp,
+        kind,
+        unsigned_tx,
+        inputs,
+        &keys,
+        &descriptors,
+        &prevouts,
+    )?;
     let mut signed = 0;
     let mut replaced = Vec::new();
-    for (index, (input, reviewed)) in inputs.iter_mut().zip(reviewed).enumerate() {
-        // A proof's challenge spends nothing of the vault: nothing to sign.
-        let Some((at, descriptor)) = &reviewed.vault else {
-            continue;
-        };
-        let mut secret = key.at(at.chain, at.index);
-        let result = sign_input(
-            &mut cache, &secp, kind, input, index, descriptor, &prevouts, &secret,
-        );
-        secret.non_secure_erase();
-        match result? {
+    for (_, outcome) in outcomes {
+        match outcome {
             Signed::NotInLeaf => {}
             Signed::Added | Signed::AlreadyValid => signed += 1,
             Signed::Replaced(slot) => {
@@ -222,103 +231,6 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
             replaced,
         },
     })
-}
-
-/// Signs input `index` with one address key. A key in no leaf this input can
-/// spend with (taproot) cannot happen for a key of the wallet's main path.
-///
-/// A signature already present for the key is kept if it verifies for this
-/// input with the sighash type the signer uses, and replaced otherwise: a
-/// bogus pre-filled signature must neither block signing nor survive it.
-#[allow(clippy::too_many_arguments)]
-fn sign_input(
-    cache: &mut SighashCache<&Transaction>,
-    secp: &Secp256k1<All>,
-    kind: ScriptKind,
-    input: &mut Input,
-    index: usize,
-    descriptor: &Descriptor<bitcoin::PublicKey>,
-    prevouts: &[TxOut],
-    secret: &SecretKey,
-) -> Result<Signed, SigningError> {
-    let sighash_err = |e: &dyn std::fmt::Display| SigningError::Sighash {
-        index,
-        reason: e.to_string(),
-    };
-    match kind {
-        ScriptKind::Wsh => {
-            let script = descriptor.explicit_script().map_err(|e| sighash_err(&e))?;
-            let sighash = cache
-                .p2wsh_signature_hash(index, &script, prevouts[index].value, EcdsaSighashType::All)
-                .map_err(|e| sighash_err(&e))?;
-            let msg = Message::from(sighash);
-            let pubkey = bitcoin::PublicKey::new(secret.public_key(secp));
-            let present = input.partial_sigs.get(&pubkey).map(|old| {
-                old.sighash_type == EcdsaSighashType::All
-                    && secp
-                        .verify_ecdsa(&msg, &old.signature, &pubkey.inner)
-                        .is_ok()
-            });
-            if present == Some(true) {
-                return Ok(Signed::AlreadyValid);
-            }
-            let sig = secp.sign_ecdsa(&msg, secret);
-            input.partial_sigs.insert(
-                pubkey,
-                ecdsa::Signature {
-                    signature: sig,
-                    sighash_type: EcdsaSighashType::All,
-                },
-            );
-            Ok(match present {
-                Some(_) => Signed::Replaced(SignatureSlot::Ecdsa {
-                    input: index,
-                    pubkey,
-                }),
-                None => Signed::Added,
-            })
-        }
-        ScriptKind::Tr => {
-            let xonly = XOnlyPublicKey::from(secret.public_key(secp));
-            let Some(leaf) = leaf_with_key(descriptor, &xonly) else {
-                return Ok(Signed::NotInLeaf);
-            };
-            let ty = match input.sighash_type.map(|t| t.to_u32()) {
-                Some(0x01) => TapSighashType::All,
-                _ => TapSighashType::Default,
-            };
-            let sighash = cache
-                .taproot_script_spend_signature_hash(index, &Prevouts::All(prevouts), leaf, ty)
-                .map_err(|e| sighash_err(&e))?;
-            let msg = Message::from(sighash);
-            let present = input.tap_script_sigs.get(&(xonly, leaf)).map(|old| {
-                old.sighash_type == ty && secp.verify_schnorr(&old.signature, &msg, &xonly).is_ok()
-            });
-            // Schnorr signing here is randomized: re-signing a PSBT this
-            // signer signed before must keep its signature, not change it.
-            if present == Some(true) {
-                return Ok(Signed::AlreadyValid);
-            }
-            let mut keypair = Keypair::from_secret_key(secp, secret);
-            let sig = secp.sign_schnorr(&msg, &keypair);
-            keypair.non_secure_erase();
-            input.tap_script_sigs.insert(
-                (xonly, leaf),
-                taproot::Signature {
-                    signature: sig,
-                    sighash_type: ty,
-                },
-            );
-            Ok(match present {
-                Some(_) => Signed::Replaced(SignatureSlot::TapScript {
-                    input: index,
-                    key: xonly,
-                    leaf,
-                }),
-                None => Signed::Added,
-            })
-        }
-    }
 }
 
 /// The hash of the tapleaf (rebuilt from the policy) in which `key` appears:
