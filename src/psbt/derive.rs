@@ -164,7 +164,14 @@ impl<'p> Deriver<'p> {
         let (policy, secp, keys) = (self.policy, &self.secp, &self.chains);
         let derived: Vec<(VaultPath, Descriptor<PublicKey>)> = wanted
             .into_par_iter()
-            .map(|at| (at, derive_at(policy, secp, keys, at)))
+            .map(|at| {
+                let descriptor = derive_at(policy, secp, keys, at);
+                // A taproot descriptor computes its output key (one more
+                // elliptic-curve operation) on first use and keeps it:
+                // here, on every core, rather than later one by one.
+                let _ = descriptor.script_pubkey();
+                (at, descriptor)
+            })
             .collect();
         self.cache.extend(derived);
     }
