@@ -192,6 +192,7 @@ mod tests {
                 outputs: vec![],
                 file: "a.psbt".into(),
                 replaces: None,
+                recovery: false,
             })],
         );
         let signer = named(

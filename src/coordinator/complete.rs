@@ -115,6 +115,7 @@ impl Coordinator {
             outputs: proposal.outputs.clone(),
             file: out.display().to_string(),
             replaces,
+            recovery: review.recovery(),
         }))?;
         Ok(proposal)
     }

@@ -21,7 +21,7 @@ mod memory_chain;
 mod migrate;
 mod node;
 mod node_chain;
-mod payout_csv;
+pub mod payout_csv;
 mod proof;
 mod proposal;
 mod propose;

@@ -93,6 +93,7 @@ impl Coordinator {
             outputs: outputs.clone(),
             file: out.display().to_string(),
             replaces: None,
+            recovery: false,
         }))?;
         let balance = super::balance::VaultBalance::of(&wallets, self.policy().rules().ratio());
         Ok(Proposal {

@@ -122,7 +122,10 @@ pub fn open_proposals(entries: &[LogEntry], policy: &VaultPolicy) -> Vec<OpenPro
                     approvals_seen: Vec::new(),
                     approvals_needed,
                     signatures: None,
-                    signatures_needed: wallet.threshold(),
+                    signatures_needed: match (p.recovery, wallet.recovery()) {
+                        (true, Some(path)) => path.threshold(),
+                        _ => wallet.threshold(),
+                    },
                 };
                 open.insert(p.txid, (entry.seq, proposal));
             }
@@ -197,6 +200,37 @@ mod tests {
         );
         v.coordinator.abandon(&transfer.file).unwrap();
         assert!(open_proposals(&v.coordinator.log_entries().unwrap(), &policy).is_empty());
+    }
+
+    #[test]
+    fn a_recovery_proposal_needs_the_recovery_paths_signatures() {
+        let policy = crate::policy::example("regtest-recovery");
+        let tier = Tier::ALL
+            .into_iter()
+            .find(|t| policy.wallet(*t).recovery().is_some())
+            .unwrap();
+        let wallet = policy.wallet(tier);
+        let recovery = wallet.recovery().unwrap().threshold();
+        assert_ne!(recovery, wallet.threshold(), "the example tells them apart");
+        let dir = tempfile::tempdir().unwrap();
+        let log = crate::audit::EventLog::new(dir.path().join("events.jsonl"));
+        for (n, by_recovery) in [(1u8, false), (2, true)] {
+            log.append(&Event::Proposal(crate::audit::Proposed {
+                policy_id: policy.id(),
+                movement: Movement::migration_of(tier),
+                txid: bitcoin::hashes::Hash::from_byte_array([n; 32]),
+                amount: Amount::from_sat(1),
+                fee: Amount::from_sat(1),
+                outputs: Vec::new(),
+                file: format!("{n}.psbt"),
+                replaces: None,
+                recovery: by_recovery,
+            }))
+            .unwrap();
+        }
+        let open = open_proposals(&log.verify().unwrap().entries, &policy);
+        let needed: Vec<usize> = open.iter().map(|p| p.signatures_needed).collect();
+        assert_eq!(needed, [wallet.threshold(), recovery]);
     }
 
     #[test]

@@ -305,6 +305,10 @@ pub struct Proposed {
     /// The proposal it replaces (a fee bump).
     #[serde(default)]
     pub replaces: Option<Txid>,
+    /// Spends through the wallet's timelocked recovery path, whose
+    /// threshold then applies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery: bool,
 }
 
 /// `approval`.

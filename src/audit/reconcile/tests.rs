@@ -173,6 +173,7 @@ fn proposal(policy: &VaultPolicy, tx: &Transaction, movement: Movement) -> Event
         outputs: vec![],
         file: "transfer.psbt".into(),
         replaces: None,
+        recovery: false,
     })
 }
 
