@@ -27,6 +27,20 @@ fn coordinator() -> Command {
     Command::cargo_bin("custodia-coordinator").unwrap()
 }
 
+/// `policy add-key` of the example vault's cold wallet: key `id` from the
+/// cosigner file `from`, written to `out`.
+fn add_key(from: &str, id: &str, out: &Path) -> Command {
+    let mut cmd = coordinator();
+    cmd.args(["policy", "add-key"])
+        .arg(data("policies/regtest-exchange.toml"))
+        .arg("--from")
+        .arg(data(&format!("tests/data/cosigners/{from}")))
+        .args(["--id", id, "--holder", "risk", "--location", "nagoya"])
+        .args(["--tier", "cold", "-o"])
+        .arg(out);
+    cmd
+}
+
 #[test]
 fn every_kind_of_export_gives_the_account_key() {
     let cases = [
@@ -154,24 +168,8 @@ fn add_key_writes_a_new_policy_and_leaves_the_old_one() {
     let policy = data("policies/regtest-exchange.toml");
     let before = std::fs::read(&policy).unwrap();
     let out = dir.path().join("new.toml");
-    coordinator()
-        .args(["policy", "add-key"])
-        .arg(&policy)
-        .arg("--from")
-        .arg(data("tests/data/cosigners/coldcard-multisig-testnet.json"))
-        .args([
-            "--id",
-            "cold-6",
-            "--holder",
-            "risk",
-            "--location",
-            "nagoya",
-            "--tier",
-            "cold",
-            "--device",
-        ])
-        .arg("-o")
-        .arg(&out)
+    add_key("coldcard-multisig-testnet.json", "cold-6", &out)
+        .arg("--device")
         .assert()
         .success()
         .stdout(
@@ -192,23 +190,7 @@ fn add_key_writes_a_new_policy_and_leaves_the_old_one() {
     );
     // The new file exists now: writing it again is refused, and it stays.
     let written = std::fs::read(&out).unwrap();
-    coordinator()
-        .args(["policy", "add-key"])
-        .arg(&policy)
-        .arg("--from")
-        .arg(data("tests/data/cosigners/custodia-signer-regtest.json"))
-        .args([
-            "--id",
-            "cold-7",
-            "--holder",
-            "risk",
-            "--location",
-            "x",
-            "--tier",
-            "cold",
-            "-o",
-        ])
-        .arg(&out)
+    add_key("custodia-signer-regtest.json", "cold-7", &out)
         .assert()
         .failure();
     assert_eq!(std::fs::read(&out).unwrap(), written);
@@ -217,7 +199,6 @@ fn add_key_writes_a_new_policy_and_leaves_the_old_one() {
 #[test]
 fn add_key_refuses_wrong_network_wrong_path_and_duplicates_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = data("policies/regtest-exchange.toml");
     let cases = [
         (
             "coldcard-multisig-mainnet.json",
@@ -248,23 +229,7 @@ fn add_key_refuses_wrong_network_wrong_path_and_duplicates_with_exit_2() {
     ];
     for (file, id, message) in cases {
         let out = dir.path().join("new.toml");
-        coordinator()
-            .args(["policy", "add-key"])
-            .arg(&policy)
-            .arg("--from")
-            .arg(data(&format!("tests/data/cosigners/{file}")))
-            .args([
-                "--id",
-                id,
-                "--holder",
-                "risk",
-                "--location",
-                "x",
-                "--tier",
-                "cold",
-                "-o",
-            ])
-            .arg(&out)
+        add_key(file, id, &out)
             .assert()
             .code(2)
             .stdout("")
