@@ -1,13 +1,14 @@
 //! QR part strings as a scanner hands them over, one per line, UR or BBQr,
 //! in any order, with duplicates and strays: each part is taken or refused
-//! with a reason, the progress never claims more than the whole, and an
-//! assembly either finishes with a payload or says why not. The header
+//! with a reason, the progress never claims more than the whole, a BBQr
+//! set finishes only with every part in, and an assembly either finishes
+//! with a payload or says why not. The header
 //! parsers and the CBOR unwrapping get every line and the raw bytes too.
 #![no_main]
 
 use custodia::transport::qr::bbqr::BbqrHeader;
 use custodia::transport::qr::ur::{cbor_unwrap, UrHeader};
-use custodia::transport::qr::Assembler;
+use custodia::transport::qr::{Assembler, Format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,12 +31,19 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let progress = assembler.progress();
+    assert!(progress.received <= progress.total, "{progress}");
     match assembler.finish() {
         Ok(payload) => {
-            assert!(
-                progress.complete(),
-                "finished before all parts were in: {progress}"
-            );
+            // Every BBQr part is in. A UR may finish with fewer fragments
+            // resolved than its total: the count is the `ur` decoder's, which
+            // only peels, and custodia's solver (`fountain`) recovers the
+            // fragments the parts determine beyond it.
+            if progress.format == Some(Format::Bbqr) {
+                assert!(
+                    progress.complete(),
+                    "finished before all parts were in: {progress}"
+                );
+            }
             let _ = payload.content.name();
         }
         Err(e) => {
