@@ -348,7 +348,7 @@ fn participant_pubkeys(p: &Pair, map: &str, i: usize) -> Result<(), PsbtError> {
     if !is_compressed_pubkey(&p.key[1..]) {
         return Err(bad("key is not a compressed aggregate public key"));
     }
-    if p.value.len() % 33 != 0 || !p.value.chunks(33).all(is_compressed_pubkey) {
+    if !p.value.len().is_multiple_of(33) || !p.value.chunks(33).all(is_compressed_pubkey) {
         return Err(bad("value is not a list of compressed public keys"));
     }
     Ok(())
