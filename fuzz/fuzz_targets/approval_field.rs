@@ -1,14 +1,21 @@
-//! Any key and value in a custodia approval field (proprietary prefix
-//! `custodia`, subtype 0x01) decode to an approval or a typed refusal, and
-//! judging approvals against the example policy for every movement never
-//! panics.
+//! Department approvals carried in a PSBT's proprietary fields (prefix
+//! `custodia`, subtype 0x01: key data = approver id, value = movement code ‖
+//! BIP-340 signature). Any key data and value decode to an approval or a
+//! reason; an approval that decodes is exactly the bytes it came from; and
+//! checking fields against the example policy never panics and never counts
+//! one the policy does not allow.
+//!
+//! Input: up to four fields, each a length byte for the key data, the key
+//! data, a length byte for the value, the value.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use bitcoin::psbt::raw::ProprietaryKey;
-use bitcoin::{absolute, transaction, Psbt, Transaction};
+use bitcoin::{absolute, transaction, Amount, OutPoint, Psbt, ScriptBuf, Transaction, TxIn, TxOut};
 use custodia::policy::VaultPolicy;
+use custodia::psbt::approvals::Verdict;
+use custodia::psbt::fields::{PREFIX, SUBTYPE_APPROVAL};
 use custodia::psbt::{approval_status, read_approvals, Movement};
 use libfuzzer_sys::fuzz_target;
 
@@ -20,29 +27,72 @@ fn policy() -> &'static VaultPolicy {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&split, rest)) = data.split_first() else {
-        return;
-    };
-    let at = usize::from(split).min(rest.len());
-    let (key, value) = rest.split_at(at);
+fn empty_psbt() -> Psbt {
     let tx = Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
-        input: vec![],
-        output: vec![],
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            ..TxIn::default()
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(50_000),
+            script_pubkey: ScriptBuf::new(),
+        }],
     };
-    let mut psbt = Psbt::from_unsigned_tx(tx).expect("an empty transaction");
-    psbt.proprietary.insert(
-        ProprietaryKey {
-            prefix: b"custodia".to_vec(),
-            subtype: 0x01,
+    Psbt::from_unsigned_tx(tx).expect("unsigned transaction")
+}
+
+fn take<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let (&len, rest) = data.split_first()?;
+    let len = usize::from(len).min(rest.len());
+    let (field, rest) = rest.split_at(len);
+    *data = rest;
+    Some(field)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut rest = data;
+    let mut psbt = empty_psbt();
+    for _ in 0..4 {
+        let (Some(key), Some(value)) = (take(&mut rest), take(&mut rest)) else {
+            break;
+        };
+        let key = ProprietaryKey {
+            prefix: PREFIX.to_vec(),
+            subtype: SUBTYPE_APPROVAL,
             key: key.to_vec(),
-        },
-        value.to_vec(),
-    );
-    assert_eq!(read_approvals(&psbt).len(), 1);
+        };
+        psbt.proprietary.insert(key, value.to_vec());
+    }
+    let fields: Vec<_> = psbt
+        .proprietary
+        .iter()
+        .filter(|(k, _)| k.subtype == SUBTYPE_APPROVAL)
+        .map(|(k, v)| (k.key.clone(), v.clone()))
+        .collect();
+    let read = read_approvals(&psbt);
+    assert_eq!(read.len(), fields.len());
+    for (approval, (key, value)) in read.iter().zip(&fields) {
+        let Ok(approval) = approval else { continue };
+        assert_eq!(approval.approver.as_str().as_bytes(), key.as_slice());
+        let mut encoded = vec![approval.movement.code()];
+        encoded.extend(approval.signature.serialize());
+        assert_eq!(&encoded, value, "an approval decoded from other bytes");
+    }
     for movement in Movement::ALL {
-        let _ = approval_status(policy(), &psbt, movement);
+        let status = approval_status(policy(), &psbt, movement);
+        assert_eq!(status.checks.len(), fields.len());
+        for check in &status.checks {
+            if check.verdict == Verdict::Valid {
+                let id = check
+                    .approver
+                    .parse()
+                    .expect("a valid approval names an approver");
+                assert!(policy().approver(&id).is_some());
+            }
+        }
+        assert!(status.valid_approvers.len() <= status.checks.len());
+        let _ = serde_json::to_string(&status);
     }
 });

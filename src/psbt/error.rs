@@ -54,6 +54,16 @@ pub enum PsbtError {
     /// against the registered policy before it is read for review.
     #[error("the PSBT is in compact form (its derivations were stripped for a QR transfer); re-fill it against the registered policy before review")]
     Compact,
+    /// An input's full previous transaction is not the one its outpoint
+    /// names, or has no output at the outpoint's index (BIP-174; Bitcoin
+    /// Core refuses such a PSBT too).
+    #[error("input {input} carries a full previous transaction that {reason}; refusing a PSBT that misstates what it spends")]
+    PreviousTransaction {
+        /// The input.
+        input: usize,
+        /// What does not match.
+        reason: &'static str,
+    },
     /// rust-bitcoin refused the PSBT.
     #[error("the PSBT does not parse: {0}")]
     Parse(bitcoin::psbt::Error),

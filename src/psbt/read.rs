@@ -109,7 +109,11 @@ impl SignatureSlot {
 pub struct PsbtDocument {
     psbt: Psbt,
     original: RawPsbt,
-    as_v0: RawPsbt,
+    /// `psbt` as rust-bitcoin writes it: what a PSBT updated from `psbt` is
+    /// compared with field by field when it is written back. Not the bytes
+    /// read: rust-bitcoin writes some fields its own way (a taproot tree in
+    /// another order, no explicit version 0), which is not a change.
+    reviewed: RawPsbt,
     encoding: Encoding,
 }
 
@@ -156,7 +160,7 @@ impl PsbtDocument {
         let after = RawPsbt::parse(&updated.serialize())?;
         Ok(self
             .original
-            .with_additions(&self.as_v0, &after)?
+            .with_additions(&self.reviewed, &after)?
             .serialize())
     }
 
@@ -172,7 +176,7 @@ impl PsbtDocument {
         let replaced: Vec<(usize, Vec<u8>)> = replaced.iter().map(|s| s.raw_key()).collect();
         Ok(self
             .original
-            .with_changes(&self.as_v0, &after, &replaced)?
+            .with_changes(&self.reviewed, &after, &replaced)?
             .serialize())
     }
 
@@ -250,12 +254,40 @@ fn decode(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
     let original = RawPsbt::parse(&bytes)?;
     let as_v0 = original.to_v0()?;
     let psbt = Psbt::deserialize(&as_v0.serialize()).map_err(PsbtError::Parse)?;
+    check_previous_transactions(&psbt)?;
+    let reviewed = RawPsbt::parse(&psbt.serialize())?;
     Ok(PsbtDocument {
         psbt,
         original,
-        as_v0,
+        reviewed,
         encoding,
     })
+}
+
+/// BIP-174: a full previous transaction (`non_witness_utxo`) is the one the
+/// input's outpoint names and has the output it spends. rust-bitcoin reads
+/// the field without looking; the review would find the mismatch too, but a
+/// PSBT that contradicts itself is not read at all, as Bitcoin Core does.
+fn check_previous_transactions(psbt: &Psbt) -> Result<(), PsbtError> {
+    for (input, (txin, psbt_in)) in psbt.unsigned_tx.input.iter().zip(&psbt.inputs).enumerate() {
+        let Some(prev) = &psbt_in.non_witness_utxo else {
+            continue;
+        };
+        let outpoint = txin.previous_output;
+        if prev.compute_txid() != outpoint.txid {
+            return Err(PsbtError::PreviousTransaction {
+                input,
+                reason: "has another txid than the outpoint",
+            });
+        }
+        if outpoint.vout as usize >= prev.output.len() {
+            return Err(PsbtError::PreviousTransaction {
+                input,
+                reason: "has no output at the outpoint's index",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Parses PSBT data as strictly as [`PsbtDocument::from_bytes`], compact or
@@ -292,6 +324,81 @@ mod tests {
         let doc = PsbtDocument::from_bytes(wrapped.as_bytes()).unwrap();
         assert_eq!(doc.psbt().to_string(), psbt);
         assert_eq!(doc.encoding(), Encoding::Base64);
+    }
+
+    fn one_input_spending(prev: &bitcoin::Transaction, vout: u32) -> Psbt {
+        let tx = bitcoin::Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![bitcoin::TxIn {
+                previous_output: bitcoin::OutPoint::new(prev.compute_txid(), vout),
+                ..bitcoin::TxIn::default()
+            }],
+            output: vec![bitcoin::TxOut::NULL],
+        };
+        Psbt::from_unsigned_tx(tx).unwrap()
+    }
+
+    #[test]
+    fn a_previous_transaction_must_be_the_one_spent() {
+        let prev = bitcoin::Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![bitcoin::TxIn::default()],
+            output: vec![bitcoin::TxOut::NULL],
+        };
+        let mut psbt = one_input_spending(&prev, 0);
+        psbt.inputs[0].non_witness_utxo = Some(prev.clone());
+        assert!(PsbtDocument::from_bytes(&psbt.serialize()).is_ok());
+
+        let mut other = prev.clone();
+        other.lock_time = bitcoin::absolute::LockTime::from_consensus(1);
+        psbt.inputs[0].non_witness_utxo = Some(other);
+        assert!(matches!(
+            PsbtDocument::from_bytes(&psbt.serialize()),
+            Err(PsbtError::PreviousTransaction { input: 0, .. })
+        ));
+
+        let mut beyond = one_input_spending(&prev, 1);
+        beyond.inputs[0].non_witness_utxo = Some(prev);
+        assert!(matches!(
+            PsbtDocument::from_bytes(&beyond.serialize()),
+            Err(PsbtError::PreviousTransaction { input: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn fields_rust_bitcoin_writes_its_own_way_are_not_changes() {
+        // An explicit PSBT_GLOBAL_VERSION 0, which rust-bitcoin does not
+        // write: an unchanged PSBT still writes back as it came, and a
+        // signature is still only an addition.
+        let tx = bitcoin::Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![bitcoin::TxIn::default()],
+            output: vec![bitcoin::TxOut::NULL],
+        };
+        let plain = Psbt::from_unsigned_tx(tx).unwrap().serialize();
+        let mut raw = RawPsbt::parse(&plain).unwrap();
+        raw.global.0.push(super::super::raw::Pair {
+            key: vec![0xfb],
+            value: vec![0, 0, 0, 0],
+        });
+        let bytes = raw.serialize();
+        let doc = PsbtDocument::from_bytes(&bytes).unwrap();
+        assert_eq!(doc.write_back(doc.psbt()).unwrap(), bytes);
+        let mut signed = doc.psbt().clone();
+        signed.inputs[0].proprietary.insert(
+            bitcoin::psbt::raw::ProprietaryKey {
+                prefix: b"test".to_vec(),
+                subtype: 0,
+                key: vec![],
+            },
+            vec![1],
+        );
+        let written = doc.write_back(&signed).unwrap();
+        assert_eq!(&written[..bytes.len() - 2], &bytes[..bytes.len() - 2]);
+        assert_eq!(PsbtDocument::from_bytes(&written).unwrap().psbt(), &signed);
     }
 
     #[test]

@@ -222,8 +222,17 @@ impl EventLog {
             }
             Err(e) => return Err(self.io(e)),
         };
+        self.verify_from(BufReader::new(file))
+    }
+
+    /// Checks every line of `contents` as this log's: what [`verify`]
+    /// does once the file is open, for a log that arrives another way (a
+    /// copy in memory, a pipe). Errors name this log's path.
+    ///
+    /// [`verify`]: Self::verify
+    pub fn verify_from(&self, contents: impl BufRead) -> Result<VerifiedLog, LogError> {
         let mut entries: Vec<LogEntry> = Vec::new();
-        for (i, line) in BufReader::new(file).lines().enumerate() {
+        for (i, line) in contents.lines().enumerate() {
             let line_no = i as u64 + 1;
             let tampered = |reason: String| LogError::Tampered {
                 path: self.path.clone(),

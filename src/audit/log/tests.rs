@@ -143,3 +143,25 @@ fn an_entry_of_an_unknown_kind_verifies_and_reads_as_none() {
         Err(LogError::Unreadable { seq: 2, .. })
     ));
 }
+
+#[test]
+fn contents_verify_as_the_file_does_and_errors_name_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::new(dir.path().join("events.jsonl"));
+    for i in 0..3 {
+        log.lock()
+            .unwrap()
+            .append_value(json!({"kind": "test", "n": i}))
+            .unwrap();
+    }
+    let text = std::fs::read(log.path()).unwrap();
+    let from_file = log.verify().unwrap();
+    let from_contents = log.verify_from(text.as_slice()).unwrap();
+    assert_eq!(from_contents.entries, from_file.entries);
+    assert!(log.verify_from(&b""[..]).unwrap().entries.is_empty());
+    let cut = &text[..text.len() / 2];
+    match log.verify_from(cut) {
+        Err(LogError::Tampered { path, .. }) => assert_eq!(path, log.path()),
+        other => panic!("a cut log verified: {other:?}"),
+    }
+}

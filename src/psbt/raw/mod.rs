@@ -12,7 +12,7 @@ mod write_back;
 
 use std::collections::HashSet;
 
-use bitcoin::consensus::encode::deserialize;
+use bitcoin::consensus::Decodable;
 use bitcoin::Transaction;
 
 use super::error::PsbtError;
@@ -43,6 +43,12 @@ pub(super) const IN_REQUIRED_TIME_LOCKTIME: u8 = 0x11;
 pub(super) const IN_REQUIRED_HEIGHT_LOCKTIME: u8 = 0x12;
 pub(super) const OUT_AMOUNT: u8 = 0x03;
 pub(super) const OUT_SCRIPT: u8 = 0x04;
+// MuSig2 fields (BIP-373). custodia's vaults use none, but checks their form
+// as Bitcoin Core does, so a PSBT other wallets would refuse is refused here.
+const IN_MUSIG2_PARTICIPANT_PUBKEYS: u8 = 0x1a;
+const IN_MUSIG2_PUB_NONCE: u8 = 0x1b;
+const IN_MUSIG2_PARTIAL_SIG: u8 = 0x1c;
+const OUT_MUSIG2_PARTICIPANT_PUBKEYS: u8 = 0x08;
 
 /// One key-value pair; `key` starts with the key type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +274,32 @@ impl RawPsbt {
             outputs,
         };
         raw.check_version_fields()?;
+        raw.check_musig2_fields()?;
         Ok(raw)
+    }
+
+    /// BIP-373: MuSig2 keys and values have fixed sizes and hold valid
+    /// compressed public keys.
+    fn check_musig2_fields(&self) -> Result<(), PsbtError> {
+        for (i, m) in self.inputs.iter().enumerate() {
+            for p in &m.0 {
+                match p.key[0] {
+                    IN_MUSIG2_PARTICIPANT_PUBKEYS => participant_pubkeys(p, "input", i)?,
+                    IN_MUSIG2_PUB_NONCE => musig2_session_field(p, i, "public nonce", 66)?,
+                    IN_MUSIG2_PARTIAL_SIG => musig2_session_field(p, i, "partial signature", 32)?,
+                    _ => {}
+                }
+            }
+        }
+        for (i, m) in self.outputs.iter().enumerate() {
+            for p in
+                m.0.iter()
+                    .filter(|p| p.key[0] == OUT_MUSIG2_PARTICIPANT_PUBKEYS)
+            {
+                participant_pubkeys(p, "output", i)?;
+            }
+        }
+        Ok(())
     }
 
     /// BIP-370: v0 maps must not carry v2 fields, v2 maps must carry them.
@@ -301,6 +332,47 @@ impl RawPsbt {
     }
 }
 
+/// Whether `bytes` is a valid compressed public key.
+fn is_compressed_pubkey(bytes: &[u8]) -> bool {
+    bytes.len() == 33 && bitcoin::secp256k1::PublicKey::from_slice(bytes).is_ok()
+}
+
+/// A participant pubkeys field: the aggregate key in the key, the
+/// participants' keys in the value.
+fn participant_pubkeys(p: &Pair, map: &str, i: usize) -> Result<(), PsbtError> {
+    let bad = |what: &str| {
+        PsbtError::Malformed(format!(
+            "{map} {i} has a MuSig2 participant pubkeys field whose {what}"
+        ))
+    };
+    if !is_compressed_pubkey(&p.key[1..]) {
+        return Err(bad("key is not a compressed aggregate public key"));
+    }
+    if !p.value.len().is_multiple_of(33) || !p.value.chunks(33).all(is_compressed_pubkey) {
+        return Err(bad("value is not a list of compressed public keys"));
+    }
+    Ok(())
+}
+
+/// A public nonce or partial signature: the participant's and the aggregate
+/// key (and, for a script path, a leaf hash) in the key, `value_len` bytes.
+fn musig2_session_field(p: &Pair, i: usize, what: &str, value_len: usize) -> Result<(), PsbtError> {
+    let bad = |why: &str| PsbtError::Malformed(format!("input {i} has a MuSig2 {what} {why}"));
+    let keys = &p.key[1..];
+    if keys.len() != 66 && keys.len() != 98 {
+        return Err(bad(
+            "whose key is not two public keys and an optional leaf hash",
+        ));
+    }
+    if !is_compressed_pubkey(&keys[..33]) || !is_compressed_pubkey(&keys[33..66]) {
+        return Err(bad("whose key holds an invalid public key"));
+    }
+    if p.value.len() != value_len {
+        return Err(bad(&format!("that is not {value_len} bytes")));
+    }
+    Ok(())
+}
+
 fn unsigned_tx_of(global: &RawMap) -> Result<Transaction, PsbtError> {
     if global
         .0
@@ -314,9 +386,27 @@ fn unsigned_tx_of(global: &RawMap) -> Result<Transaction, PsbtError> {
     let value = global.get(&[GLOBAL_UNSIGNED_TX]).ok_or_else(|| {
         PsbtError::Malformed("version 0 PSBT without unsigned transaction".into())
     })?;
-    // `deserialize` refuses trailing bytes inside the value too.
-    deserialize::<Transaction>(value)
-        .map_err(|e| PsbtError::Malformed(format!("unsigned transaction: {e}")))
+    // Field by field, not `deserialize::<Transaction>`: an unsigned
+    // transaction has no witnesses, and without inputs its input count (0)
+    // would be taken for the segwit marker. BIP-174 allows a PSBT without
+    // inputs yet; rust-bitcoin and Bitcoin Core read it the same way.
+    let malformed = |e: bitcoin::consensus::encode::Error| {
+        PsbtError::Malformed(format!("unsigned transaction: {e}"))
+    };
+    let mut r = value;
+    let tx = Transaction {
+        version: Decodable::consensus_decode(&mut r).map_err(malformed)?,
+        input: Decodable::consensus_decode(&mut r).map_err(malformed)?,
+        output: Decodable::consensus_decode(&mut r).map_err(malformed)?,
+        lock_time: Decodable::consensus_decode(&mut r).map_err(malformed)?,
+    };
+    if !r.is_empty() {
+        return Err(PsbtError::Malformed(format!(
+            "unsigned transaction has {} bytes after its lock time",
+            r.len()
+        )));
+    }
+    Ok(tx)
 }
 
 #[cfg(test)]
