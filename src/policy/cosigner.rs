@@ -281,10 +281,7 @@ fn check_account(
             found: found.into(),
         });
     }
-    let coin = match expected_kind {
-        NetworkKind::Main => 0,
-        NetworkKind::Test => 1,
-    };
+    let coin = super::bip48_coin_type(network);
     let steps: Vec<ChildNumber> = key.path().into_iter().copied().collect();
     let bip48 = matches!(
         steps[..],

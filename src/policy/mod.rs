@@ -41,7 +41,7 @@ pub use rules::{
     AddressRule, ColdToHotRule, FeeRule, PayoutDestinations, PayoutRule, RatioRule, Rules,
 };
 pub use units::{btc, format_amount, parse_amount, FeeRateLimit, UnitError};
-pub use wallet::{RecoveryPath, ScriptKind, Tier, WalletPolicy};
+pub use wallet::{bip48_coin_type, RecoveryPath, ScriptKind, Tier, WalletPolicy};
 
 /// One of the example policies in `policies/`, for unit tests.
 #[cfg(test)]

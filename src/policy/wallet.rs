@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use bitcoin::{Network, NetworkKind};
 use serde::{Deserialize, Serialize};
 
 use super::ids::KeyId;
@@ -163,5 +164,14 @@ impl WalletPolicy {
     /// Whether `key` can sign for this wallet on any path.
     pub fn uses_key(&self, key: &KeyId) -> bool {
         self.keys.contains(key) || self.recovery.as_ref().is_some_and(|r| r.keys.contains(key))
+    }
+}
+
+/// The BIP-44/48 coin type step of an account path: 0' for bitcoin, 1' for
+/// every test network.
+pub fn bip48_coin_type(network: Network) -> u32 {
+    match NetworkKind::from(network) {
+        NetworkKind::Main => 0,
+        NetworkKind::Test => 1,
     }
 }

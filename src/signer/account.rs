@@ -9,10 +9,7 @@ use crate::policy::{OriginXpub, ScriptKind};
 
 /// `m/48'/coin'/account'/script'`, coin 0 on mainnet and 1 elsewhere.
 pub fn account_path(network: Network, script: ScriptKind, account: u32) -> DerivationPath {
-    let coin = match NetworkKind::from(network) {
-        NetworkKind::Main => 0,
-        NetworkKind::Test => 1,
-    };
+    let coin = crate::policy::bip48_coin_type(network);
     [48, coin, account, script.bip48_script_type()]
         .into_iter()
         .map(|i| ChildNumber::from_hardened_idx(i).expect("small indexes are valid"))

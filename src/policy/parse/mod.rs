@@ -140,10 +140,7 @@ fn parse_keys(file: &PolicyFile, network: Network) -> Result<BTreeMap<KeyId, Vau
 /// network, whatever its version bytes say; an origin too short to carry
 /// one cannot be checked and is refused.
 fn check_coin_type(field: &str, xpub: &OriginXpub, network: Network) -> Result<()> {
-    let expected = match network {
-        Network::Bitcoin => 0,
-        _ => 1,
-    };
+    let expected = super::bip48_coin_type(network);
     match xpub.path().as_ref().get(1) {
         Some(ChildNumber::Hardened { index }) if *index == expected => Ok(()),
         found => Err(PolicyError::invalid(
