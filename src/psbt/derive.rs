@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
-use bitcoin::PublicKey;
+use bitcoin::{PublicKey, ScriptBuf};
 use miniscript::descriptor::DescriptorPublicKey;
 use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
 
@@ -36,7 +36,23 @@ pub(crate) struct Deriver<'p> {
     pub policy: &'p VaultPolicy,
     secp: Secp256k1<VerifyOnly>,
     chains: HashMap<(Tier, u32), HashMap<DescriptorPublicKey, Xpub>>,
-    cache: HashMap<VaultPath, Descriptor<PublicKey>>,
+    cache: HashMap<VaultPath, Derived>,
+}
+
+/// One vault path's script descriptor and the output script it makes (a
+/// script hash or a taproot tweak to compute only once).
+struct Derived {
+    descriptor: Descriptor<PublicKey>,
+    script_pubkey: ScriptBuf,
+}
+
+impl Derived {
+    fn new(descriptor: Descriptor<PublicKey>) -> Self {
+        Derived {
+            script_pubkey: descriptor.script_pubkey(),
+            descriptor,
+        }
+    }
 }
 
 /// Translates a single-chain descriptor's keys to their public keys at one index.
@@ -120,10 +136,14 @@ impl<'p> Deriver<'p> {
     }
 
     pub fn descriptor(&mut self, at: VaultPath) -> &Descriptor<PublicKey> {
+        &self.derived(at).descriptor
+    }
+
+    fn derived(&mut self, at: VaultPath) -> &Derived {
         if !self.cache.contains_key(&at) {
             self.chain_keys(at.tier, at.chain);
             let derived = derive_at(self.policy, &self.secp, &self.chains, at);
-            self.cache.insert(at, derived);
+            self.cache.insert(at, Derived::new(derived));
         }
         &self.cache[&at]
     }
@@ -162,16 +182,11 @@ impl<'p> Deriver<'p> {
             self.chain_keys(tier, chain);
         }
         let (policy, secp, keys) = (self.policy, &self.secp, &self.chains);
-        let derived: Vec<(VaultPath, Descriptor<PublicKey>)> = wanted
+        // The output script too (for taproot one more elliptic-curve
+        // operation), on every core rather than later one by one.
+        let derived: Vec<(VaultPath, Derived)> = wanted
             .into_par_iter()
-            .map(|at| {
-                let descriptor = derive_at(policy, secp, keys, at);
-                // A taproot descriptor computes its output key (one more
-                // elliptic-curve operation) on first use and keeps it:
-                // here, on every core, rather than later one by one.
-                let _ = descriptor.script_pubkey();
-                (at, descriptor)
-            })
+            .map(|at| (at, Derived::new(derive_at(policy, secp, keys, at))))
             .collect();
         self.cache.extend(derived);
     }
@@ -223,7 +238,7 @@ impl<'p> Deriver<'p> {
         }
         for &(tier, chain, index) in &candidates {
             let at = VaultPath { tier, chain, index };
-            if self.descriptor(at).script_pubkey().as_script() == script {
+            if self.derived(at).script_pubkey.as_script() == script {
                 return (Some(at), false);
             }
         }

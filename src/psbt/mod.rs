@@ -43,6 +43,7 @@ mod review;
 mod review_text;
 mod reviewed;
 mod reviewer;
+mod signature_slot;
 mod v2;
 
 pub use crate::audit::SignerHead;
@@ -56,6 +57,7 @@ pub use derive::VaultPath;
 pub use error::PsbtError;
 pub use fields::{add_signer_head, policy_tag, set_policy_id, signer_heads, PolicyTag};
 pub use outlook::ApprovalOutlook;
-pub use read::{Encoding, PsbtDocument, PsbtVersion, SignatureSlot};
+pub use read::{Encoding, PsbtDocument, PsbtVersion};
 pub use review::{btc, Review};
 pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};
+pub use signature_slot::SignatureSlot;

@@ -4,16 +4,16 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use bitcoin::base64::engine::general_purpose::STANDARD;
 use bitcoin::base64::Engine;
-use bitcoin::hashes::Hash;
-use bitcoin::taproot::TapLeafHash;
-use bitcoin::{Psbt, XOnlyPublicKey};
+use bitcoin::Psbt;
 
 use super::error::PsbtError;
 use super::fields::is_compact;
-use super::raw::{RawPsbt, IN_PARTIAL_SIG, IN_TAP_SCRIPT_SIG, MAGIC};
+use super::raw::{self, RawPsbt, MAGIC};
+use super::signature_slot::SignatureSlot;
 
 /// Largest PSBT file read: far above a 10,000-input consolidation with full
 /// previous transactions, far below what would exhaust an offline laptop.
@@ -54,55 +54,6 @@ pub enum PsbtVersion {
     V2,
 }
 
-/// One signature field of one input, named by its key. A signer that finds a
-/// signature for its own key that does not verify replaces it, and names the
-/// field so that writing back allows exactly that change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignatureSlot {
-    /// An ECDSA `partial_sigs` entry (segwit v0).
-    Ecdsa {
-        /// The input.
-        input: usize,
-        /// The public key signed for.
-        pubkey: bitcoin::PublicKey,
-    },
-    /// A `tap_script_sigs` entry (taproot script path).
-    TapScript {
-        /// The input.
-        input: usize,
-        /// The x-only key signed for.
-        key: XOnlyPublicKey,
-        /// The leaf signed in.
-        leaf: TapLeafHash,
-    },
-}
-
-impl SignatureSlot {
-    /// The input the field belongs to.
-    pub fn input(&self) -> usize {
-        match self {
-            SignatureSlot::Ecdsa { input, .. } | SignatureSlot::TapScript { input, .. } => *input,
-        }
-    }
-
-    /// The input index and the field's key bytes (BIP-174, BIP-371).
-    fn raw_key(&self) -> (usize, Vec<u8>) {
-        match self {
-            SignatureSlot::Ecdsa { input, pubkey } => {
-                let mut key = vec![IN_PARTIAL_SIG];
-                key.extend(pubkey.to_bytes());
-                (*input, key)
-            }
-            SignatureSlot::TapScript { input, key, leaf } => {
-                let mut raw = vec![IN_TAP_SCRIPT_SIG];
-                raw.extend(key.serialize());
-                raw.extend(leaf.to_byte_array());
-                (*input, raw)
-            }
-        }
-    }
-}
-
 /// A PSBT as read: the parsed v0 form that is reviewed and signed, and what is
 /// needed to write it back exactly as it came, plus additions.
 #[derive(Debug, Clone)]
@@ -112,8 +63,9 @@ pub struct PsbtDocument {
     /// `psbt` as rust-bitcoin writes it: what a PSBT updated from `psbt` is
     /// compared with field by field when it is written back. Not the bytes
     /// read: rust-bitcoin writes some fields its own way (a taproot tree in
-    /// another order, no explicit version 0), which is not a change.
-    reviewed: RawPsbt,
+    /// another order, no explicit version 0), which is not a change. Made
+    /// when first written back: a review alone never needs it.
+    reviewed: OnceLock<RawPsbt>,
     encoding: Encoding,
 }
 
@@ -157,11 +109,16 @@ impl PsbtDocument {
     /// order, plus the fields `updated` added. Changing or removing a field
     /// is refused, so a bug cannot alter what was reviewed.
     pub fn write_back(&self, updated: &Psbt) -> Result<Vec<u8>, PsbtError> {
-        let after = RawPsbt::parse(&updated.serialize())?;
-        Ok(self
-            .original
-            .with_additions(&self.reviewed, &after)?
-            .serialize())
+        self.write_back_replacing(updated, &[])
+    }
+
+    /// [`Self::psbt`] as rust-bitcoin writes it, parsed.
+    fn reviewed(&self) -> Result<&RawPsbt, PsbtError> {
+        if let Some(reviewed) = self.reviewed.get() {
+            return Ok(reviewed);
+        }
+        let reviewed = RawPsbt::parse(&self.psbt.serialize())?;
+        Ok(self.reviewed.get_or_init(|| reviewed))
     }
 
     /// [`write_back`](Self::write_back), except that the signature fields in
@@ -172,11 +129,13 @@ impl PsbtDocument {
         updated: &Psbt,
         replaced: &[SignatureSlot],
     ) -> Result<Vec<u8>, PsbtError> {
-        let after = RawPsbt::parse(&updated.serialize())?;
+        // The two 5 MB round trips of a 10,000-input PSBT, one per core.
+        let (reviewed, after) =
+            rayon::join(|| self.reviewed(), || RawPsbt::parse(&updated.serialize()));
         let replaced: Vec<(usize, Vec<u8>)> = replaced.iter().map(|s| s.raw_key()).collect();
         Ok(self
             .original
-            .with_changes(&self.reviewed, &after, &replaced)?
+            .with_changes(reviewed?, &after?, &replaced)?
             .serialize())
     }
 
@@ -251,15 +210,18 @@ fn decode(data: &[u8]) -> Result<PsbtDocument, PsbtError> {
         }
         (bytes, Encoding::Base64)
     };
+
     let original = RawPsbt::parse(&bytes)?;
-    let as_v0 = original.to_v0()?;
-    let psbt = Psbt::deserialize(&as_v0.serialize()).map_err(PsbtError::Parse)?;
+    let psbt = match original.version {
+        0 => raw::deserialize(&original),
+        _ => raw::deserialize(&original.to_v0()?),
+    }
+    .map_err(PsbtError::Parse)?;
     check_previous_transactions(&psbt)?;
-    let reviewed = RawPsbt::parse(&psbt.serialize())?;
     Ok(PsbtDocument {
         psbt,
         original,
-        reviewed,
+        reviewed: OnceLock::new(),
         encoding,
     })
 }

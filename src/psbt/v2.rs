@@ -1,7 +1,7 @@
 //! BIP-370 (PSBT v2) to v0: the transaction fields spread over the maps are
 //! gathered into the v0 global unsigned transaction, so rust-bitcoin can read
 //! it and the review sees one form. Writing back keeps the v2 maps
-//! ([`RawPsbt::with_additions`]).
+//! ([`RawPsbt::with_changes`]).
 
 use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;

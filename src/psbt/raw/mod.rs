@@ -4,11 +4,15 @@
 //! be. So every PSBT first goes through this parser, which refuses duplicate
 //! keys, map counts that differ from the transaction, oversize fields,
 //! non-minimal sizes and trailing bytes. [`super::v2`] converts BIP-370 maps to
-//! v0 for review and signing; [`RawPsbt::with_additions`] writes back the
+//! v0 for review and signing; [`RawPsbt::with_changes`] writes back the
 //! original maps plus only the new fields, so nothing the reviewer did not see
-//! can change.
+//! can change. [`split`] hands a large PSBT to rust-bitcoin in runs of
+//! inputs, one per core.
 
+mod split;
 mod write_back;
+
+pub(crate) use split::deserialize;
 
 use std::collections::HashSet;
 

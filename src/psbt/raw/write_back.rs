@@ -24,18 +24,19 @@ impl RawPsbt {
         out
     }
 
-    /// `self` plus the pairs `after` has and `before` had not. `before` and
-    /// `after` are v0 forms of this PSBT before and after signing or
-    /// approving. Any pair changed or removed is refused: custodia only adds.
+    /// [`with_changes`](Self::with_changes) with nothing replaced.
+    #[cfg(test)]
     pub fn with_additions(&self, before: &RawPsbt, after: &RawPsbt) -> Result<RawPsbt, PsbtError> {
         self.with_changes(before, after, &[])
     }
 
-    /// [`with_additions`](Self::with_additions), except that the value of each
-    /// `(input, key)` in `replaced` may change: a signer replacing a signature
-    /// for its own key that did not verify. Only signature fields
-    /// (`PSBT_IN_PARTIAL_SIG`, `PSBT_IN_TAP_SCRIPT_SIG`) can be named; any
-    /// other change or removal is still refused.
+    /// `self` plus the pairs `after` has and `before` had not. `before` and
+    /// `after` are v0 forms of this PSBT before and after signing or
+    /// approving. Any pair changed or removed is refused: custodia only adds,
+    /// except that the value of each `(input, key)` in `replaced` may change:
+    /// a signer replacing a signature for its own key that did not verify.
+    /// Only signature fields (`PSBT_IN_PARTIAL_SIG`, `PSBT_IN_TAP_SCRIPT_SIG`)
+    /// can be named; any other change or removal is still refused.
     pub fn with_changes(
         &self,
         before: &RawPsbt,

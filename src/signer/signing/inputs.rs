@@ -1,7 +1,8 @@
-//! Signing every input: the elliptic-curve work (each address key's public
-//! key, each signature, each check of a signature already there) runs on
-//! every core; the sighashes are computed in input order through one
-//! `SighashCache`, which hashes the transaction-wide parts once.
+//! Signing every input on every core: the elliptic-curve work (taproot
+//! keypairs, each signature, each check of a signature already there) and
+//! the signature hashes, each run of inputs through its own `SighashCache`.
+//! A segwit v0 address key's public key is taken from the descriptor the
+//! review derived, not computed again.
 
 use bitcoin::ecdsa;
 use bitcoin::psbt::Input;
@@ -27,17 +28,133 @@ impl Drop for AddressKeys {
     }
 }
 
+/// The address keys as keypairs, wiped when dropped.
+struct Keypairs(Vec<Keypair>);
+
+impl Drop for Keypairs {
+    fn drop(&mut self) {
+        for keypair in &mut self.0 {
+            keypair.non_secure_erase();
+        }
+    }
+}
+
+/// The public key of each address key: those the review already derived
+/// (`known`, from the reviewed descriptors) cost nothing. They are trusted
+/// only if the first one is the first secret key's own (one
+/// multiplication); otherwise, and where one is unknown, every public key is
+/// computed from its secret key.
+fn public_keys(
+    secp: &Secp256k1<All>,
+    keys: &AddressKeys,
+    known: &[Option<PublicKey>],
+) -> Vec<PublicKey> {
+    let first_agrees = match (keys.0.first(), known.first()) {
+        (Some((_, secret)), Some(Some(public))) => secret.public_key(secp) == *public,
+        _ => false,
+    };
+    if first_agrees && known.len() == keys.0.len() {
+        if let Some(all) = known.iter().copied().collect::<Option<Vec<_>>>() {
+            return all;
+        }
+    }
+    keys.0.par_iter().map(|(_, k)| k.public_key(secp)).collect()
+}
+
+/// Inputs signed through one `SighashCache`: its transaction-wide hashes
+/// (BIP-143 and BIP-341 midstates) are computed once per run, a few times
+/// per transaction, so the sighashes too are computed on every core and the
+/// cost stays linear in the number of inputs.
+const SIGHASH_RUN: usize = 512;
+
+/// What every input's signature hash is computed from.
+struct JobContext<'a> {
+    kind: ScriptKind,
+    inputs: &'a [Input],
+    prevouts: &'a [TxOut],
+}
+
+/// The key an input is signed with, as its signature scheme needs it.
+enum JobKey<'k> {
+    Ecdsa(&'k SecretKey),
+    Schnorr(&'k Keypair),
+}
+
+impl JobContext<'_> {
+    /// What input `index` needs signed with `key` (public key `pubkey`),
+    /// whose script is `descriptor`; `None` if the key is in no leaf.
+    fn job<'k>(
+        &self,
+        cache: &mut SighashCache<&Transaction>,
+        index: usize,
+        pubkey: &PublicKey,
+        descriptor: &Descriptor<bitcoin::PublicKey>,
+        key: JobKey<'k>,
+    ) -> Result<Option<Job<'k>>, SigningError> {
+        let err = |e: &dyn std::fmt::Display| SigningError::Sighash {
+            index,
+            reason: e.to_string(),
+        };
+        match (self.kind, key) {
+            (ScriptKind::Wsh, JobKey::Ecdsa(secret)) => {
+                let script = descriptor.explicit_script().map_err(|e| err(&e))?;
+                let sighash = cache
+                    .p2wsh_signature_hash(
+                        index,
+                        &script,
+                        self.prevouts[index].value,
+                        EcdsaSighashType::All,
+                    )
+                    .map_err(|e| err(&e))?;
+                Ok(Some(Job::Ecdsa {
+                    msg: Message::from(sighash),
+                    pubkey: bitcoin::PublicKey::new(*pubkey),
+                    secret,
+                }))
+            }
+            (ScriptKind::Tr, JobKey::Schnorr(keypair)) => {
+                let key = XOnlyPublicKey::from(*pubkey);
+                let Some(leaf) = leaf_with_key(descriptor, &key) else {
+                    return Ok(None);
+                };
+                let ty = match self.inputs[index].sighash_type.map(|t| t.to_u32()) {
+                    Some(0x01) => TapSighashType::All,
+                    _ => TapSighashType::Default,
+                };
+                let sighash = cache
+                    .taproot_script_spend_signature_hash(
+                        index,
+                        &Prevouts::All(self.prevouts),
+                        leaf,
+                        ty,
+                    )
+                    .map_err(|e| err(&e))?;
+                Ok(Some(Job::Schnorr {
+                    msg: Message::from(sighash),
+                    key,
+                    leaf,
+                    ty,
+                    keypair,
+                }))
+            }
+            _ => unreachable!("the key follows the wallet's script kind"),
+        }
+    }
+}
+
 /// What one input needs signed.
-enum Job {
+enum Job<'k> {
     Ecdsa {
         msg: Message,
         pubkey: bitcoin::PublicKey,
+        secret: &'k SecretKey,
     },
     Schnorr {
         msg: Message,
         key: XOnlyPublicKey,
         leaf: TapLeafHash,
         ty: TapSighashType,
+        keypair: &'k Keypair,
     },
 }
 
@@ -58,67 +175,55 @@ pub(super) fn sign_inputs(
     tx: &Transaction,
     inputs: &mut [Input],
     keys: &AddressKeys,
+    known: &[Option<PublicKey>],
     descriptors: &[&Descriptor<bitcoin::PublicKey>],
     prevouts: &[TxOut],
 ) -> Result<Vec<(usize, Signed)>, SigningError> {
-    let pubkeys: Vec<PublicKey> = keys.0.par_iter().map(|(_, k)| k.public_key(secp)).collect();
-    let mut cache = SighashCache::new(tx);
-    let mut jobs = Vec::with_capacity(keys.0.len());
-    for ((&(index, _), pubkey), descriptor) in keys.0.iter().zip(&pubkeys).zip(descriptors) {
-        let err = |e: &dyn std::fmt::Display| SigningError::Sighash {
-            index,
-            reason: e.to_string(),
-        };
-        let job = match kind {
-            ScriptKind::Wsh => {
-                let script = descriptor.explicit_script().map_err(|e| err(&e))?;
-                let sighash = cache
-                    .p2wsh_signature_hash(
-                        index,
-                        &script,
-                        prevouts[index].value,
-                        EcdsaSighashType::All,
-                    )
-                    .map_err(|e| err(&e))?;
-                Some(Job::Ecdsa {
-                    msg: Message::from(sighash),
-                    pubkey: bitcoin::PublicKey::new(*pubkey),
+    // A Schnorr signature needs the keypair, whose public key comes with its
+    // one multiplication; ECDSA needs only the secret key.
+    let keypairs = Keypairs(match kind {
+        ScriptKind::Tr => keys
+            .0
+            .par_iter()
+            .map(|(_, k)| Keypair::from_secret_key(secp, k))
+            .collect(),
+        ScriptKind::Wsh => Vec::new(),
+    });
+    let pubkeys: Vec<PublicKey> = match kind {
+        ScriptKind::Tr => keypairs.0.iter().map(Keypair::public_key).collect(),
+        ScriptKind::Wsh => public_keys(secp, keys, known),
+    };
+    let inputs_read: &[Input] = inputs;
+    let context = JobContext {
+        kind,
+        inputs: inputs_read,
+        prevouts,
+    };
+    let positions: Vec<usize> = (0..keys.0.len()).collect();
+    let jobs: Vec<Option<Job<'_>>> = positions
+        .par_chunks(SIGHASH_RUN)
+        .map(|run| {
+            let mut cache = SighashCache::new(tx);
+            run.iter()
+                .map(|&n| {
+                    let (index, secret) = &keys.0[n];
+                    let key = match kind {
+                        ScriptKind::Wsh => JobKey::Ecdsa(secret),
+                        ScriptKind::Tr => JobKey::Schnorr(&keypairs.0[n]),
+                    };
+                    context.job(&mut cache, *index, &pubkeys[n], descriptors[n], key)
                 })
-            }
-            ScriptKind::Tr => {
-                let key = XOnlyPublicKey::from(*pubkey);
-                match leaf_with_key(descriptor, &key) {
-                    None => None,
-                    Some(leaf) => {
-                        let ty = match inputs[index].sighash_type.map(|t| t.to_u32()) {
-                            Some(0x01) => TapSighashType::All,
-                            _ => TapSighashType::Default,
-                        };
-                        let sighash = cache
-                            .taproot_script_spend_signature_hash(
-                                index,
-                                &Prevouts::All(prevouts),
-                                leaf,
-                                ty,
-                            )
-                            .map_err(|e| err(&e))?;
-                        Some(Job::Schnorr {
-                            msg: Message::from(sighash),
-                            key,
-                            leaf,
-                            ty,
-                        })
-                    }
-                }
-            }
-        };
-        jobs.push(job);
-    }
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let signatures: Vec<NewSignature> = keys
         .0
         .par_iter()
         .zip(jobs.par_iter())
-        .map(|((index, secret), job)| sign_one(secp, &inputs[*index], *index, job.as_ref(), secret))
+        .map(|((index, _), job)| sign_one(secp, &inputs[*index], *index, job.as_ref()))
         .collect();
     let mut done = Vec::with_capacity(signatures.len());
     for ((index, _), signature) in keys.0.iter().zip(signatures) {
@@ -146,14 +251,17 @@ fn sign_one(
     secp: &Secp256k1<All>,
     input: &Input,
     index: usize,
-    job: Option<&Job>,
-    secret: &SecretKey,
+    job: Option<&Job<'_>>,
 ) -> NewSignature {
     match job {
         // A key in no leaf this input can spend with cannot happen for a
         // key of the wallet's main path.
         None => NewSignature::None(Signed::NotInLeaf),
-        Some(Job::Ecdsa { msg, pubkey }) => {
+        Some(Job::Ecdsa {
+            msg,
+            pubkey,
+            secret,
+        }) => {
             let present = input.partial_sigs.get(pubkey).map(|old| {
                 old.sighash_type == EcdsaSighashType::All
                     && secp
@@ -176,7 +284,13 @@ fn sign_one(
             };
             NewSignature::Ecdsa(*pubkey, signature, outcome)
         }
-        Some(Job::Schnorr { msg, key, leaf, ty }) => {
+        Some(Job::Schnorr {
+            msg,
+            key,
+            leaf,
+            ty,
+            keypair,
+        }) => {
             let present = input.tap_script_sigs.get(&(*key, *leaf)).map(|old| {
                 old.sighash_type == *ty && secp.verify_schnorr(&old.signature, msg, key).is_ok()
             });
@@ -185,12 +299,10 @@ fn sign_one(
             if present == Some(true) {
                 return NewSignature::None(Signed::AlreadyValid);
             }
-            let mut keypair = Keypair::from_secret_key(secp, secret);
             let signature = taproot::Signature {
-                signature: secp.sign_schnorr(msg, &keypair),
+                signature: secp.sign_schnorr(msg, keypair),
                 sighash_type: *ty,
             };
-            keypair.non_secure_erase();
             let outcome = match present {
                 Some(_) => Signed::Replaced(SignatureSlot::TapScript {
                     input: index,

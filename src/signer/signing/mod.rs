@@ -10,22 +10,24 @@
 //! [`session`] runs the signer's `review`, `sign` and `approve` commands on
 //! PSBT files: which policy, the day's totals from the log, log before write.
 
+mod chain_keys;
 mod error;
 mod inputs;
 mod reports;
 pub mod session;
 mod transfer;
 
+use chain_keys::signer_key;
+
 pub use error::SigningError;
 
-use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
-use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::secp256k1::Secp256k1;
 use bitcoin::taproot::{LeafVersion, TapLeafHash};
 use bitcoin::{Psbt, TxOut, XOnlyPublicKey};
 use miniscript::{Descriptor, ToPublicKey};
 
 use crate::audit::{self, Event, ReplacedSignatureLogged};
-use crate::policy::{KeyId, Tier, VaultPolicy};
+use crate::policy::KeyId;
 use crate::psbt::{Review, SignablePsbt, SignatureSlot};
 use crate::signer::keystore::MasterKey;
 
@@ -74,89 +76,6 @@ enum Signed {
     Replaced(SignatureSlot),
 }
 
-/// One of the signer's keys in the spent wallet, derived to its two chains
-/// (private and public: an address key is then the chain key plus a tweak
-/// that costs one HMAC, with no elliptic-curve multiplication).
-struct ChainKeys {
-    id: KeyId,
-    chains: [(Xpriv, Xpub); 2],
-}
-
-impl Drop for ChainKeys {
-    fn drop(&mut self) {
-        for (xpriv, _) in &mut self.chains {
-            xpriv.private_key.non_secure_erase();
-        }
-    }
-}
-
-impl ChainKeys {
-    fn at(&self, chain: u32, index: u32) -> SecretKey {
-        let (xpriv, xpub) = &self.chains[chain as usize];
-        let (tweak, _) = xpub
-            .ckd_pub_tweak(ChildNumber::Normal { index })
-            .expect("unhardened derivation succeeds");
-        xpriv
-            .private_key
-            .add_tweak(&tweak.into())
-            .expect("a tweak that breaks BIP-32 has probability 2^-128")
-    }
-}
-
-/// The one key of `tier`'s wallet this seed holds, derived to its chains.
-fn signer_key(
-    policy: &VaultPolicy,
-    tier: Tier,
-    master: &MasterKey,
-    secp: &Secp256k1<bitcoin::secp256k1::All>,
-    recovery: bool,
-) -> Result<ChainKeys, SigningError> {
-    let master = master.xpriv();
-    let fingerprint = master.fingerprint(secp);
-    let mut out = Vec::new();
-    // On the recovery path a key signs with its recovery chains 2 and 3
-    // (ADR 3), and only keys of that path sign.
-    let wallet = policy.wallet(tier);
-    let (keys, first_chain) = match (recovery, wallet.recovery()) {
-        (true, Some(path)) => (path.keys(), 2),
-        _ => (wallet.keys(), 0),
-    };
-    for id in keys {
-        let origin = policy.key(id).expect("wallet keys are policy keys").xpub();
-        if origin.fingerprint() != fingerprint {
-            continue;
-        }
-        let mut account = master
-            .derive_priv(secp, origin.path())
-            .map_err(|_| SigningError::SeedMismatch(id.clone()))?;
-        if Xpub::from_priv(secp, &account) != *origin.xpub() {
-            account.private_key.non_secure_erase();
-            return Err(SigningError::SeedMismatch(id.clone()));
-        }
-        let chain = |c: u32| {
-            let xpriv = account
-                .derive_priv(secp, &[ChildNumber::Normal { index: c }])
-                .expect("unhardened derivation succeeds");
-            (xpriv, Xpub::from_priv(secp, &xpriv))
-        };
-        out.push(ChainKeys {
-            id: id.clone(),
-            chains: [chain(first_chain), chain(first_chain + 1)],
-        });
-        account.private_key.non_secure_erase();
-    }
-    if out.len() > 1 {
-        return Err(SigningError::SeveralKeysOfWallet {
-            tier,
-            keys: out.iter().map(|k| k.id.clone()).collect(),
-        });
-    }
-    out.pop().ok_or(SigningError::NoKeyOfWallet {
-        tier,
-        fingerprint: Some(fingerprint),
-    })
-}
-
 /// A signed copy of a reviewed PSBT, and what was signed.
 #[derive(Debug, Clone)]
 pub struct SignedPsbt {
@@ -199,12 +118,18 @@ pub fn sign_psbt(signable: &SignablePsbt, master: &MasterKey) -> Result<SignedPs
         })
         .unzip();
     let keys = inputs::AddressKeys(keys);
+    let known = key.public_keys_in(
+        policy,
+        tier,
+        reviewed.iter().filter_map(|r| r.vault.as_ref()),
+    );
     let outcomes = inputs::sign_inputs(
         &secp,
         kind,
         unsigned_tx,
         inputs,
         &keys,
+        &known,
         &descriptors,
         &prevouts,
     )?;
@@ -274,38 +199,4 @@ pub fn sign_event(
             .collect(),
         online_interfaces: crate::signer::online::interfaces_up(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tweaked_chain_keys_equal_bip32_derivation() {
-        let secp = Secp256k1::new();
-        let master = Xpriv::new_master(bitcoin::Network::Regtest, &[5; 32]).unwrap();
-        let account = master
-            .derive_priv(&secp, &[ChildNumber::Hardened { index: 48 }])
-            .unwrap();
-        let chain = |c| {
-            let x = account
-                .derive_priv(&secp, &[ChildNumber::Normal { index: c }])
-                .unwrap();
-            (x, Xpub::from_priv(&secp, &x))
-        };
-        let keys = ChainKeys {
-            id: "k".parse().unwrap(),
-            chains: [chain(0), chain(1)],
-        };
-        for (c, i) in [(0, 0), (1, 5), (0, 99_999)] {
-            let path = [
-                ChildNumber::Normal { index: c },
-                ChildNumber::Normal { index: i },
-            ];
-            assert_eq!(
-                keys.at(c, i),
-                account.derive_priv(&secp, &path).unwrap().private_key
-            );
-        }
-    }
 }
