@@ -6,6 +6,7 @@
 //! appends every step to a hash-chained event log in its data dir.
 
 mod balance;
+mod broadcast;
 mod bump;
 mod chain;
 mod change;

@@ -1,5 +1,6 @@
 //! The strict parser and the write-back, on hand-made maps.
 
+use super::checks::*;
 use super::*;
 use bitcoin::consensus::encode::serialize;
 use bitcoin::{absolute, transaction, Amount, ScriptBuf, TxIn, TxOut};
