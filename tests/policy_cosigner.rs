@@ -263,7 +263,7 @@ fn export_writes_a_new_file_or_standard_output() {
         .stdout
         .clone();
     assert_eq!(std::fs::read(&out).unwrap(), stdout);
-    // An existing file is not replaced.
+    // An existing file is not replaced: exit 2, the file as it was.
     coordinator()
         .args([
             "policy", "export", "--tier", "hot", "--format", "bsms", "-o",
@@ -271,7 +271,11 @@ fn export_writes_a_new_file_or_standard_output() {
         .arg(&out)
         .arg(&policy)
         .assert()
-        .failure();
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "already exists; choose another output file",
+        ));
     assert_eq!(std::fs::read(&out).unwrap(), stdout);
     // A format that cannot hold the wallet says what to use instead, exit 2.
     coordinator()
