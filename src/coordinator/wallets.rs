@@ -118,12 +118,8 @@ impl TierWallet {
             .use_spk_cache(true)
             .create_wallet(conn)?;
         wallet.persist(conn)?;
-        let d = policy.descriptor(tier);
         let cache = ChangeSet {
-            indexer: spk_cache(
-                &[d.chain(Chain::Receive), d.chain(Chain::Change)],
-                cached_scripts(policy),
-            ),
+            indexer: spk_cache(policy.descriptor(tier), cached_scripts(policy)),
             ..ChangeSet::default()
         };
         let db = conn.transaction()?;
