@@ -36,13 +36,15 @@ fn genesis_chain() -> Vec<Block> {
     vec![bitcoin::constants::genesis_block(Network::Regtest)]
 }
 
+/// The last height answered from the old chain, and the new best chain.
+type Torn = (u32, Vec<Block>);
+
 /// A node whose best chain the test may replace in the middle of an answer
 /// of hashes, as a reorg happening during a sync would.
 #[derive(Clone)]
 struct Node {
     chain: Arc<Mutex<Vec<Block>>>,
-    /// (the last height answered from the old chain, the new best chain)
-    torn: Arc<Mutex<Option<(u32, Vec<Block>)>>>,
+    torn: Arc<Mutex<Option<Torn>>>,
     /// Every block the node has seen, stale ones too.
     seen: Arc<Mutex<Vec<Block>>>,
     fail: bool,
