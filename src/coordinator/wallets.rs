@@ -205,11 +205,16 @@ pub struct VaultWallets {
 }
 
 impl VaultWallets {
-    /// Opens both wallets of an initialized data dir.
+    /// Opens both wallets of an initialized data dir, each on a core:
+    /// loading reads and re-indexes every transaction of the wallet.
     pub fn open(dir: &DataDir, policy: &VaultPolicy) -> Result<VaultWallets, CoordinatorError> {
+        let (cold, hot) = rayon::join(
+            || TierWallet::open(dir, policy, Tier::Cold),
+            || TierWallet::open(dir, policy, Tier::Hot),
+        );
         Ok(VaultWallets {
-            cold: TierWallet::open(dir, policy, Tier::Cold)?,
-            hot: TierWallet::open(dir, policy, Tier::Hot)?,
+            cold: cold?,
+            hot: hot?,
         })
     }
 
