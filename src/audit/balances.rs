@@ -142,8 +142,8 @@ pub fn audit_balances<S: UtxoScanner>(
         let d = policy.descriptor(tier);
         for chain in [Chain::Receive, Chain::Change] {
             descriptors.push(d.chain(chain).to_string());
-            for index in 0..=last_index {
-                tier_of.insert(d.script_pubkey(chain, index), tier);
+            for script in d.script_pubkeys(chain, 0..last_index + 1) {
+                tier_of.insert(script, tier);
             }
         }
     }

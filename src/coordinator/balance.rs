@@ -40,19 +40,22 @@ pub struct VaultBalance {
 }
 
 impl VaultBalance {
-    /// Reads both wallets.
+    /// Reads both wallets, each on a core: a balance is a pass over every
+    /// transaction of the wallet.
     pub fn of(wallets: &VaultWallets, ratio: &RatioRule) -> VaultBalance {
-        let tier = |t: Tier| {
-            let b = wallets.tier(t).wallet().balance();
+        let tier = |wallet: &bdk_wallet::Wallet| {
+            let b = wallet.balance();
             TierBalance {
                 confirmed: b.confirmed,
                 unconfirmed: b.trusted_pending + b.untrusted_pending,
                 immature: b.immature,
             }
         };
+        let (cold, hot) = (wallets.cold.wallet(), wallets.hot.wallet());
+        let (cold, hot) = rayon::join(|| tier(cold), || tier(hot));
         VaultBalance {
-            cold: tier(Tier::Cold),
-            hot: tier(Tier::Hot),
+            cold,
+            hot,
             ratio: ratio.clone(),
         }
     }

@@ -1,15 +1,17 @@
 //! A chain kept in memory, for tests of the coordinator: blocks built by the
 //! test (without coinbases: the wallets need only headers that connect and
 //! the transactions), a mempool, a fee estimate, and a record of what was
-//! broadcast. Its updates follow the RPC emitter's rules (the last common
-//! block after a reorg, the start height on a first sync, evictions only at
-//! the tip), so the wallets go through the same sync code as with a node.
+//! broadcast. Its blocks are walked by the same code as a node's
+//! ([`super::prefetch`]: the last common block after a reorg, the start
+//! height on a first sync) and its mempool diffed as the RPC emitter does
+//! (evictions only at the tip), so the wallets go through the same sync code
+//! as with a node.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bdk_wallet::chain::{BlockId, CheckPoint};
+use bdk_wallet::chain::CheckPoint;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::{
@@ -20,6 +22,7 @@ use bitcoin::{
 use super::chain::{ChainBlock, ChainSource, ChainUpdates, MempoolUpdate};
 use super::error::CoordinatorError;
 use super::node::NodeHealth;
+use super::prefetch::{BlockSource, Prefetch};
 
 /// A best chain, a mempool and a broadcast record, all in memory.
 pub(crate) struct MemoryChain {
@@ -221,73 +224,53 @@ impl ChainSource for MemoryChain {
         start_height: u32,
         expected_mempool: Vec<Arc<Transaction>>,
     ) -> Result<Box<dyn ChainUpdates + 'a>, CoordinatorError> {
+        let snapshot = Snapshot(Arc::new(self.blocks.borrow().clone()));
         Ok(Box::new(MemoryUpdates {
             chain: self,
-            last_cp: checkpoint,
-            start_height,
-            expected: expected_mempool
-                .into_iter()
-                .map(|t| (t.compute_txid(), t))
-                .collect(),
+            blocks: Prefetch::start(snapshot, checkpoint, start_height, expected_mempool),
         }))
     }
 }
 
-/// One pass over a [`MemoryChain`], with the emitter's state: the last block
-/// emitted and the mempool transactions the wallet expects.
-struct MemoryUpdates<'a> {
-    chain: &'a MemoryChain,
-    last_cp: CheckPoint,
-    start_height: u32,
-    expected: HashMap<Txid, Arc<Transaction>>,
+/// The chain's blocks as they were when a pass began, walked by the same
+/// code as a node's.
+pub(crate) struct Snapshot(pub(crate) Arc<Vec<Block>>);
+
+impl BlockSource for Snapshot {
+    fn tip_height(&self) -> Result<u32, CoordinatorError> {
+        Ok(self.0.len() as u32 - 1)
+    }
+
+    fn hashes(&self, from: u32, to: u32) -> Result<Vec<BlockHash>, CoordinatorError> {
+        Ok((from..=to)
+            .map_while(|h| self.0.get(h as usize).map(Block::block_hash))
+            .collect())
+    }
+
+    fn blocks(&self, hashes: &[BlockHash]) -> Result<Vec<Block>, CoordinatorError> {
+        Ok(hashes
+            .iter()
+            .map(|h| {
+                self.0
+                    .iter()
+                    .find(|b| b.block_hash() == *h)
+                    .expect("asked for a block of the chain")
+                    .clone()
+            })
+            .collect())
+    }
 }
 
-impl MemoryUpdates<'_> {
-    /// Goes back to the last block of `last_cp` still in the best chain
-    /// (genesis at worst). After a reorg the start height no longer holds:
-    /// the heights the stale blocks had must be emitted again.
-    fn agree(&mut self, blocks: &[Block]) {
-        let on_chain = |cp: &CheckPoint| {
-            blocks
-                .get(cp.height() as usize)
-                .is_some_and(|b| b.block_hash() == cp.hash())
-        };
-        let agreement = self.last_cp.iter().find(on_chain).unwrap_or_else(|| {
-            CheckPoint::new(BlockId {
-                height: 0,
-                hash: blocks[0].block_hash(),
-            })
-        });
-        if agreement.height() < self.last_cp.height() && agreement.height() < self.start_height {
-            self.start_height = agreement.height();
-        }
-        self.last_cp = agreement;
-    }
+/// One pass over a [`MemoryChain`]: its blocks walked as a node's are, then
+/// its mempool diffed as the emitter does.
+struct MemoryUpdates<'a> {
+    chain: &'a MemoryChain,
+    blocks: Prefetch,
 }
 
 impl ChainUpdates for MemoryUpdates<'_> {
     fn next_block(&mut self) -> Result<Option<ChainBlock>, CoordinatorError> {
-        let blocks = self.chain.blocks.borrow();
-        self.agree(&blocks);
-        let height = (self.last_cp.height() + 1).max(self.start_height);
-        let Some(block) = blocks.get(height as usize) else {
-            return Ok(None);
-        };
-        for tx in &block.txdata {
-            self.expected.remove(&tx.compute_txid());
-        }
-        self.last_cp = self
-            .last_cp
-            .clone()
-            .push(BlockId {
-                height,
-                hash: block.block_hash(),
-            })
-            .expect("heights increase");
-        Ok(Some(ChainBlock {
-            block: block.clone(),
-            checkpoint: self.last_cp.clone(),
-        }))
+        self.blocks.next_block()
     }
 
     fn mempool(&mut self) -> Result<MempoolUpdate, CoordinatorError> {
@@ -306,25 +289,14 @@ impl ChainUpdates for MemoryUpdates<'_> {
         };
         let in_mempool: BTreeSet<Txid> =
             event.update.iter().map(|(t, _)| t.compute_txid()).collect();
-        if tip == Some(self.last_cp.hash()) {
+        if tip == Some(self.blocks.last_checkpoint().hash()) {
             event.evicted = self
-                .expected
-                .keys()
-                .filter(|txid| !in_mempool.contains(*txid))
-                .map(|txid| (*txid, now))
+                .blocks
+                .expected_mempool()
+                .map(|t| t.compute_txid())
+                .filter(|txid| !in_mempool.contains(txid))
+                .map(|txid| (txid, now))
                 .collect();
-            self.expected = event
-                .update
-                .iter()
-                .map(|(t, _)| (t.compute_txid(), t.clone()))
-                .collect();
-        } else {
-            self.expected.extend(
-                event
-                    .update
-                    .iter()
-                    .map(|(t, _)| (t.compute_txid(), t.clone())),
-            );
         }
         Ok(event)
     }

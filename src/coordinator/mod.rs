@@ -23,12 +23,14 @@ mod migrate;
 mod node;
 mod node_chain;
 pub mod payout_csv;
+mod prefetch;
 mod proof;
 mod proposal;
 mod propose;
 mod quorum;
 mod rebalance;
 mod recovery;
+mod scripts;
 mod status;
 mod sync;
 #[cfg(test)]

@@ -152,6 +152,8 @@ impl NodeSettings {
 pub struct Node {
     client: Client,
     url: String,
+    /// Kept to open another connection (blocks are fetched on one of their own).
+    auth: Auth,
 }
 
 /// The node's view of the chain.
@@ -194,11 +196,8 @@ impl Node {
         if let Auth::CookieFile(path) = &auth {
             check_cookie(&url, path)?;
         }
-        let client = Client::new(&url, auth).map_err(|e| CoordinatorError::NodeUnreachable {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
-        let node = Node { client, url };
+        let client = open_client(&url, &auth)?;
+        let node = Node { client, url, auth };
         let health = node.health_unchecked()?;
         if health.chain != network.to_core_arg() {
             return Err(CoordinatorError::WrongNetwork {
@@ -220,6 +219,11 @@ impl Node {
         &self.url
     }
 
+    /// Another connection to the same node, for work done on another thread.
+    pub(crate) fn another_connection(&self) -> Result<Client, CoordinatorError> {
+        open_client(&self.url, &self.auth)
+    }
+
     /// Calls `method`; a transport failure is "cannot reach", anything else an RPC error.
     pub fn call(&self, method: &str, args: &[Value]) -> Result<Value, CoordinatorError> {
         self.client
@@ -232,21 +236,7 @@ impl Node {
         method: &str,
         e: bdk_bitcoind_rpc::bitcoincore_rpc::Error,
     ) -> CoordinatorError {
-        use bdk_bitcoind_rpc::bitcoincore_rpc::{jsonrpc, Error};
-        match e {
-            Error::JsonRpc(jsonrpc::Error::Transport(t)) => CoordinatorError::NodeUnreachable {
-                url: self.url.clone(),
-                reason: t.to_string(),
-            },
-            Error::JsonRpc(jsonrpc::Error::Rpc(r)) => CoordinatorError::Rpc {
-                call: method.to_string(),
-                reason: r.message,
-            },
-            other => CoordinatorError::Rpc {
-                call: method.to_string(),
-                reason: other.to_string(),
-            },
-        }
+        rpc_error(&self.url, method, e)
     }
 
     fn health_unchecked(&self) -> Result<NodeHealth, CoordinatorError> {
@@ -303,6 +293,37 @@ impl Node {
         }
         self.call("sendrawtransaction", &[json!(hex)])?;
         Ok(txid)
+    }
+}
+
+fn open_client(url: &str, auth: &Auth) -> Result<Client, CoordinatorError> {
+    Client::new(url, auth.clone()).map_err(|e| CoordinatorError::NodeUnreachable {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A failed call to the node at `url`: a transport failure is "cannot
+/// reach", anything else an RPC error.
+pub(crate) fn rpc_error(
+    url: &str,
+    method: &str,
+    e: bdk_bitcoind_rpc::bitcoincore_rpc::Error,
+) -> CoordinatorError {
+    use bdk_bitcoind_rpc::bitcoincore_rpc::{jsonrpc, Error};
+    match e {
+        Error::JsonRpc(jsonrpc::Error::Transport(t)) => CoordinatorError::NodeUnreachable {
+            url: url.to_string(),
+            reason: t.to_string(),
+        },
+        Error::JsonRpc(jsonrpc::Error::Rpc(r)) => CoordinatorError::Rpc {
+            call: method.to_string(),
+            reason: r.message,
+        },
+        other => CoordinatorError::Rpc {
+            call: method.to_string(),
+            reason: other.to_string(),
+        },
     }
 }
 

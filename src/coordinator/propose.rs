@@ -221,14 +221,6 @@ pub(crate) fn build_spend(
     fee_rate: FeeRate,
 ) -> Result<bitcoin::Psbt, CoordinatorError> {
     let wallet = wallets.tier_mut(from).wallet_mut();
-    let reserved = wallet.list_locked_unspent().count();
-    let hint = if reserved > 0 {
-        format!(
-            "; {reserved} coin(s) of the {from} wallet are reserved by pending proposals (`utxos` shows them; `abandon FILE` releases a proposal's coins)"
-        )
-    } else {
-        String::new()
-    };
     let mut builder = wallet.build_tx();
     // The main multisig path: no timelock, so a recovery path (or the
     // taproot key path, whose key nobody holds) is never chosen.
@@ -250,9 +242,22 @@ pub(crate) fn build_spend(
                 .drain_to(to);
         }
     }
-    builder.finish().map_err(|e| CoordinatorError::Build {
-        what: format!("{from} wallet transaction"),
-        reason: format!("{e}; run `sync` and check `balance`{hint}"),
+    let built = builder.finish();
+    built.map_err(|e| {
+        // Counted only for the message: listing the coins is a pass over
+        // every transaction of the wallet.
+        let reserved = wallet.list_locked_unspent().count();
+        let hint = if reserved > 0 {
+            format!(
+                "; {reserved} coin(s) of the {from} wallet are reserved by pending proposals (`utxos` shows them; `abandon FILE` releases a proposal's coins)"
+            )
+        } else {
+            String::new()
+        };
+        CoordinatorError::Build {
+            what: format!("{from} wallet transaction"),
+            reason: format!("{e}; run `sync` and check `balance`{hint}"),
+        }
     })
 }
 

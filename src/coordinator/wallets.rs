@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use bdk_wallet::rusqlite::Connection;
-use bdk_wallet::{KeychainKind, PersistedWallet, Wallet};
+use bdk_wallet::{ChangeSet, KeychainKind, PersistedWallet, Wallet};
 
 use crate::policy::{AddressRule, Chain, Tier, VaultPolicy};
 
 use super::datadir::DataDir;
 use super::error::CoordinatorError;
+use super::scripts::spk_cache;
 use crate::transport::private::set_private_mode;
 
 /// One tier's watch-only wallet and its database connection.
@@ -32,9 +33,16 @@ fn descriptors(policy: &VaultPolicy, tier: Tier) -> (String, String) {
 /// How many scripts bdk derives ahead of the last revealed one: every
 /// index up to the policy's `max_index`, so a payment to any address a
 /// signer may sign for shows in balances and the cold ratio. The scripts are
-/// cached in the wallet's database, so only the first open derives them.
+/// derived when the database is created and cached there
+/// ([`super::scripts`]), up to [`cached_scripts`].
 fn lookahead(policy: &VaultPolicy) -> u32 {
     policy.rules().addresses().max_index() + 1
+}
+
+/// Scripts cached per chain: bdk watches the lookahead beyond the last
+/// revealed index, which stays within `max_index`.
+fn cached_scripts(policy: &VaultPolicy) -> u32 {
+    2 * lookahead(policy)
 }
 
 impl TierWallet {
@@ -74,12 +82,16 @@ impl TierWallet {
             })?;
         let wallet = match loaded {
             Some(w) => w,
-            None => Wallet::create(receive, change)
-                .network(policy.network())
-                .lookahead(lookahead)
-                .use_spk_cache(true)
-                .create_wallet(&mut conn)
-                .map_err(|e| Self::db_error(tier, &path, e))?,
+            None => {
+                Self::create(&mut conn, policy, tier)
+                    .map_err(|e| Self::db_error(tier, &path, e))?;
+                Wallet::load()
+                    .lookahead(lookahead)
+                    .use_spk_cache(true)
+                    .load_wallet(&mut conn)
+                    .map_err(|e| Self::db_error(tier, &path, e))?
+                    .ok_or_else(|| Self::db_error(tier, &path, "the new wallet did not load"))?
+            }
         };
         Ok(TierWallet {
             tier,
@@ -88,6 +100,32 @@ impl TierWallet {
             conn,
             wallet,
         })
+    }
+
+    /// Writes a new wallet of the tier's descriptors into `conn`, with the
+    /// scripts it watches derived and cached. bdk itself derives its
+    /// lookahead when it creates a wallet, but one by one and without
+    /// storing them, so it is created here with none, and loaded afterwards.
+    fn create(
+        conn: &mut Connection,
+        policy: &VaultPolicy,
+        tier: Tier,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let (receive, change) = descriptors(policy, tier);
+        let mut wallet = Wallet::create(receive, change)
+            .network(policy.network())
+            .lookahead(0)
+            .use_spk_cache(true)
+            .create_wallet(conn)?;
+        wallet.persist(conn)?;
+        let cache = ChangeSet {
+            indexer: spk_cache(policy.descriptor(tier), cached_scripts(policy)),
+            ..ChangeSet::default()
+        };
+        let db = conn.transaction()?;
+        cache.persist_to_sqlite(&db)?;
+        db.commit()?;
+        Ok(())
     }
 
     /// Opens the tier's wallet of an initialized data dir.
@@ -167,11 +205,16 @@ pub struct VaultWallets {
 }
 
 impl VaultWallets {
-    /// Opens both wallets of an initialized data dir.
+    /// Opens both wallets of an initialized data dir, each on a core:
+    /// loading reads and re-indexes every transaction of the wallet.
     pub fn open(dir: &DataDir, policy: &VaultPolicy) -> Result<VaultWallets, CoordinatorError> {
+        let (cold, hot) = rayon::join(
+            || TierWallet::open(dir, policy, Tier::Cold),
+            || TierWallet::open(dir, policy, Tier::Hot),
+        );
         Ok(VaultWallets {
-            cold: TierWallet::open(dir, policy, Tier::Cold)?,
-            hot: TierWallet::open(dir, policy, Tier::Hot)?,
+            cold: cold?,
+            hot: hot?,
         })
     }
 
