@@ -17,7 +17,7 @@ mod keys;
 mod parse;
 mod report;
 pub mod rules;
-mod scripts;
+pub(crate) mod scripts;
 mod slip132;
 mod units;
 pub mod update;

@@ -39,8 +39,9 @@ pub(super) fn scripts(
 }
 
 /// Each xpub of a single-chain descriptor derived to the chain (all but the
-/// wildcard step).
-fn chain_xpubs(
+/// wildcard step). The signer's review derives from these too
+/// ([`crate::psbt`]).
+pub(crate) fn chain_xpubs(
     descriptor: &Descriptor<DescriptorPublicKey>,
     secp: &Secp256k1<VerifyOnly>,
 ) -> HashMap<DescriptorPublicKey, Xpub> {
@@ -59,11 +60,14 @@ fn chain_xpubs(
 }
 
 /// Translates a single-chain descriptor's keys to their public keys at one
-/// index, from the chain-level xpubs.
-struct AtIndex<'a> {
-    keys: &'a HashMap<DescriptorPublicKey, Xpub>,
-    index: u32,
-    secp: &'a Secp256k1<VerifyOnly>,
+/// index, from the chain-level xpubs of [`chain_xpubs`].
+pub(crate) struct AtIndex<'a> {
+    /// The chain-level xpub of each key.
+    pub keys: &'a HashMap<DescriptorPublicKey, Xpub>,
+    /// The address index.
+    pub index: u32,
+    /// A context made once: each new one costs a multiplication.
+    pub secp: &'a Secp256k1<VerifyOnly>,
 }
 
 impl Translator<DescriptorPublicKey, PublicKey, ()> for AtIndex<'_> {
@@ -77,10 +81,16 @@ impl Translator<DescriptorPublicKey, PublicKey, ()> for AtIndex<'_> {
                 .derive_public_key(self.secp)
                 .map_err(|_| ());
         };
-        let child = xpub
-            .ckd_pub(self.secp, ChildNumber::Normal { index: self.index })
+        // The tweak and one addition: the child's chain code and
+        // fingerprint, which `ckd_pub` would compute too, are not needed.
+        let (tweak, _) = xpub
+            .ckd_pub_tweak(ChildNumber::Normal { index: self.index })
             .map_err(|_| ())?;
-        Ok(PublicKey::new(child.public_key))
+        let key = xpub
+            .public_key
+            .add_exp_tweak(self.secp, &tweak.into())
+            .map_err(|_| ())?;
+        Ok(PublicKey::new(key))
     }
     translate_hash_clone!(DescriptorPublicKey, PublicKey, ());
 }

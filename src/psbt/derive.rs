@@ -11,8 +11,9 @@ use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
 use bitcoin::{PublicKey, ScriptBuf};
 use miniscript::descriptor::DescriptorPublicKey;
-use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
+use miniscript::{Descriptor, TranslatePk};
 
+use crate::policy::scripts::{chain_xpubs, AtIndex};
 use crate::policy::{Chain, Tier, VaultPolicy};
 use serde::Serialize;
 
@@ -53,56 +54,6 @@ impl Derived {
             descriptor,
         }
     }
-}
-
-/// Translates a single-chain descriptor's keys to their public keys at one index.
-struct AtIndex<'a> {
-    keys: &'a HashMap<DescriptorPublicKey, Xpub>,
-    index: u32,
-    secp: &'a Secp256k1<VerifyOnly>,
-}
-
-impl Translator<DescriptorPublicKey, PublicKey, ()> for AtIndex<'_> {
-    fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<PublicKey, ()> {
-        let Some(xpub) = self.keys.get(pk) else {
-            // Not an xpub: the taproot internal key, a plain public key.
-            return pk
-                .clone()
-                .at_derivation_index(0)
-                .map_err(|_| ())?
-                .derive_public_key(self.secp)
-                .map_err(|_| ());
-        };
-        let (tweak, _) = xpub
-            .ckd_pub_tweak(ChildNumber::Normal { index: self.index })
-            .map_err(|_| ())?;
-        let key = xpub
-            .public_key
-            .add_exp_tweak(self.secp, &tweak.into())
-            .map_err(|_| ())?;
-        Ok(PublicKey::new(key))
-    }
-    translate_hash_clone!(DescriptorPublicKey, PublicKey, ());
-}
-
-fn chain_xpubs(
-    descriptor: &Descriptor<DescriptorPublicKey>,
-    secp: &Secp256k1<VerifyOnly>,
-) -> HashMap<DescriptorPublicKey, Xpub> {
-    let mut keys = Vec::new();
-    descriptor.for_each_key(|pk| {
-        keys.push(pk.clone());
-        true
-    });
-    keys.into_iter()
-        .filter_map(|pk| match &pk {
-            DescriptorPublicKey::XPub(x) => {
-                let chain = x.xkey.derive_pub(secp, &x.derivation_path).ok()?;
-                Some((pk.clone(), chain))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// The script descriptor of one vault path, from its chain's xpubs (which
