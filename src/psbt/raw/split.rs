@@ -25,11 +25,12 @@ const MIN_SPLIT_INPUTS: usize = 256;
 
 /// Reads `raw`, a v0 PSBT, as `Psbt::deserialize` would, on every core.
 pub(crate) fn deserialize(raw: &RawPsbt) -> Result<Psbt, bitcoin::psbt::Error> {
-    let runs = rayon::current_num_threads().max(1) * 2;
-    if raw.inputs.len() < MIN_SPLIT_INPUTS || runs < 2 {
+    let threads = rayon::current_num_threads();
+    if raw.inputs.len() < MIN_SPLIT_INPUTS || threads < 2 {
         return Psbt::deserialize(&raw.serialize());
     }
-    match deserialize_in_runs(raw, raw.inputs.len().div_ceil(runs)) {
+    // Two runs a core, so a core that finishes early takes another.
+    match deserialize_in_runs(raw, raw.inputs.len().div_ceil(threads * 2)) {
         Some(psbt) => Ok(psbt),
         None => Psbt::deserialize(&raw.serialize()),
     }
