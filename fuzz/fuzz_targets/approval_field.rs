@@ -9,23 +9,16 @@
 //! data, a length byte for the value, the value.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use bitcoin::psbt::raw::ProprietaryKey;
 use bitcoin::{absolute, transaction, Amount, OutPoint, Psbt, ScriptBuf, Transaction, TxIn, TxOut};
-use custodia::policy::VaultPolicy;
 use custodia::psbt::approvals::Verdict;
 use custodia::psbt::fields::{PREFIX, SUBTYPE_APPROVAL};
 use custodia::psbt::{approval_status, read_approvals, Movement};
 use libfuzzer_sys::fuzz_target;
 
-fn policy() -> &'static VaultPolicy {
-    static POLICY: OnceLock<VaultPolicy> = OnceLock::new();
-    POLICY.get_or_init(|| {
-        VaultPolicy::from_toml(include_str!("../../policies/regtest-exchange.toml"))
-            .expect("example policy")
-    })
-}
+#[path = "../common/mod.rs"]
+mod common;
+use common::example_policy;
 
 fn empty_psbt() -> Psbt {
     let tx = Transaction {
@@ -81,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(&encoded, value, "an approval decoded from other bytes");
     }
     for movement in Movement::ALL {
-        let status = approval_status(policy(), &psbt, movement);
+        let status = approval_status(example_policy(), &psbt, movement);
         assert_eq!(status.checks.len(), fields.len());
         for check in &status.checks {
             if check.verdict == Verdict::Valid {
@@ -89,7 +82,7 @@ fuzz_target!(|data: &[u8]| {
                     .approver
                     .parse()
                     .expect("a valid approval names an approver");
-                assert!(policy().approver(&id).is_some());
+                assert!(example_policy().approver(&id).is_some());
             }
         }
         assert!(status.valid_approvers.len() <= status.checks.len());

@@ -16,13 +16,13 @@
 //!   custodia's reader until re-filled; nothing to compare.
 #![no_main]
 
-use bitcoin::base64::engine::general_purpose::STANDARD;
-use bitcoin::base64::Engine;
 use bitcoin::Psbt;
-use custodia::psbt::{Encoding, PsbtDocument, PsbtVersion};
+use custodia::psbt::{PsbtDocument, PsbtVersion};
 use libfuzzer_sys::fuzz_target;
 
-const MAGIC: &[u8] = b"psbt\xff";
+#[path = "../common/mod.rs"]
+mod common;
+use common::{bytes_read, MAGIC};
 
 fuzz_target!(|data: &[u8]| {
     compare(data);
@@ -37,16 +37,7 @@ fn compare(data: &[u8]) {
     let Ok(doc) = PsbtDocument::from_bytes(data) else {
         return;
     };
-    let binary = match doc.encoding() {
-        Encoding::Binary => data.to_vec(),
-        Encoding::Base64 => {
-            let text: String = std::str::from_utf8(data)
-                .expect("base64 that was read is text")
-                .split_ascii_whitespace()
-                .collect();
-            STANDARD.decode(text).expect("base64 that was read decodes")
-        }
-    };
+    let binary = bytes_read(&doc, data);
     match doc.version() {
         PsbtVersion::V0 => {
             let theirs = Psbt::deserialize(&binary).unwrap_or_else(|e| {

@@ -9,10 +9,12 @@
 
 use bitcoin::base64::engine::general_purpose::STANDARD;
 use bitcoin::base64::Engine;
-use custodia::psbt::{Encoding, PsbtDocument, PsbtVersion};
+use custodia::psbt::{PsbtDocument, PsbtVersion};
 use libfuzzer_sys::fuzz_target;
 
-const MAGIC: &[u8] = b"psbt\xff";
+#[path = "../common/mod.rs"]
+mod common;
+use common::{bytes_read, MAGIC};
 
 fuzz_target!(|data: &[u8]| {
     read(data);
@@ -29,16 +31,7 @@ fn read(data: &[u8]) {
     // The strict reader refuses anything it could not write back byte for
     // byte (non-minimal sizes, duplicates, trailing bytes), so an unchanged
     // PSBT comes back as the binary it was.
-    let binary = match doc.encoding() {
-        Encoding::Binary => data.to_vec(),
-        Encoding::Base64 => {
-            let text: String = std::str::from_utf8(data)
-                .expect("base64 that was read is text")
-                .split_ascii_whitespace()
-                .collect();
-            STANDARD.decode(text).expect("base64 that was read decodes")
-        }
-    };
+    let binary = bytes_read(&doc, data);
     let back = doc
         .write_back(doc.psbt())
         .expect("an unchanged PSBT writes back");

@@ -3,26 +3,19 @@
 //! renders, and writing it back unchanged gives bytes that read the same.
 #![no_main]
 
-use std::sync::OnceLock;
-
-use custodia::policy::VaultPolicy;
 use custodia::psbt::{DailySpending, LimitScope, PsbtDocument, Review};
 use libfuzzer_sys::fuzz_target;
 
-fn policy() -> &'static VaultPolicy {
-    static POLICY: OnceLock<VaultPolicy> = OnceLock::new();
-    POLICY.get_or_init(|| {
-        VaultPolicy::from_toml(include_str!("../../policies/regtest-exchange.toml"))
-            .expect("example policy")
-    })
-}
+#[path = "../common/mod.rs"]
+mod common;
+use common::example_policy;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(doc) = PsbtDocument::from_bytes(data) else {
         return;
     };
     let spending = DailySpending::empty(LimitScope::Signer, 0);
-    let review = Review::of(policy(), doc.psbt(), &spending);
+    let review = Review::of(example_policy(), doc.psbt(), &spending);
     let _ = review.to_text();
     let _ = serde_json::to_string(&review);
     let bytes = doc
