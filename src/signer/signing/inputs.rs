@@ -69,12 +69,12 @@ const SIGHASH_RUN: usize = 512;
 
 /// What every input's signature hash is computed from.
 struct JobContext<'a> {
-    kind: ScriptKind,
     inputs: &'a [Input],
     prevouts: &'a [TxOut],
 }
 
-/// The key an input is signed with, as its signature scheme needs it.
+/// The key an input is signed with, as its signature scheme (ECDSA for
+/// P2WSH, Schnorr for taproot) needs it.
 enum JobKey<'k> {
     Ecdsa(&'k SecretKey),
     Schnorr(&'k Keypair),
@@ -95,8 +95,8 @@ impl JobContext<'_> {
             index,
             reason: e.to_string(),
         };
-        match (self.kind, key) {
-            (ScriptKind::Wsh, JobKey::Ecdsa(secret)) => {
+        match key {
+            JobKey::Ecdsa(secret) => {
                 let script = descriptor.explicit_script().map_err(|e| err(&e))?;
                 let sighash = cache
                     .p2wsh_signature_hash(
@@ -112,7 +112,7 @@ impl JobContext<'_> {
                     secret,
                 }))
             }
-            (ScriptKind::Tr, JobKey::Schnorr(keypair)) => {
+            JobKey::Schnorr(keypair) => {
                 let key = XOnlyPublicKey::from(*pubkey);
                 let Some(leaf) = leaf_with_key(descriptor, &key) else {
                     return Ok(None);
@@ -137,7 +137,6 @@ impl JobContext<'_> {
                     keypair,
                 }))
             }
-            _ => unreachable!("the key follows the wallet's script kind"),
         }
     }
 }
@@ -195,7 +194,6 @@ pub(super) fn sign_inputs(
     };
     let inputs_read: &[Input] = inputs;
     let context = JobContext {
-        kind,
         inputs: inputs_read,
         prevouts,
     };
