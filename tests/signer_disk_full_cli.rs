@@ -109,7 +109,7 @@ fn sign_with_home_on(
     let lines = cli.path("log-lines");
     let script = r#"
         disk=$1 home=$2 lines=$3; shift 3
-        mount -t tmpfs -o size=1m tiny "$disk" && cp -a "$home" "$disk/home" || exit 99
+        mount -t tmpfs -o size=8m tiny "$disk" && cp -a "$home" "$disk/home" || exit 99
         mount -o remount,ro "$disk" || exit 99
         "$@" --data-dir "$disk/home"
         code=$?

@@ -352,6 +352,13 @@ fn cli_retired_policy_put_back_is_not_registered() {
         .args(["--yes", "--replace"])
         .assert()
         .success();
+    // The replaced policy's address key table went with it; the new
+    // policy has its own.
+    let table = |id: custodia::policy::PolicyId| {
+        cli.path("home").join("policies").join(format!("{id}.keys"))
+    };
+    assert!(!table(exchange.id()).exists());
+    assert!(table(changed.id()).exists());
     // The retired file copied back into policies/.
     place_policy_file(&cli, &exchange);
     let mut psbt = cold_to_hot(&exchange, 2 * BTC);

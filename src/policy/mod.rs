@@ -3,6 +3,7 @@
 //! hold an invalid value, and named by its [`PolicyId`].
 
 mod add_key;
+mod address_keys;
 pub mod approval;
 pub mod cosigner;
 mod descriptor;
@@ -29,6 +30,7 @@ use std::path::Path;
 use bitcoin::Network;
 
 pub use add_key::{add_key, AddKeyError, NewKey};
+pub use address_keys::{AddressKeys, AddressKeysError};
 pub use descriptor::{Chain, WalletDescriptor, MAIN_CHAINS, NUMS_INTERNAL_KEY, RECOVERY_CHAINS};
 pub use devices::{DeviceExposure, DevicesAloneError, SigningPath};
 pub use error::{PolicyError, Problem};

@@ -244,7 +244,7 @@ fn check_script_specifics(
                 ));
             }
             if let (Some(root), Some(Descriptor::Tr(tr))) = (input.tap_merkle_root, descriptor) {
-                if tr.spend_info().merkle_root() != Some(root) {
+                if merkle_root(tr) != Some(root) {
                     findings.push(finding(
                         RuleId::Taproot,
                         "its taproot merkle root differs from the one rebuilt from the policy",
@@ -253,6 +253,17 @@ fn check_script_specifics(
             }
         }
     }
+}
+
+/// The merkle root of a taproot descriptor's script tree, by hashing alone:
+/// miniscript's `spend_info` would also tweak the internal key, one more
+/// elliptic-curve operation (and a new secp256k1 context) per input.
+fn merkle_root(tr: &miniscript::descriptor::Tr<PublicKey>) -> Option<bitcoin::TapNodeHash> {
+    let mut builder = bitcoin::taproot::TaprootBuilder::new();
+    for (depth, script) in tr.iter_scripts() {
+        builder = builder.add_leaf(depth, script.encode()).ok()?;
+    }
+    builder.try_into_node_info().ok().map(|n| n.node_hash())
 }
 
 /// Reviews every output; with the `successor` policy's deriver, an output

@@ -60,4 +60,5 @@ pub use outlook::ApprovalOutlook;
 pub use read::{Encoding, PsbtDocument, PsbtVersion};
 pub use review::{btc, Review};
 pub use reviewed::{ApprovablePsbt, Refusal, SignablePsbt};
+pub use reviewer::ReviewBasis;
 pub use signature_slot::SignatureSlot;

@@ -71,6 +71,12 @@ pub struct Review {
     pub(super) rules: Vec<RuleCheck>,
     /// Whether every rule holds: a signer would sign.
     pub(super) would_sign: bool,
+    /// The signer's address key table of the policy was set aside: a
+    /// record read from it was not what the policy derives (a damaged or
+    /// altered file). Every input was then derived from the policy, so the
+    /// review stands; `register` makes the table again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) address_keys_set_aside: bool,
 }
 
 impl Review {

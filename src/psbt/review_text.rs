@@ -37,6 +37,12 @@ impl Review {
             self.network,
             self.policy_id.short()
         );
+        if self.address_keys_set_aside {
+            let _ = writeln!(
+                s,
+                "WARNING: this signer's address key table of the policy does not match it (a damaged or altered file); every input was derived from the policy instead. Run `custodia-signer register` with the policy again to make the table anew."
+            );
+        }
         let what = self.movement.map_or(
             "unclassified movement (inputs not from one vault wallet)",
             |m| m.describe(),

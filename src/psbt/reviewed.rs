@@ -10,6 +10,7 @@ use miniscript::Descriptor;
 use super::daily::DailySpending;
 use super::derive::VaultPath;
 use super::review::Review;
+use super::reviewer::ReviewBasis;
 use crate::error::{Classify, ExitCode};
 use crate::policy::rules::Movement;
 use crate::policy::rules::RuleId;
@@ -96,18 +97,24 @@ impl SignablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<SignablePsbt, Refusal> {
-        SignablePsbt::check_with_successor(policy, None, psbt, spending)
+        let basis = ReviewBasis {
+            policy,
+            successor: None,
+            address_keys: None,
+        };
+        SignablePsbt::check_against(basis, psbt, spending)
     }
 
-    /// [`SignablePsbt::check`], knowing the vault's registered successor
-    /// policy, so that a migration to its wallets can pass.
-    pub fn check_with_successor(
-        policy: &VaultPolicy,
-        successor: Option<&VaultPolicy>,
+    /// [`SignablePsbt::check`] against all a signer holds of the vault: its
+    /// registered successor policy, so that a migration to its wallets can
+    /// pass, and the policy's address key table.
+    pub fn check_against(
+        basis: ReviewBasis<'_>,
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<SignablePsbt, Refusal> {
-        let review = Review::with_successor(policy, successor, &psbt, spending);
+        let policy = basis.policy;
+        let review = Review::against(basis, &psbt, spending);
         if !review.passes() {
             return Err(Refusal::new(review, None));
         }
@@ -195,17 +202,23 @@ impl ApprovablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<ApprovablePsbt, Refusal> {
-        ApprovablePsbt::check_with_successor(policy, None, psbt, spending)
+        let basis = ReviewBasis {
+            policy,
+            successor: None,
+            address_keys: None,
+        };
+        ApprovablePsbt::check_against(basis, psbt, spending)
     }
 
-    /// [`ApprovablePsbt::check`], knowing the vault's registered successor.
-    pub fn check_with_successor(
-        policy: &VaultPolicy,
-        successor: Option<&VaultPolicy>,
+    /// [`ApprovablePsbt::check`], against all a signer holds of the vault
+    /// (see [`SignablePsbt::check_against`]).
+    pub fn check_against(
+        basis: ReviewBasis<'_>,
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<ApprovablePsbt, Refusal> {
-        let review = Review::with_successor(policy, successor, &psbt, spending);
+        let policy = basis.policy;
+        let review = Review::against(basis, &psbt, spending);
         match review.movement() {
             Some(movement) if review.passes_except(RuleId::Approvals) => Ok(ApprovablePsbt {
                 policy: policy.clone(),

@@ -15,7 +15,22 @@ use super::judge::{daily as daily_rule, evaluate};
 use super::proof::mark_challenge;
 use super::review::Review;
 use crate::policy::rules::{Movement, RuleId};
-use crate::policy::{Tier, VaultPolicy};
+use crate::policy::{AddressKeys, Tier, VaultPolicy};
+
+/// What a PSBT is reviewed against: the policy it names, and on a signer
+/// the vault's registered successor and the policy's address key table.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewBasis<'a> {
+    /// The registered policy.
+    pub policy: &'a VaultPolicy,
+    /// The vault's registered successor policy, if any: a PSBT that moves
+    /// one tier wholly to the successor's same tier is a migration; any
+    /// other payment to the successor is a payment outside the vault.
+    pub successor: Option<&'a VaultPolicy>,
+    /// The policy's table of address keys, if the signer has one: the
+    /// inputs' scripts are read from it instead of derived.
+    pub address_keys: Option<&'a AddressKeys>,
+}
 
 impl Review {
     /// Reviews `psbt` against `policy`, with what was moved in the 24 hours before.
@@ -33,9 +48,28 @@ impl Review {
         psbt: &Psbt,
         spending: &DailySpending,
     ) -> Review {
+        let basis = ReviewBasis {
+            policy,
+            successor,
+            address_keys: None,
+        };
+        Review::against(basis, psbt, spending)
+    }
+
+    /// Reviews `psbt` against what `basis` holds.
+    pub fn against(basis: ReviewBasis<'_>, psbt: &Psbt, spending: &DailySpending) -> Review {
+        let ReviewBasis {
+            policy,
+            successor,
+            address_keys,
+        } = basis;
+        // Inputs may be read from the address key table; outputs, which
+        // say where funds go, are always derived from the policy.
+        let mut spent_from = Deriver::with_table(policy, address_keys);
         let mut deriver = Deriver::new(policy);
         let mut next = successor.map(Deriver::new);
-        let mut inputs = review_inputs(&mut deriver, psbt);
+        let mut inputs = review_inputs(&mut spent_from, psbt);
+        let address_keys_set_aside = spent_from.table_set_aside();
         let outputs = review_outputs(&mut deriver, next.as_mut(), psbt);
         let txid = psbt.unsigned_tx.compute_txid();
         let proof = mark_challenge(psbt, &mut inputs);
@@ -150,6 +184,7 @@ impl Review {
             recovery,
             rules: Vec::new(),
             would_sign: false,
+            address_keys_set_aside,
         };
         review.rules = evaluate(policy, psbt, &review);
         review.would_sign = review.rules.iter().all(|r| r.passed);

@@ -102,7 +102,14 @@ pub fn register(
         _ => SameVault::Refuse,
     };
     match &reg.status {
-        RegistrationStatus::AlreadyRegistered => return Ok(None),
+        RegistrationStatus::AlreadyRegistered => {
+            // A policy registered before address key tables existed, or
+            // whose table was damaged, gets its table now.
+            if home.make_address_keys(&reg.policy)? {
+                prompts.inform("its address key table was missing or damaged: made anew\n");
+            }
+            return Ok(None);
+        }
         RegistrationStatus::Replaces { old, .. } if same_vault == SameVault::Refuse => {
             return Err(RegistryError::NeedsReplace {
                 vault: reg.policy.name().to_owned(),

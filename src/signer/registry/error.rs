@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use bitcoin::bip32::Xpub;
 
 use crate::error::{Classify, ExitCode};
-use crate::policy::{KeyId, PolicyError, PolicyId, Tier};
+use crate::policy::{AddressKeysError, KeyId, PolicyError, PolicyId, Tier};
 use crate::signer::keystore::KeyStoreError;
 
 /// Why a registration or a registered policy failed.
@@ -16,6 +16,14 @@ pub enum RegistryError {
     /// The data dir failed.
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
+    /// The address key table of a registered policy is not of that policy.
+    #[error("the address key table {path} does not belong to its policy: {reason}; run `custodia-signer register` with the policy again to make it anew")]
+    AddressKeys {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: AddressKeysError,
+    },
     /// The policy file is not a valid policy.
     #[error(transparent)]
     Policy(#[from] PolicyError),
@@ -161,9 +169,9 @@ impl Classify for RegistryError {
         match self {
             RegistryError::KeyStore(e) => e.exit_code(),
             RegistryError::Policy(e) => e.exit_code(),
-            RegistryError::Corrupt { .. } | RegistryError::NeedsReplace { .. } => {
-                ExitCode::BadInput
-            }
+            RegistryError::Corrupt { .. }
+            | RegistryError::AddressKeys { .. }
+            | RegistryError::NeedsReplace { .. } => ExitCode::BadInput,
             RegistryError::Update(e) => e.exit_code(),
             RegistryError::VaultNotRegistered(_)
             | RegistryError::NotAnApprover { .. }

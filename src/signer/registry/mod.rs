@@ -8,6 +8,7 @@
 //! counts only if the log holds its `register` entry and no later one
 //! replaced it (see `logged.rs`).
 
+mod address_keys;
 mod error;
 mod holdings;
 mod key_checks;
@@ -270,7 +271,9 @@ impl SignerHome {
             self.check_own_keys(&reg.policy, seed.ok_or(RegistryError::SeedNeeded)?)?;
         }
         let old = match &reg.status {
-            RegistrationStatus::AlreadyRegistered => return Ok(()),
+            RegistrationStatus::AlreadyRegistered => {
+                return self.make_address_keys(&reg.policy).map(|_| ())
+            }
             RegistrationStatus::New => None,
             RegistrationStatus::Replaces { old, .. } if same_vault != SameVault::Refuse => {
                 Some(old)
@@ -302,6 +305,9 @@ impl SignerHome {
                 other => KeyStoreError::from(other).into(),
             })?;
         }
+        // The table is made before the log entry, so that a registration
+        // cut short here leaves no registered policy without its table.
+        self.make_address_keys(&reg.policy)?;
         // A successor is registered beside the policy in force, which
         // stays until its funds have moved (`retire-policy`).
         let (replaced, successor_of) = match (old, same_vault) {

@@ -50,6 +50,6 @@ impl SignerHome {
         crate::crash_point::reached("retire policy file");
         std::fs::rename(&from, &to).map_err(|e| KeyStoreError::io(&from, e))?;
         crate::transport::sync_parent(&to).map_err(|e| KeyStoreError::io(&to, e))?;
-        Ok(())
+        self.remove_address_keys(id)
     }
 }
