@@ -13,6 +13,7 @@
 mod chain_keys;
 mod error;
 mod inputs;
+mod opened;
 mod reports;
 pub mod session;
 mod transfer;
