@@ -34,7 +34,7 @@ impl Coordinator {
         fee_rate: FeeRate,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, Some(fee_rate))?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, Some(fee_rate), out)?;
         let from = Tier::ALL
             .into_iter()
             .find(|t| {

@@ -42,7 +42,7 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         let wallet = wallets.tier(tier).wallet();
         let tip = wallet.latest_checkpoint().height();
         let mut coins: Vec<_> = wallet

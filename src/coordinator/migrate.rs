@@ -106,7 +106,7 @@ impl Coordinator {
         } = m;
         let (tier, max_inputs, fee_rate) = (*tier, *max_inputs, *fee_rate);
         let to = self.successor_address(chain, tier, next, update.as_ref())?;
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         let wallet = wallets.tier(tier).wallet();
         let mut coins: Vec<_> = wallet
             .list_unspent()

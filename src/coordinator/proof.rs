@@ -40,7 +40,7 @@ impl Coordinator {
         message: &ProofMessage,
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
-        let (wallets, _) = self.prepare_proposal(chain, None)?;
+        let (wallets, _) = self.prepare_proposal(chain, None, out)?;
         let wallet = wallets.tier(tier).wallet();
         // Unconfirmed coins may vanish before the auditor looks: a proof
         // covers what the chain holds.

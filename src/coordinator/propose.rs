@@ -13,6 +13,7 @@ use bdk_wallet::KeychainKind;
 use bitcoin::{Amount, FeeRate, OutPoint, ScriptBuf};
 
 use crate::policy::{FeeRateLimit, Tier};
+use crate::transport::FileError;
 
 use super::balance::{btc, VaultBalance};
 use super::chain::ChainSource;
@@ -58,11 +59,18 @@ impl Coordinator {
     /// Brings the wallets up to the chain and mempool (a proposal built on
     /// stale coins would fail at broadcast, after everyone signed) and picks
     /// the fee rate: the one given, else the chain's estimate.
+    /// An output file `out` that exists is refused first.
     pub(crate) fn prepare_proposal(
         &self,
         chain: &dyn ChainSource,
         fee_rate: Option<FeeRate>,
+        out: &Path,
     ) -> Result<(VaultWallets, FeeRate), CoordinatorError> {
+        // Refused before the wallets sync and the transaction is built (the
+        // write at the end refuses it again, atomically).
+        if out.exists() {
+            return Err(FileError::Exists(out.to_owned()).into());
+        }
         let health = chain.health()?;
         if health.initial_block_download {
             return Err(CoordinatorError::NodeSyncing {
@@ -109,7 +117,7 @@ impl Coordinator {
                 "--from and --to are both {from}; a transfer goes from one tier to the other"
             )));
         }
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         self.transfer_with(&mut wallets, from, to, amount, fee_rate, out)
     }
 
@@ -148,7 +156,7 @@ impl Coordinator {
         out: &Path,
     ) -> Result<Proposal, CoordinatorError> {
         let payouts = read_payouts(csv, self.policy().network())?;
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         let spend = Spend::Pay(
             payouts
                 .iter()
@@ -175,7 +183,7 @@ impl Coordinator {
         fee_rate: Option<FeeRate>,
         out: &Path,
     ) -> Result<Option<Proposal>, CoordinatorError> {
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         let balance = VaultBalance::of(&wallets, self.policy().rules().ratio());
         match rebalance_move(&balance) {
             None => Ok(None),

@@ -57,7 +57,7 @@ impl Coordinator {
         })?;
         let after = u32::from(path.after_blocks());
         let to = self.successor_address(chain, tier, next, update.as_ref())?;
-        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate)?;
+        let (mut wallets, fee_rate) = self.prepare_proposal(chain, fee_rate, out)?;
         let wallet = wallets.tier(tier).wallet();
         let tip = wallet.latest_checkpoint().height();
         // Coins reserved by proposals the lost quorum cannot sign move too.

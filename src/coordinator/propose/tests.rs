@@ -8,6 +8,7 @@ use crate::coordinator::test_vault::{TestVault, BTC, FEE_RATE};
 use crate::coordinator::{CoordinatorError, Proposal, Refusal};
 use crate::policy::Tier;
 use crate::psbt::{policy_tag, Movement, PolicyTag, RuleId};
+use crate::transport::FileError;
 
 use super::parse_fee_rate;
 
@@ -311,5 +312,31 @@ fn no_proposal_while_the_node_is_catching_up() {
         other => panic!("expected NodeSyncing, got {other:?}"),
     }
     // Nothing was synced either.
+    assert_eq!(v.coordinator.balance().unwrap().total(), Amount::ZERO);
+}
+
+#[test]
+fn an_output_file_that_exists_is_refused_before_any_work() {
+    let v = TestVault::new();
+    v.fund(Tier::Cold, 10 * BTC);
+    let out = v.file("taken.psbt");
+    std::fs::write(&out, b"an earlier proposal").unwrap();
+    let err = v
+        .coordinator
+        .propose_transfer_on(
+            &v.chain,
+            Tier::Cold,
+            Tier::Hot,
+            Amount::from_sat(BTC),
+            Some(FEE_RATE),
+            &out,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, CoordinatorError::File(FileError::Exists(p)) if *p == out),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"an earlier proposal");
+    // Refused before the wallets synced: they have not seen the funding.
     assert_eq!(v.coordinator.balance().unwrap().total(), Amount::ZERO);
 }
