@@ -49,6 +49,28 @@ fn with_record_moved(bytes: &[u8], from: u32, to: u32) -> Vec<u8> {
     out
 }
 
+/// A key holder of hot-1 with the example policy registered, the path of
+/// its table, and a hot payout to sign (input file, output path).
+fn key_holder() -> (SignerCli, PathBuf, PathBuf, PathBuf) {
+    let exchange = policy("regtest-exchange");
+    let cli = SignerCli::new("hot-1", "regtest-exchange");
+    let table = table_path(&cli, "regtest-exchange");
+    let input = cli.write_psbt("payout.psbt", &hot_payout(&exchange, 1, BTC / 2));
+    let output = cli.path("payout.signed");
+    (cli, table, input, output)
+}
+
+/// `review --json INPUT`, parsed.
+fn review_json(cli: &SignerCli, input: &std::path::Path) -> serde_json::Value {
+    let out = cli
+        .cmd()
+        .args(["review", "--json"])
+        .arg(input)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn register_makes_the_table_of_the_policy() {
     let cli = SignerCli::new("hot-1", "regtest-exchange");
@@ -61,14 +83,10 @@ fn register_makes_the_table_of_the_policy() {
 
 #[test]
 fn a_table_of_another_policy_is_refused_until_register_makes_it_anew() {
-    let exchange = policy("regtest-exchange");
-    let cli = SignerCli::new("hot-1", "regtest-exchange");
-    let path = table_path(&cli, "regtest-exchange");
+    let (cli, path, input, output) = key_holder();
     let other = AddressKeys::derive(&policy("regtest-taproot"));
     replace_table(&path, other.as_bytes());
 
-    let input = cli.write_psbt("payout.psbt", &hot_payout(&exchange, 1, BTC / 2));
-    let output = cli.path("payout.signed");
     let before = Untouched::of(&cli, &input);
     cli.sign(&input, &output)
         .arg("--yes")
@@ -87,38 +105,30 @@ fn a_table_of_another_policy_is_refused_until_register_makes_it_anew() {
         .stdout(predicates::str::contains("made anew"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
-        AddressKeys::derive(&exchange).as_bytes()
+        AddressKeys::derive(&policy("regtest-exchange")).as_bytes()
     );
     cli.sign(&input, &output).arg("--yes").assert().success();
 }
 
 #[test]
 fn a_damaged_record_is_derived_from_the_policy_instead() {
-    let exchange = policy("regtest-exchange");
-    let cli = SignerCli::new("hot-1", "regtest-exchange");
-    let path = table_path(&cli, "regtest-exchange");
+    let (cli, path, input, output) = key_holder();
     let mut bytes = std::fs::read(&path).unwrap();
     // Flip one bit in every 1,000th byte: keys, scripts and checksums.
     for i in (100..bytes.len()).step_by(1000) {
         bytes[i] ^= 0x04;
     }
     replace_table(&path, &bytes);
-
-    let input = cli.write_psbt("payout.psbt", &hot_payout(&exchange, 1, BTC / 2));
-    let output = cli.path("payout.signed");
     cli.sign(&input, &output).arg("--yes").assert().success();
 }
 
 #[test]
 fn an_altered_record_sets_the_table_aside_and_the_review_says_so() {
-    let exchange = policy("regtest-exchange");
-    let cli = SignerCli::new("hot-1", "regtest-exchange");
-    let path = table_path(&cli, "regtest-exchange");
+    let (cli, path, input, _) = key_holder();
     // The payout spends hot receive index 2; index 3's record is put there.
     let bytes = std::fs::read(&path).unwrap();
     replace_table(&path, &with_record_moved(&bytes, 3, 2));
 
-    let input = cli.write_psbt("payout.psbt", &hot_payout(&exchange, 1, BTC / 2));
     cli.cmd()
         .arg("review")
         .arg(&input)
@@ -128,24 +138,12 @@ fn an_altered_record_sets_the_table_aside_and_the_review_says_so() {
             "WARNING: this signer's address key table",
         ))
         .stdout(predicates::str::contains("WOULD SIGN"));
-    let out = cli
-        .cmd()
-        .args(["review", "--json"])
-        .arg(&input)
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = review_json(&cli, &input);
     assert_eq!(json["address_keys_set_aside"], true);
     assert_eq!(json["would_sign"], true);
 
     // Without the alteration the review is silent about the table.
     replace_table(&path, &bytes);
-    let out = cli
-        .cmd()
-        .args(["review", "--json"])
-        .arg(&input)
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = review_json(&cli, &input);
     assert!(json.get("address_keys_set_aside").is_none());
 }

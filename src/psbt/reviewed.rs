@@ -97,12 +97,7 @@ impl SignablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<SignablePsbt, Refusal> {
-        let basis = ReviewBasis {
-            policy,
-            successor: None,
-            address_keys: None,
-        };
-        SignablePsbt::check_against(basis, psbt, spending)
+        SignablePsbt::check_against(ReviewBasis::of(policy), psbt, spending)
     }
 
     /// [`SignablePsbt::check`] against all a signer holds of the vault: its
@@ -202,12 +197,7 @@ impl ApprovablePsbt {
         psbt: Psbt,
         spending: &DailySpending,
     ) -> Result<ApprovablePsbt, Refusal> {
-        let basis = ReviewBasis {
-            policy,
-            successor: None,
-            address_keys: None,
-        };
-        ApprovablePsbt::check_against(basis, psbt, spending)
+        ApprovablePsbt::check_against(ReviewBasis::of(policy), psbt, spending)
     }
 
     /// [`ApprovablePsbt::check`], against all a signer holds of the vault

@@ -32,6 +32,17 @@ pub struct ReviewBasis<'a> {
     pub address_keys: Option<&'a AddressKeys>,
 }
 
+impl<'a> ReviewBasis<'a> {
+    /// `policy` alone: no successor, no address key table.
+    pub fn of(policy: &'a VaultPolicy) -> Self {
+        ReviewBasis {
+            policy,
+            successor: None,
+            address_keys: None,
+        }
+    }
+}
+
 impl Review {
     /// Reviews `psbt` against `policy`, with what was moved in the 24 hours before.
     pub fn of(policy: &VaultPolicy, psbt: &Psbt, spending: &DailySpending) -> Review {
@@ -49,9 +60,8 @@ impl Review {
         spending: &DailySpending,
     ) -> Review {
         let basis = ReviewBasis {
-            policy,
             successor,
-            address_keys: None,
+            ..ReviewBasis::of(policy)
         };
         Review::against(basis, psbt, spending)
     }

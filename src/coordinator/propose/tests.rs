@@ -287,22 +287,28 @@ fn a_payout_pays_the_allowlisted_rows_from_hot() {
     assert!(!v.file("stranger.psbt").exists());
 }
 
+/// `propose transfer` of 1 BTC from cold to hot, written to `out`.
+fn transfer_one_btc(
+    v: &TestVault,
+    fee_rate: Option<bitcoin::FeeRate>,
+    out: &std::path::Path,
+) -> Result<Proposal, CoordinatorError> {
+    v.coordinator.propose_transfer_on(
+        &v.chain,
+        Tier::Cold,
+        Tier::Hot,
+        Amount::from_sat(BTC),
+        fee_rate,
+        out,
+    )
+}
+
 #[test]
 fn no_proposal_while_the_node_is_catching_up() {
     let v = TestVault::new();
     v.fund(Tier::Cold, 10 * BTC);
     v.chain.set_initial_block_download(true);
-    let err = v
-        .coordinator
-        .propose_transfer_on(
-            &v.chain,
-            Tier::Cold,
-            Tier::Hot,
-            Amount::from_sat(BTC),
-            None,
-            &v.file("t.psbt"),
-        )
-        .unwrap_err();
+    let err = transfer_one_btc(&v, None, &v.file("t.psbt")).unwrap_err();
     match err {
         CoordinatorError::NodeSyncing {
             blocks, headers, ..
@@ -321,17 +327,7 @@ fn an_output_file_that_exists_is_refused_before_any_work() {
     v.fund(Tier::Cold, 10 * BTC);
     let out = v.file("taken.psbt");
     std::fs::write(&out, b"an earlier proposal").unwrap();
-    let err = v
-        .coordinator
-        .propose_transfer_on(
-            &v.chain,
-            Tier::Cold,
-            Tier::Hot,
-            Amount::from_sat(BTC),
-            Some(FEE_RATE),
-            &out,
-        )
-        .unwrap_err();
+    let err = transfer_one_btc(&v, None, &out).unwrap_err();
     assert!(
         matches!(&err, CoordinatorError::File(FileError::Exists(p)) if *p == out),
         "{err:?}"
