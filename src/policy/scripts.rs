@@ -72,27 +72,40 @@ pub(crate) struct AtIndex<'a> {
 
 impl Translator<DescriptorPublicKey, PublicKey, ()> for AtIndex<'_> {
     fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<PublicKey, ()> {
-        let Some(xpub) = self.keys.get(pk) else {
-            // Not an xpub: a taproot internal key given as a plain key.
-            return pk
-                .clone()
-                .at_derivation_index(0)
-                .map_err(|_| ())?
-                .derive_public_key(self.secp)
-                .map_err(|_| ());
-        };
-        // The tweak and one addition: the child's chain code and
-        // fingerprint, which `ckd_pub` would compute too, are not needed.
-        let (tweak, _) = xpub
-            .ckd_pub_tweak(ChildNumber::Normal { index: self.index })
-            .map_err(|_| ())?;
-        let key = xpub
-            .public_key
-            .add_exp_tweak(self.secp, &tweak.into())
-            .map_err(|_| ())?;
-        Ok(PublicKey::new(key))
+        match self.keys.get(pk) {
+            Some(xpub) => child_key(xpub, self.index, self.secp),
+            None => plain_key(pk, self.secp),
+        }
+        .ok_or(())
     }
     translate_hash_clone!(DescriptorPublicKey, PublicKey, ());
+}
+
+/// The public key at `index` below a chain-level xpub: the tweak and one
+/// addition (the child's chain code and fingerprint, which `ckd_pub` would
+/// compute too, are not needed). `None` only for a hardened index or a
+/// tweak that breaks BIP-32 (probability 2^-128).
+pub(crate) fn child_key(
+    xpub: &Xpub,
+    index: u32,
+    secp: &Secp256k1<VerifyOnly>,
+) -> Option<PublicKey> {
+    let (tweak, _) = xpub.ckd_pub_tweak(ChildNumber::Normal { index }).ok()?;
+    let key = xpub.public_key.add_exp_tweak(secp, &tweak.into()).ok()?;
+    Some(PublicKey::new(key))
+}
+
+/// A key of a descriptor that is not an xpub (a taproot internal key given
+/// as a plain key) as a public key.
+pub(crate) fn plain_key(
+    pk: &DescriptorPublicKey,
+    secp: &Secp256k1<VerifyOnly>,
+) -> Option<PublicKey> {
+    pk.clone()
+        .at_derivation_index(0)
+        .ok()?
+        .derive_public_key(secp)
+        .ok()
 }
 
 #[cfg(test)]

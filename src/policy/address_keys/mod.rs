@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use bitcoin::bip32::{ChildNumber, Xpub};
+use bitcoin::bip32::Xpub;
 use bitcoin::hashes::{sha256, Hash, HashEngine};
 use bitcoin::secp256k1::{self, Secp256k1, VerifyOnly};
 use bitcoin::{PublicKey, ScriptBuf};
@@ -31,7 +31,7 @@ use miniscript::descriptor::DescriptorPublicKey;
 use miniscript::{translate_hash_clone, Descriptor, ForEachKey, TranslatePk, Translator};
 use rayon::prelude::*;
 
-use super::scripts::chain_xpubs;
+use super::scripts::{chain_xpubs, child_key, plain_key};
 use super::{Chain, PolicyId, Tier, VaultPolicy};
 
 /// The first bytes of a table file.
@@ -90,12 +90,7 @@ impl Section {
                     columns.entry(pk.clone()).or_insert(next);
                 }
                 _ => {
-                    if let Some(key) = pk
-                        .clone()
-                        .at_derivation_index(0)
-                        .ok()
-                        .and_then(|k| k.derive_public_key(secp).ok())
-                    {
+                    if let Some(key) = plain_key(pk, secp) {
                         singles.insert(pk.clone(), key);
                     }
                 }
@@ -166,7 +161,11 @@ impl AddressKeys {
                 .map(|index| {
                     let keys: Vec<PublicKey> = chain_keys
                         .iter()
-                        .map(|xpub| child_key(xpub, index, &secp))
+                        .map(|xpub| {
+                            child_key(xpub, index, &secp).expect(
+                                "unhardened derivation succeeds but with probability 2^-128",
+                            )
+                        })
                         .collect();
                     let script = section
                         .fill(&keys)
@@ -340,18 +339,6 @@ fn checksum(id: PolicyId, section: usize, index: u32, body: &[u8]) -> [u8; CHECK
     engine.input(body);
     let hash = sha256::Hash::from_engine(engine).to_byte_array();
     hash[..CHECK_LEN].try_into().expect("4 bytes")
-}
-
-/// The public key at `index` below a chain-level xpub: one tweak.
-fn child_key(xpub: &Xpub, index: u32, secp: &Secp256k1<VerifyOnly>) -> PublicKey {
-    let (tweak, _) = xpub
-        .ckd_pub_tweak(ChildNumber::Normal { index })
-        .expect("unhardened derivation succeeds");
-    PublicKey::new(
-        xpub.public_key
-            .add_exp_tweak(secp, &tweak.into())
-            .expect("a tweak that breaks BIP-32 has probability 2^-128"),
-    )
 }
 
 /// Fills a section's descriptor with one record's keys.
